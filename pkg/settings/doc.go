@@ -1,0 +1,14 @@
+// Package settings turns the MigrationController resource (MTC's operator settings, with its
+// snake_case fields) into typed settings with MTC's defaults, and reads it at run time.
+//
+// # Implementation considerations
+//
+//   - MTC's operator copies these fields into environment variables that the controller reads
+//     once at start, so every change needs a pod restart ("wait two minutes"). Ferry reads the
+//     MigrationController through the manager's cache on each use instead: a change applies to
+//     the next reconcile.
+//   - The operator fields are loosely typed in MTC (Ansible accepts 100 or "100"), so numbers
+//     are IntOrString in the API and parsed here; a value that does not parse falls back to
+//     the default and is reported in Settings.Invalid rather than failing every reconcile.
+//   - With no MigrationController at all, every setting has its MTC default.
+package settings

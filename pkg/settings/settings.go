@@ -1,0 +1,171 @@
+package settings
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+)
+
+// MTC's defaults.
+const (
+	DefaultNamespaceLimit      = 10
+	DefaultPodLimit            = 100
+	DefaultPVLimit             = 100
+	DefaultPVResizingThreshold = 3
+	DefaultRsyncBackoffLimit   = 20
+	DefaultVeleroNamespace     = "openshift-migration"
+	DefaultRsyncEndpointType   = migv1.RsyncEndpointRoute
+)
+
+// DefaultExcludedResources is the MTC operator's default excluded_resources list: service
+// catalog and OLM resources, events and OpenShift's legacy role bindings.
+var DefaultExcludedResources = []string{
+	"imagetags", "templateinstances", "clusterserviceversions", "packagemanifests", "subscriptions",
+	"servicebrokers", "servicebindings", "serviceclasses", "serviceinstances", "serviceplans",
+	"operatorgroups", "events", "events.events.k8s.io", "rolebindings.authorization.openshift.io",
+}
+
+// Settings are the operator settings in force.
+type Settings struct {
+	// NamespaceLimit, PodLimit and PVLimit are the MigPlan limits (mig_*_limit).
+	NamespaceLimit, PodLimit, PVLimit int
+	// ExcludedResources are never migrated: excluded_resources (or MTC's default list), plus
+	// additional_excluded_resources, plus image and volume kinds when those are disabled.
+	ExcludedResources []string
+	// PVMoveStorageClasses also offer the move action (mig_pv_move_storageclasses).
+	PVMoveStorageClasses []string
+	// EnableCachedClient makes remote clients read through informer caches.
+	EnableCachedClient bool
+	// EnableIntelligentPVResize, PVResizingThreshold and EnableDVMPVResizing control PV sizing.
+	EnableIntelligentPVResize bool
+	PVResizingThreshold       int
+	EnableDVMPVResizing       bool
+	// RsyncBackoffLimit overrides the DVM retry limit when non-zero.
+	RsyncBackoffLimit int
+	// RsyncEndpointType is how rsync servers are exposed: Route, NodePort or ClusterIP.
+	RsyncEndpointType migv1.RsyncEndpointType
+	// StunnelTCPProxy is an HTTP CONNECT proxy for stunnel clients.
+	StunnelTCPProxy string
+	// SourceSupplementalGroups and TargetSupplementalGroups go on rsync pods.
+	SourceSupplementalGroups, TargetSupplementalGroups []int64
+	// DisableImageCopy turns off image copying while keeping ImageStream objects.
+	DisableImageCopy bool
+	// VeleroNamespace is where Velero runs on every cluster.
+	VeleroNamespace string
+	// Invalid lists values that did not parse and were replaced by their defaults.
+	Invalid []string
+}
+
+// Defaults returns the settings in force when there is no MigrationController.
+func Defaults() Settings {
+	return FromSpec(nil)
+}
+
+// FromSpec computes the settings from a MigrationController spec (nil means defaults).
+func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
+	if spec == nil {
+		spec = &migv1.MigrationControllerSpec{}
+	}
+	s := Settings{
+		PVMoveStorageClasses:      spec.MigPVMoveStorageClasses,
+		EnableCachedClient:        spec.MigControllerEnableCache,
+		EnableIntelligentPVResize: spec.EnableIntelligentPVResize != nil && *spec.EnableIntelligentPVResize,
+		EnableDVMPVResizing:       spec.EnableDVMPVResizing,
+		RsyncEndpointType:         spec.RsyncEndpointType,
+		StunnelTCPProxy:           spec.StunnelTCPProxy,
+		DisableImageCopy:          spec.DisableImageCopy,
+		VeleroNamespace:           spec.VeleroNamespace,
+	}
+	s.NamespaceLimit = s.positive("mig_namespace_limit", spec.MigNamespaceLimit, DefaultNamespaceLimit)
+	s.PodLimit = s.positive("mig_pod_limit", spec.MigPodLimit, DefaultPodLimit)
+	s.PVLimit = s.positive("mig_pv_limit", spec.MigPVLimit, DefaultPVLimit)
+	s.PVResizingThreshold = s.positive("pv_resizing_threshold", spec.PVResizingThreshold, DefaultPVResizingThreshold)
+	if s.PVResizingThreshold >= 100 {
+		s.Invalid = append(s.Invalid, "pv_resizing_threshold: must be between 1 and 99")
+		s.PVResizingThreshold = DefaultPVResizingThreshold
+	}
+	s.RsyncBackoffLimit = s.positive("rsync_backoff_limit", spec.RsyncBackoffLimit, DefaultRsyncBackoffLimit)
+	s.SourceSupplementalGroups = s.groups("src_supplemental_groups", spec.SrcSupplementalGroups)
+	s.TargetSupplementalGroups = s.groups("target_supplemental_groups", spec.TargetSupplementalGroups)
+	if s.RsyncEndpointType == "" {
+		s.RsyncEndpointType = DefaultRsyncEndpointType
+	}
+	if s.VeleroNamespace == "" {
+		s.VeleroNamespace = DefaultVeleroNamespace
+	}
+	s.ExcludedResources = excludedResources(spec)
+	return s
+}
+
+func excludedResources(spec *migv1.MigrationControllerSpec) []string {
+	out := slices.Clone(DefaultExcludedResources)
+	if spec.ExcludedResources != nil {
+		out = slices.Clone(spec.ExcludedResources)
+	}
+	out = append(out, spec.AdditionalExcludedResources...)
+	if spec.DisableImageMigration {
+		out = append(out, "imagestreams", "imagestreamtags")
+	}
+	if spec.DisablePVMigration {
+		out = append(out, "persistentvolumes", "persistentvolumeclaims")
+	}
+	seen := map[string]bool{}
+	return slices.DeleteFunc(out, func(r string) bool {
+		dup := seen[r] || r == ""
+		seen[r] = true
+		return dup
+	})
+}
+
+// positive parses an optional positive integer; zero or unset means the default.
+func (s *Settings) positive(field string, v *intstr.IntOrString, def int) int {
+	if v == nil {
+		return def
+	}
+	n := v.IntValue()
+	if v.Type == intstr.String {
+		parsed, err := strconv.Atoi(strings.TrimSpace(v.StrVal))
+		if err != nil {
+			s.Invalid = append(s.Invalid, fmt.Sprintf("%s: %q is not a number", field, v.StrVal))
+			return def
+		}
+		n = parsed
+	}
+	switch {
+	case n == 0:
+		return def
+	case n < 0:
+		s.Invalid = append(s.Invalid, fmt.Sprintf("%s: %d is negative", field, n))
+		return def
+	}
+	return n
+}
+
+// groups parses a comma-separated list of group IDs ("1000,2000"), or a single number.
+func (s *Settings) groups(field string, v *intstr.IntOrString) []int64 {
+	if v == nil {
+		return nil
+	}
+	if v.Type == intstr.Int {
+		return []int64{int64(v.IntVal)}
+	}
+	var out []int64
+	for part := range strings.SplitSeq(v.StrVal, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil || id < 0 {
+			s.Invalid = append(s.Invalid, fmt.Sprintf("%s: %q is not a group ID", field, part))
+			return nil
+		}
+		out = append(out, id)
+	}
+	return out
+}
