@@ -1,0 +1,53 @@
+package controlplane
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// BinDirEnv overrides where the control-plane binaries are looked up.
+const BinDirEnv = "FERRY_CONTROLPLANE_BIN"
+
+// requiredBinaries are the programs a control plane needs.
+var requiredBinaries = []string{"etcd", "kube-apiserver"}
+
+// RepoRoot returns the root of the Ferry repository that contains the working directory.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("get working directory: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "PROJECT")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("the working directory is not inside the Ferry repository")
+		}
+		dir = parent
+	}
+}
+
+// BinDir returns the directory that holds etcd, kube-apiserver and, when built,
+// kube-controller-manager and kube-scheduler.
+func BinDir() (string, error) {
+	dir := os.Getenv(BinDirEnv)
+	if dir == "" {
+		root, err := RepoRoot()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(root, "bin", "k8s")
+	}
+	for _, name := range requiredBinaries {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return "", fmt.Errorf("control-plane binary %s not found in %s (run `make envtest` to build them): %w", name, dir, err)
+		}
+	}
+	return dir, nil
+}
