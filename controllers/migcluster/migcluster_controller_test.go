@@ -1,0 +1,204 @@
+package migcluster_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+)
+
+// names gives each spec its own objects.
+var seq int
+
+func uniqueName(prefix string) string {
+	seq++
+	return fmt.Sprintf("%s-%d", prefix, seq)
+}
+
+// tokenSecret stores token under saToken in a new Secret on the destination (host) cluster.
+func tokenSecret(token string) *corev1.Secret {
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-config", Name: uniqueName("sa-token")},
+		Data:       map[string][]byte{migv1.SaTokenKey: []byte(token)},
+	}
+	_ = destination.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "openshift-config"}})
+	Expect(destination.Client.Create(ctx, s)).To(Succeed())
+	return s
+}
+
+func remoteCluster(secret *corev1.Secret, mutate ...func(*migv1.MigClusterSpec)) *migv1.MigCluster {
+	c := &migv1.MigCluster{
+		ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: uniqueName("source")},
+		Spec:       migv1.MigClusterSpec{URL: source.URL(), CABundle: source.CABundle()},
+	}
+	if secret != nil {
+		c.Spec.ServiceAccountSecretRef = &corev1.ObjectReference{Namespace: secret.Namespace, Name: secret.Name}
+	}
+	for _, m := range mutate {
+		m(&c.Spec)
+	}
+	Expect(destination.Client.Create(ctx, c)).To(Succeed())
+	return c
+}
+
+// mintToken returns a token of a new ServiceAccount on the source bound to clusterRole.
+func mintToken(clusterRole string) string {
+	token, err := source.MintToken(ctx, "openshift-migration", uniqueName("migration-controller"), clusterRole)
+	Expect(err).NotTo(HaveOccurred())
+	return token
+}
+
+// condition returns a function that reads the cluster's condition of the given type.
+func condition(c *migv1.MigCluster, conditionType string) func() *migv1.Condition {
+	return func() *migv1.Condition {
+		got := &migv1.MigCluster{}
+		if err := destination.Client.Get(ctx, client.ObjectKeyFromObject(c), got); err != nil {
+			return nil
+		}
+		return conditions.Find(got.Status.Conditions, conditionType)
+	}
+}
+
+func haveReason(category, reason string) OmegaMatcher {
+	return And(Not(BeNil()), HaveField("Status", migv1.True), HaveField("Category", category), HaveField("Reason", reason))
+}
+
+var beReady = And(Not(BeNil()), HaveField("Status", migv1.True), HaveField("Message", "The cluster is ready."))
+
+var _ = Describe("MigCluster", func() {
+	It("makes the host cluster Ready without a URL or token", func() {
+		c := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "host"}, Spec: migv1.MigClusterSpec{IsHostCluster: true}}
+		Expect(destination.Client.Create(ctx, c)).To(Succeed())
+		Eventually(condition(c, migv1.Ready)).Should(beReady)
+	})
+
+	It("makes a remote cluster with a privileged token and its CA Ready", func() {
+		c := remoteCluster(tokenSecret(mintToken("cluster-admin")))
+		Eventually(condition(c, migv1.Ready)).Should(beReady)
+	})
+
+	It("reports a wrong token as Unauthorized, and picks up a rotated token without a restart", func() {
+		secret := tokenSecret("not-a-valid-token")
+		c := remoteCluster(secret)
+		Eventually(condition(c, migv1.InvalidSaToken)).Should(haveReason(migv1.CategoryCritical, "Unauthorized"))
+		Expect(condition(c, migv1.Ready)()).To(BeNil())
+
+		good := mintToken("cluster-admin")
+		secret.Data[migv1.SaTokenKey] = []byte(good)
+		Expect(destination.Client.Update(ctx, secret)).To(Succeed())
+		// The Secret watch triggers a reconcile at once; well under the not-ready recheck.
+		Eventually(condition(c, migv1.Ready), 10*time.Second).Should(beReady)
+		Expect(condition(c, migv1.InvalidSaToken)()).To(BeNil())
+	})
+
+	It("reports a missing Secret, a missing key, an empty key and a missing reference", func() {
+		missing := remoteCluster(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-config", Name: "does-not-exist"}})
+		Eventually(condition(missing, migv1.InvalidSaSecretRef)).Should(And(haveReason(migv1.CategoryCritical, "NotFound"),
+			HaveField("Message", ContainSubstring("openshift-config/does-not-exist"))))
+
+		noKey := tokenSecret("x")
+		delete(noKey.Data, migv1.SaTokenKey)
+		noKey.Data["token"] = []byte("x")
+		Expect(destination.Client.Update(ctx, noKey)).To(Succeed())
+		Eventually(condition(remoteCluster(noKey), migv1.InvalidSaToken)).Should(haveReason(migv1.CategoryCritical, "NotFound"))
+
+		Eventually(condition(remoteCluster(tokenSecret(" \n")), migv1.InvalidSaToken)).Should(haveReason(migv1.CategoryCritical, "NotSet"))
+		Eventually(condition(remoteCluster(nil), migv1.InvalidSaSecretRef)).Should(haveReason(migv1.CategoryCritical, "NotSet"))
+	})
+
+	It("reports a missing or malformed URL", func() {
+		secret := tokenSecret("x")
+		Eventually(condition(remoteCluster(secret, func(s *migv1.MigClusterSpec) { s.URL = "" }), migv1.InvalidURL)).
+			Should(haveReason(migv1.CategoryCritical, "NotSet"))
+		Eventually(condition(remoteCluster(secret, func(s *migv1.MigClusterSpec) { s.URL = "ftp://example.com" }), migv1.InvalidURL)).
+			Should(haveReason(migv1.CategoryCritical, "InvalidScheme"))
+		Eventually(condition(remoteCluster(secret, func(s *migv1.MigClusterSpec) { s.URL = "https://" }), migv1.InvalidURL)).
+			Should(haveReason(migv1.CategoryCritical, "Malformed"))
+	})
+
+	It("reports an unreachable URL as TestConnectFailed within seconds", func() {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		closedURL := "https://" + l.Addr().String()
+		Expect(l.Close()).To(Succeed())
+		c := remoteCluster(tokenSecret(mintToken("cluster-admin")), func(s *migv1.MigClusterSpec) { s.URL = closedURL })
+		Eventually(condition(c, migv1.TestConnectFailed), 5*time.Second).Should(And(haveReason(migv1.CategoryCritical, "ConnectFailed"),
+			HaveField("Message", ContainSubstring("connection refused"))))
+	})
+
+	It("reports a token without rights as SaTokenNotPrivileged", func() {
+		c := remoteCluster(tokenSecret(mintToken("")))
+		Eventually(condition(c, migv1.SaTokenNotPrivileged)).Should(And(haveReason(migv1.CategoryCritical, "Unauthorized"),
+			HaveField("Message", And(ContainSubstring("migration.openshift.io"), ContainSubstring("velero.io")))))
+	})
+
+	It("verifies the API server against caBundle, and skips verification only when insecure", func() {
+		token := mintToken("cluster-admin")
+		noCA := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.CABundle = nil })
+		Eventually(condition(noCA, migv1.TestConnectFailed)).Should(And(haveReason(migv1.CategoryCritical, "ConnectFailed"),
+			HaveField("Message", ContainSubstring("caBundle"))))
+
+		wrongCA := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.CABundle = destination.CABundle() })
+		Eventually(condition(wrongCA, migv1.TestConnectFailed)).Should(haveReason(migv1.CategoryCritical, "ConnectFailed"))
+
+		insecure := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.CABundle = nil; s.Insecure = true })
+		Eventually(condition(insecure, migv1.Ready)).Should(beReady)
+	})
+
+	It("validates an exposed registry route and reports its path", func() {
+		registry := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/v2/_catalog" || !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+				http.NotFound(w, r)
+				return
+			}
+			_, _ = w.Write([]byte(`{"repositories":[]}`))
+		}))
+		defer registry.Close()
+		host := strings.TrimPrefix(registry.URL, "https://")
+		token := mintToken("cluster-admin")
+
+		good := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.ExposedRegistryPath = "https://" + host + "/" })
+		Eventually(condition(good, migv1.Ready)).Should(beReady)
+		got := &migv1.MigCluster{}
+		Expect(destination.Client.Get(ctx, client.ObjectKeyFromObject(good), got)).To(Succeed())
+		Expect(got.Status.RegistryPath).To(Equal(host))
+
+		bad := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.ExposedRegistryPath = host + "/not-a-registry" })
+		Eventually(condition(bad, migv1.InvalidRegistryRoute)).Should(haveReason(migv1.CategoryCritical, "RouteTestFailed"))
+	})
+
+	It("never puts a token into conditions or events", func() {
+		token := mintToken("")
+		c := remoteCluster(tokenSecret(token))
+		Eventually(condition(c, migv1.SaTokenNotPrivileged)).ShouldNot(BeNil())
+		got := &migv1.MigCluster{}
+		Expect(destination.Client.Get(ctx, client.ObjectKeyFromObject(c), got)).To(Succeed())
+		for _, cond := range got.Status.Conditions {
+			Expect(cond.Message).NotTo(ContainSubstring(token))
+		}
+		events := &eventsv1.EventList{}
+		Eventually(func() int {
+			Expect(destination.Client.List(ctx, events, client.InNamespace(opNamespace))).To(Succeed())
+			n := 0
+			for _, e := range events.Items {
+				if e.Regarding.Name == c.Name {
+					n++
+					Expect(e.Note).NotTo(ContainSubstring(token))
+				}
+			}
+			return n
+		}).Should(BeNumerically(">", 0), "the condition change is reported as an event")
+	})
+})

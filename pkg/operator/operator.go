@@ -1,0 +1,102 @@
+package operator
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/ferrymtc/ferry/controllers/migcluster"
+	"github.com/ferrymtc/ferry/pkg/clustercache"
+	"github.com/ferrymtc/ferry/pkg/settings"
+)
+
+// DefaultNamespace is where the operator runs and keeps its MigrationController, as in MTC.
+const DefaultNamespace = "openshift-migration"
+
+// Options configures the operator.
+type Options struct {
+	// Namespace is the operator's namespace (MigrationController, leader election lease).
+	Namespace string
+	// MetricsAddr is where Prometheus metrics are served ("0" disables).
+	MetricsAddr string
+	// ProbeAddr is where /healthz and /readyz are served ("0" disables).
+	ProbeAddr string
+	// LeaderElection makes only one replica active at a time.
+	LeaderElection bool
+	// GracefulShutdown bounds how long the manager waits for reconciles on stop.
+	GracefulShutdown time.Duration
+}
+
+// leaderElectionID names the lease replicas compete for.
+const leaderElectionID = "ferry.migration.openshift.io"
+
+// New builds the controller-runtime manager for cfg.
+func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = DefaultNamespace
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  NewScheme(),
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:  opts.ProbeAddr,
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        leaderElectionID,
+		LeaderElectionNamespace: opts.Namespace,
+		GracefulShutdownTimeout: &opts.GracefulShutdown,
+		Client: client.Options{Cache: &client.CacheOptions{
+			// Tokens and credentials are read on demand, never held in an informer cache.
+			DisableFor: []client.Object{&corev1.Secret{}},
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("add health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("add ready check: %w", err)
+	}
+	return mgr, nil
+}
+
+// Setup builds the shared services and registers every controller with mgr.
+func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
+	if opts.Namespace == "" {
+		opts.Namespace = DefaultNamespace
+	}
+	cfgs := settings.NewReader(mgr.GetAPIReader(), opts.Namespace)
+	clusters := clustercache.New(clustercache.Options{
+		HostConfig:   mgr.GetConfig(),
+		HostClient:   mgr.GetClient(),
+		SecretReader: mgr.GetAPIReader(),
+		Scheme:       mgr.GetScheme(),
+		UseInformerCache: func(ctx context.Context) bool {
+			s, err := cfgs.Get(ctx)
+			if err != nil {
+				ctrl.LoggerFrom(ctx).Error(err, "Reading settings; remote clients stay uncached")
+			}
+			return s.EnableCachedClient
+		},
+		Log: mgr.GetLogger().WithName("clustercache"),
+	})
+	mc := &migcluster.Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Clusters:  clusters,
+		Recorder:  mgr.GetEventRecorder(migcluster.ControllerName),
+		Clock:     clock.RealClock{},
+	}
+	if err := mc.SetupWithManager(ctx, mgr); err != nil {
+		return fmt.Errorf("set up %s controller: %w", migcluster.ControllerName, err)
+	}
+	return nil
+}
