@@ -61,16 +61,15 @@ envtest: ## Build the pinned kube-apiserver, kube-controller-manager, kube-sched
 test: verify-gen vet lint envtest ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
 
-.PHONY: test-unit
-test-unit: ## Run the tests that need no control plane.
-	go test -short ./...
-
 ##@ Build
 
 .PHONY: build
-build: ## Build the operator and the CLI into bin/.
+build: ## Build the operator into bin/.
 	go build -o $(BIN)/manager ./cmd/manager
-	go build -o $(BIN)/ferry ./cmd/ferry
+
+.PHONY: demo
+demo: envtest build ## Run Ferry on two local clusters; Ctrl-C tears everything down.
+	go run ./test/cmd/demo --manager $(BIN)/manager
 
 .PHONY: run
 run: ## Run the operator against the current kubeconfig.

@@ -1,0 +1,44 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/ferrymtc/ferry/test/controlplane"
+)
+
+// TestDemoReachesReadyClusters runs `make demo`'s program end to end with --once: two control
+// planes, the operator binary, the sample MigClusters, and both clusters Ready.
+func TestDemoReachesReadyClusters(t *testing.T) {
+	ctrllog.SetLogger(logr.Discard())
+	root, err := controlplane.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	manager := filepath.Join(t.TempDir(), "manager")
+	build := exec.Command("go", "build", "-o", manager, "./cmd/manager")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build operator: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	out := &bytes.Buffer{}
+	state := filepath.Join(t.TempDir(), "state")
+	if err := Run(ctx, Options{Manager: manager, StateDir: state, Once: true, Out: out}); err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Ready=True (The cluster is ready.)", "Both clusters are Ready", "not built yet", "Stopped the operator", "Stopped the source cluster"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
