@@ -34,10 +34,8 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers into config/
 	$(CONTROLLER_GEN) rbac:roleName=ferry-manager paths=./controllers/... paths=./pkg/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: verify-gen
-verify-gen: generate manifests ## Fail when generated files are stale.
-	@if [ -n "$$(git status --porcelain -- api config)" ]; then \
-	  echo "Generated files are stale; run 'make generate manifests' and commit:"; \
-	  git status --porcelain -- api config; git --no-pager diff --stat -- api config; exit 1; fi
+verify-gen: $(CONTROLLER_GEN) ## Fail when generated files (deepcopy, CRDs, RBAC) are stale.
+	hack/verify-gen.sh
 
 .PHONY: fmt
 fmt: ## Run gofmt.

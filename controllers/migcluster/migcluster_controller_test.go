@@ -71,8 +71,9 @@ func condition(c *migv1.MigCluster, conditionType string) func() *migv1.Conditio
 	}
 }
 
-func haveReason(category, reason string) OmegaMatcher {
-	return And(Not(BeNil()), HaveField("Status", migv1.True), HaveField("Category", category), HaveField("Reason", reason))
+// beCritical matches a True, Critical condition with the given reason.
+func beCritical(reason string) OmegaMatcher {
+	return And(Not(BeNil()), HaveField("Status", migv1.True), HaveField("Category", migv1.CategoryCritical), HaveField("Reason", reason))
 }
 
 var beReady = And(Not(BeNil()), HaveField("Status", migv1.True), HaveField("Message", "The cluster is ready."))
@@ -92,7 +93,7 @@ var _ = Describe("MigCluster", func() {
 	It("reports a wrong token as Unauthorized, and picks up a rotated token without a restart", func() {
 		secret := tokenSecret("not-a-valid-token")
 		c := remoteCluster(secret)
-		Eventually(condition(c, migv1.InvalidSaToken)).Should(haveReason(migv1.CategoryCritical, "Unauthorized"))
+		Eventually(condition(c, migv1.InvalidSaToken)).Should(beCritical("Unauthorized"))
 		Expect(condition(c, migv1.Ready)()).To(BeNil())
 
 		good := mintToken("cluster-admin")
@@ -105,27 +106,27 @@ var _ = Describe("MigCluster", func() {
 
 	It("reports a missing Secret, a missing key, an empty key and a missing reference", func() {
 		missing := remoteCluster(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-config", Name: "does-not-exist"}})
-		Eventually(condition(missing, migv1.InvalidSaSecretRef)).Should(And(haveReason(migv1.CategoryCritical, "NotFound"),
+		Eventually(condition(missing, migv1.InvalidSaSecretRef)).Should(And(beCritical("NotFound"),
 			HaveField("Message", ContainSubstring("openshift-config/does-not-exist"))))
 
 		noKey := tokenSecret("x")
 		delete(noKey.Data, migv1.SaTokenKey)
 		noKey.Data["token"] = []byte("x")
 		Expect(destination.Client.Update(ctx, noKey)).To(Succeed())
-		Eventually(condition(remoteCluster(noKey), migv1.InvalidSaToken)).Should(haveReason(migv1.CategoryCritical, "NotFound"))
+		Eventually(condition(remoteCluster(noKey), migv1.InvalidSaToken)).Should(beCritical("NotFound"))
 
-		Eventually(condition(remoteCluster(tokenSecret(" \n")), migv1.InvalidSaToken)).Should(haveReason(migv1.CategoryCritical, "NotSet"))
-		Eventually(condition(remoteCluster(nil), migv1.InvalidSaSecretRef)).Should(haveReason(migv1.CategoryCritical, "NotSet"))
+		Eventually(condition(remoteCluster(tokenSecret(" \n")), migv1.InvalidSaToken)).Should(beCritical("NotSet"))
+		Eventually(condition(remoteCluster(nil), migv1.InvalidSaSecretRef)).Should(beCritical("NotSet"))
 	})
 
 	It("reports a missing or malformed URL", func() {
 		secret := tokenSecret("x")
 		Eventually(condition(remoteCluster(secret, func(s *migv1.MigClusterSpec) { s.URL = "" }), migv1.InvalidURL)).
-			Should(haveReason(migv1.CategoryCritical, "NotSet"))
+			Should(beCritical("NotSet"))
 		Eventually(condition(remoteCluster(secret, func(s *migv1.MigClusterSpec) { s.URL = "ftp://example.com" }), migv1.InvalidURL)).
-			Should(haveReason(migv1.CategoryCritical, "InvalidScheme"))
+			Should(beCritical("InvalidScheme"))
 		Eventually(condition(remoteCluster(secret, func(s *migv1.MigClusterSpec) { s.URL = "https://" }), migv1.InvalidURL)).
-			Should(haveReason(migv1.CategoryCritical, "Malformed"))
+			Should(beCritical("Malformed"))
 	})
 
 	It("reports an unreachable URL as TestConnectFailed within seconds", func() {
@@ -134,24 +135,24 @@ var _ = Describe("MigCluster", func() {
 		closedURL := "https://" + l.Addr().String()
 		Expect(l.Close()).To(Succeed())
 		c := remoteCluster(tokenSecret(mintToken("cluster-admin")), func(s *migv1.MigClusterSpec) { s.URL = closedURL })
-		Eventually(condition(c, migv1.TestConnectFailed), 5*time.Second).Should(And(haveReason(migv1.CategoryCritical, "ConnectFailed"),
+		Eventually(condition(c, migv1.TestConnectFailed), 5*time.Second).Should(And(beCritical("ConnectFailed"),
 			HaveField("Message", ContainSubstring("connection refused"))))
 	})
 
 	It("reports a token without rights as SaTokenNotPrivileged", func() {
 		c := remoteCluster(tokenSecret(mintToken("")))
-		Eventually(condition(c, migv1.SaTokenNotPrivileged)).Should(And(haveReason(migv1.CategoryCritical, "Unauthorized"),
+		Eventually(condition(c, migv1.SaTokenNotPrivileged)).Should(And(beCritical("Unauthorized"),
 			HaveField("Message", And(ContainSubstring("migration.openshift.io"), ContainSubstring("velero.io")))))
 	})
 
 	It("verifies the API server against caBundle, and skips verification only when insecure", func() {
 		token := mintToken("cluster-admin")
 		noCA := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.CABundle = nil })
-		Eventually(condition(noCA, migv1.TestConnectFailed)).Should(And(haveReason(migv1.CategoryCritical, "ConnectFailed"),
+		Eventually(condition(noCA, migv1.TestConnectFailed)).Should(And(beCritical("ConnectFailed"),
 			HaveField("Message", ContainSubstring("caBundle"))))
 
 		wrongCA := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.CABundle = destination.CABundle() })
-		Eventually(condition(wrongCA, migv1.TestConnectFailed)).Should(haveReason(migv1.CategoryCritical, "ConnectFailed"))
+		Eventually(condition(wrongCA, migv1.TestConnectFailed)).Should(beCritical("ConnectFailed"))
 
 		insecure := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.CABundle = nil; s.Insecure = true })
 		Eventually(condition(insecure, migv1.Ready)).Should(beReady)
@@ -176,7 +177,7 @@ var _ = Describe("MigCluster", func() {
 		Expect(got.Status.RegistryPath).To(Equal(host))
 
 		bad := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.ExposedRegistryPath = host + "/not-a-registry" })
-		Eventually(condition(bad, migv1.InvalidRegistryRoute)).Should(haveReason(migv1.CategoryCritical, "RouteTestFailed"))
+		Eventually(condition(bad, migv1.InvalidRegistryRoute)).Should(beCritical("RouteTestFailed"))
 	})
 
 	It("never puts a token into conditions or events", func() {

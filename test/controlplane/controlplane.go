@@ -18,8 +18,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 )
 
 // startTimeout bounds how long etcd and kube-apiserver may take to become ready. A control

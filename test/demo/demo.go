@@ -240,11 +240,16 @@ func stopManager(out io.Writer, cmd *exec.Cmd) {
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var err error
 	select {
-	case <-done:
+	case err = <-done:
 	case <-time.After(10 * time.Second):
 		_ = cmd.Process.Kill()
-		<-done
+		err = <-done
+	}
+	if err != nil {
+		say(out, "Stopped the operator (%v)", err)
+		return
 	}
 	say(out, "Stopped the operator")
 }

@@ -24,15 +24,19 @@ func main() {
 	// The control planes' client-side logs are noise in a demo; the operator logs to a file.
 	ctrllog.SetLogger(logr.Discard())
 
+	if err := run(opts); err != nil {
+		fmt.Fprintln(os.Stderr, "demo failed:", err)
+		os.Exit(1)
+	}
+}
+
+func run(opts demo.Options) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	err := demo.Run(ctx, opts)
 	if ctx.Err() != nil {
 		fmt.Println("Interrupted; everything the demo started is stopped.")
-		return
+		return nil
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "demo failed:", err)
-		os.Exit(1)
-	}
+	return err
 }
