@@ -99,7 +99,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, cluster *migv1.MigCluster,
 		return fmt.Errorf("patch MigCluster status: %w", err)
 	}
 	for _, c := range conditions.Changed(before.Status.Conditions, cluster.Status.Conditions) {
-		r.Recorder.Eventf(cluster, nil, eventType(c), c.Type, "Validate", "%s", c.Message)
+		r.Recorder.Eventf(cluster, nil, conditions.EventType(c), c.Type, "Validate", "%s", c.Message)
 	}
 	return nil
 }
@@ -154,13 +154,4 @@ func (r *Reconciler) clustersForSecret(ctx context.Context, secret client.Object
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
 	}
 	return reqs
-}
-
-func eventType(c migv1.Condition) string {
-	switch c.Category {
-	case migv1.CategoryCritical, migv1.CategoryError, migv1.CategoryWarn:
-		return corev1.EventTypeWarning
-	default:
-		return corev1.EventTypeNormal
-	}
 }

@@ -3,6 +3,7 @@ package conditions
 import (
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -118,6 +119,17 @@ func Apply(obj Object, desired []migv1.Condition, now metav1.Time) {
 		}
 	}
 	obj.SetConditions(out)
+}
+
+// EventType is the type of the event that reports c: Warning for Critical, Error and Warn
+// conditions, Normal for the others.
+func EventType(c migv1.Condition) string {
+	switch c.Category {
+	case migv1.CategoryCritical, migv1.CategoryError, migv1.CategoryWarn:
+		return corev1.EventTypeWarning
+	default:
+		return corev1.EventTypeNormal
+	}
 }
 
 // Changed returns the conditions of after that are new or differ in content from before.

@@ -124,3 +124,16 @@ func TestChanged(t *testing.T) {
 		t.Fatalf("Changed = %+v, want only InvalidURL (time alone is not a change)", got)
 	}
 }
+
+func TestEventType(t *testing.T) {
+	for _, c := range []migv1.Condition{Critical("A", "", ""), Error("A", "", ""), Warn("A", "", "")} {
+		if EventType(c) != "Warning" {
+			t.Errorf("%s condition must be reported as a Warning event", c.Category)
+		}
+	}
+	for _, c := range []migv1.Condition{Required("A", "", ""), Advisory("A", "", "")} {
+		if EventType(c) != "Normal" {
+			t.Errorf("%s condition must be reported as a Normal event", c.Category)
+		}
+	}
+}

@@ -39,6 +39,7 @@ type ControlPlane struct {
 	Clientset kubernetes.Interface
 
 	env *envtest.Environment
+	kcm *controllerManager
 }
 
 // Scheme returns a scheme with the core Kubernetes, Ferry and Velero types.
@@ -53,7 +54,11 @@ func Scheme() (*runtime.Scheme, error) {
 }
 
 // Start starts a named control plane and installs the CRDs. Call Stop when done.
-func Start(name string) (*ControlPlane, error) {
+func Start(name string, opts ...Option) (*ControlPlane, error) {
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -88,11 +93,21 @@ func Start(name string) (*ControlPlane, error) {
 		_ = env.Stop()
 		return nil, fmt.Errorf("clientset for control plane %q: %w", name, err)
 	}
+	if o.controllerManager {
+		if err := cp.startControllerManager(bin); err != nil {
+			_ = env.Stop()
+			return nil, err
+		}
+	}
 	return cp, nil
 }
 
-// Stop stops kube-apiserver and etcd and removes their data.
+// Stop stops kube-controller-manager (if running), kube-apiserver and etcd, and removes their
+// data.
 func (cp *ControlPlane) Stop() error {
+	if err := cp.kcm.stop(); err != nil {
+		return fmt.Errorf("stop kube-controller-manager of %q: %w", cp.Name, err)
+	}
 	if err := cp.env.Stop(); err != nil {
 		return fmt.Errorf("stop control plane %q: %w", cp.Name, err)
 	}
