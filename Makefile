@@ -53,10 +53,14 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (pinned).
 envtest: ## Build the pinned kube-apiserver, kube-controller-manager, kube-scheduler and etcd into bin/k8s.
 	hack/build-controlplane.sh
 
+.PHONY: s3server
+s3server: ## Build the pinned S3 test server (versitygw) into bin/s3; rebuilt only when hack/tools/versitygw changes.
+	hack/build-s3.sh
+
 ##@ Test
 
 .PHONY: test
-test: verify-gen vet lint envtest ## Run every check and test (the README's test command).
+test: verify-gen vet lint envtest s3server ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
 
 ##@ Build
