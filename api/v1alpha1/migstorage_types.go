@@ -23,6 +23,9 @@ const (
 	InvalidVolumeSnapshotSettings = "InvalidVolumeSnapshotSettings"
 	// VolumeSnapshotProviderTestFailed: the live test of the snapshot provider failed.
 	VolumeSnapshotProviderTestFailed = "VolumeSnapshotProviderTestFailed"
+	// BackupStorageProviderTestSkipped (Advisory, Ferry's): the storage is valid but its
+	// provider has no live test in Ferry, so the bucket itself is unproven.
+	BackupStorageProviderTestSkipped = "BackupStorageProviderTestSkipped"
 )
 
 // MigStorage condition reasons (MTC names), besides the shared NotSet, NotFound and NotSupported.
@@ -72,8 +75,9 @@ type BackupStorageConfig struct {
 	// AwsRegion is the S3 region; us-east-1 when empty.
 	// +optional
 	AwsRegion string `json:"awsRegion,omitempty"`
-	// AwsS3ForcePathStyle is accepted for compatibility and ignored: path-style addressing
-	// is used whenever awsS3Url is set.
+	// AwsS3ForcePathStyle addresses buckets by path (https://host/bucket) instead of by
+	// virtual host. MTC ignored it; Ferry honours it, and uses path style whenever awsS3Url is
+	// set.
 	// +optional
 	AwsS3ForcePathStyle bool `json:"awsS3ForcePathStyle,omitempty"`
 	// AwsS3URL is the endpoint of an S3-compatible store (http or https).
