@@ -37,6 +37,7 @@ const (
 	SourcePodsNotHealthy                   = "SourcePodsNotHealthy"                   // Warn: NotHealthy.
 	GVKsIncompatible                       = "GVKsIncompatible"                       // Warn.
 	InvalidResourceList                    = "InvalidResourceList"                    // Critical.
+	InvalidNamespaceMapping                = "InvalidNamespaceMapping"                // Critical: Malformed (Ferry: MTC accepted bad strings silently).
 
 	// Proxy secrets.
 	SourceClusterProxySecretMisconfigured      = "SourceClusterProxySecretMisconfigured"      // Critical: Conflict / KeyNotFound.
@@ -99,6 +100,7 @@ const (
 	DuplicateNamespaces    = "DuplicateNamespaces"    // A namespace is listed twice.
 	ConflictingNamespaces  = "ConflictingNamespaces"  // Intra-cluster plan maps only some namespaces.
 	ConflictingPermissions = "ConflictingPermissions" // Destination namespace has other SCC ranges.
+	Malformed              = "Malformed"              // A value does not parse (Ferry).
 )
 
 // Migration plan types: reasons of the MigrationTypeIdentified condition.

@@ -14,6 +14,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ferrymtc/ferry/controllers/migcluster"
+	"github.com/ferrymtc/ferry/controllers/migplan"
+	"github.com/ferrymtc/ferry/controllers/migstorage"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
 	"github.com/ferrymtc/ferry/pkg/settings"
 )
@@ -88,15 +90,36 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		},
 		Log: mgr.GetLogger().WithName("clustercache"),
 	})
-	mc := &migcluster.Reconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Clusters:  clusters,
-		Recorder:  mgr.GetEventRecorder(migcluster.ControllerName),
-		Clock:     clock.RealClock{},
+	reconcilers := []struct {
+		name  string
+		setup func(context.Context, ctrl.Manager) error
+	}{
+		{migcluster.ControllerName, (&migcluster.Reconciler{
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			Clusters:  clusters,
+			Recorder:  mgr.GetEventRecorder(migcluster.ControllerName),
+			Clock:     clock.RealClock{},
+		}).SetupWithManager},
+		{migstorage.ControllerName, (&migstorage.Reconciler{
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			Recorder:  mgr.GetEventRecorder(migstorage.ControllerName),
+			Clock:     clock.RealClock{},
+		}).SetupWithManager},
+		{migplan.ControllerName, (&migplan.Reconciler{
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			Clusters:  clusters,
+			Settings:  cfgs,
+			Recorder:  mgr.GetEventRecorder(migplan.ControllerName),
+			Clock:     clock.RealClock{},
+		}).SetupWithManager},
 	}
-	if err := mc.SetupWithManager(ctx, mgr); err != nil {
-		return fmt.Errorf("set up %s controller: %w", migcluster.ControllerName, err)
+	for _, rec := range reconcilers {
+		if err := rec.setup(ctx, mgr); err != nil {
+			return fmt.Errorf("set up %s controller: %w", rec.name, err)
+		}
 	}
 	return nil
 }

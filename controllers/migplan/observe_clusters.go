@@ -1,0 +1,225 @@
+package migplan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// clusterWideListThreshold is the number of namespaces above which a kind is listed once
+// across the cluster and filtered in memory, rather than with one request per namespace.
+const clusterWideListThreshold = 16
+
+// clusterFacts is what was read from the source or the destination cluster.
+type clusterFacts struct {
+	// existing holds which of the namespaces asked about exist.
+	existing map[string]bool
+	classes  []storagev1.StorageClass
+	// The rest is read from the source only.
+	pods         []corev1.Pod
+	pvcs         []corev1.PersistentVolumeClaim
+	pvs          []corev1.PersistentVolume
+	templates    []PodTemplateOwner
+	unknownKinds []string
+}
+
+// observeClusters reads the source and destination clusters when they are Ready.
+func (r *Reconciler) observeClusters(ctx context.Context, f *facts) error {
+	pairs, _ := parseNamespaces(f.plan.Spec.Namespaces)
+	veleroNS := f.settings.VeleroNamespace
+	if clusterReady(f.src) {
+		c, err := r.Clusters.Get(ctx, f.src)
+		if err != nil {
+			return fmt.Errorf("client for source cluster: %w", err)
+		}
+		if f.source, err = readSource(ctx, c, append(sources(pairs), veleroNS), f.plan.Spec.IncludedResources); err != nil {
+			return fmt.Errorf("read source cluster %s: %w", f.src.Name, err)
+		}
+	}
+	if clusterReady(f.dest) {
+		c, err := r.Clusters.Get(ctx, f.dest)
+		if err != nil {
+			return fmt.Errorf("client for destination cluster: %w", err)
+		}
+		f.destination = &clusterFacts{}
+		if f.destination.existing, err = existingNamespaces(ctx, c, []string{veleroNS}); err != nil {
+			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
+		}
+		if f.destination.classes, err = storageClasses(ctx, c); err != nil {
+			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
+		}
+	}
+	return nil
+}
+
+func readSource(ctx context.Context, c client.Client, namespaces []string, included []*metav1.GroupKind) (*clusterFacts, error) {
+	cf := &clusterFacts{}
+	var err error
+	if cf.existing, err = existingNamespaces(ctx, c, namespaces); err != nil {
+		return nil, err
+	}
+	present := slices.DeleteFunc(slices.Clone(namespaces), func(n string) bool { return !cf.existing[n] })
+	if cf.classes, err = storageClasses(ctx, c); err != nil {
+		return nil, err
+	}
+	pods, pvcs := &corev1.PodList{}, &corev1.PersistentVolumeClaimList{}
+	for _, l := range []client.ObjectList{pods, pvcs} {
+		if err := listIn(ctx, c, l, present); err != nil {
+			return nil, err
+		}
+	}
+	cf.pods, cf.pvcs = pods.Items, pvcs.Items
+	pvs := &corev1.PersistentVolumeList{}
+	if len(cf.pvcs) > 0 {
+		if err := c.List(ctx, pvs); err != nil {
+			return nil, fmt.Errorf("list PersistentVolumes: %w", err)
+		}
+	}
+	cf.pvs = pvs.Items
+	if cf.templates, err = podTemplates(ctx, c, present); err != nil {
+		return nil, err
+	}
+	cf.unknownKinds = unknownKinds(c.RESTMapper(), included)
+	return cf, nil
+}
+
+// existingNamespaces reports which of the names exist as namespaces.
+func existingNamespaces(ctx context.Context, c client.Reader, names []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(names) > clusterWideListThreshold {
+		list := &corev1.NamespaceList{}
+		if err := c.List(ctx, list); err != nil {
+			return nil, fmt.Errorf("list namespaces: %w", err)
+		}
+		present := map[string]bool{}
+		for _, ns := range list.Items {
+			present[ns.Name] = true
+		}
+		for _, n := range names {
+			if present[n] {
+				out[n] = true
+			}
+		}
+		return out, nil
+	}
+	for _, n := range names {
+		err := c.Get(ctx, client.ObjectKey{Name: n}, &corev1.Namespace{})
+		switch {
+		case err == nil:
+			out[n] = true
+		case client.IgnoreNotFound(err) != nil:
+			return nil, fmt.Errorf("get namespace %s: %w", n, err)
+		}
+	}
+	return out, nil
+}
+
+func storageClasses(ctx context.Context, c client.Reader) ([]storagev1.StorageClass, error) {
+	list := &storagev1.StorageClassList{}
+	if err := c.List(ctx, list); err != nil {
+		return nil, fmt.Errorf("list StorageClasses: %w", err)
+	}
+	return list.Items, nil
+}
+
+// listIn fills list with the objects of its kind in the given namespaces.
+func listIn(ctx context.Context, c client.Reader, list client.ObjectList, namespaces []string) error {
+	if len(namespaces) > clusterWideListThreshold {
+		if err := c.List(ctx, list); err != nil {
+			return fmt.Errorf("list %T: %w", list, err)
+		}
+		return keepNamespaces(list, namespaces)
+	}
+	var all []runtime.Object
+	for _, ns := range namespaces {
+		part := list.DeepCopyObject().(client.ObjectList)
+		if err := c.List(ctx, part, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("list %T in %s: %w", list, ns, err)
+		}
+		items, err := meta.ExtractList(part)
+		if err != nil {
+			return fmt.Errorf("extract %T: %w", list, err)
+		}
+		all = append(all, items...)
+	}
+	return meta.SetList(list, all)
+}
+
+func keepNamespaces(list client.ObjectList, namespaces []string) error {
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return fmt.Errorf("extract %T: %w", list, err)
+	}
+	want := map[string]bool{}
+	for _, n := range namespaces {
+		want[n] = true
+	}
+	items = slices.DeleteFunc(items, func(o runtime.Object) bool {
+		obj, ok := o.(client.Object)
+		return !ok || !want[obj.GetNamespace()]
+	})
+	return meta.SetList(list, items)
+}
+
+// podTemplates reads the pod templates of the workloads in the namespaces, so that PVCs used
+// by scaled-down workloads still count as referenced.
+func podTemplates(ctx context.Context, c client.Reader, namespaces []string) ([]PodTemplateOwner, error) {
+	deployments, statefulSets, daemonSets := &appsv1.DeploymentList{}, &appsv1.StatefulSetList{}, &appsv1.DaemonSetList{}
+	replicaSets, jobs, cronJobs := &appsv1.ReplicaSetList{}, &batchv1.JobList{}, &batchv1.CronJobList{}
+	for _, l := range []client.ObjectList{deployments, statefulSets, daemonSets, replicaSets, jobs, cronJobs} {
+		if err := listIn(ctx, c, l, namespaces); err != nil {
+			return nil, err
+		}
+	}
+	var out []PodTemplateOwner
+	add := func(kind, ns, name string, spec corev1.PodSpec, claims []corev1.PersistentVolumeClaim) {
+		out = append(out, PodTemplateOwner{Kind: kind, Namespace: ns, Name: name, Spec: spec, StatefulSetClaimTemplates: claims})
+	}
+	for _, o := range deployments.Items {
+		add("Deployment", o.Namespace, o.Name, o.Spec.Template.Spec, nil)
+	}
+	for _, o := range statefulSets.Items {
+		add("StatefulSet", o.Namespace, o.Name, o.Spec.Template.Spec, o.Spec.VolumeClaimTemplates)
+	}
+	for _, o := range daemonSets.Items {
+		add("DaemonSet", o.Namespace, o.Name, o.Spec.Template.Spec, nil)
+	}
+	for _, o := range replicaSets.Items {
+		add("ReplicaSet", o.Namespace, o.Name, o.Spec.Template.Spec, nil)
+	}
+	for _, o := range jobs.Items {
+		add("Job", o.Namespace, o.Name, o.Spec.Template.Spec, nil)
+	}
+	for _, o := range cronJobs.Items {
+		add("CronJob", o.Namespace, o.Name, o.Spec.JobTemplate.Spec.Template.Spec, nil)
+	}
+	return out, nil
+}
+
+// unknownKinds returns the included kinds the source cluster does not serve.
+func unknownKinds(mapper meta.RESTMapper, included []*metav1.GroupKind) []string {
+	var out []string
+	for _, gk := range included {
+		if gk == nil {
+			continue
+		}
+		if _, err := mapper.RESTMapping(schema.GroupKind{Group: gk.Group, Kind: gk.Kind}); err != nil {
+			name := gk.Kind
+			if gk.Group != "" {
+				name += "." + gk.Group
+			}
+			out = append(out, name)
+		}
+	}
+	return out
+}

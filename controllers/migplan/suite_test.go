@@ -1,0 +1,124 @@
+package migplan_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/operator"
+	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/s3"
+)
+
+// The suite runs the operator's real wiring on a "destination" control plane (the host) with
+// a "source" control plane registered as a remote MigCluster, both with
+// kube-controller-manager so PVCs really bind, and a real S3 server behind a MigStorage.
+var (
+	source, destination *controlplane.ControlPlane
+	objectStore         *s3.Server
+	ctx                 context.Context
+	cancel              context.CancelFunc
+)
+
+const (
+	opNamespace = operator.DefaultNamespace
+	bucket      = "ferry"
+)
+
+func TestMigPlan(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "MigPlan controller")
+}
+
+var _ = BeforeSuite(func() {
+	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	ctx, cancel = context.WithCancel(context.Background())
+	var err error
+	source, err = controlplane.Start("source", controlplane.WithControllerManager())
+	Expect(err).NotTo(HaveOccurred())
+	destination, err = controlplane.Start("destination", controlplane.WithControllerManager())
+	Expect(err).NotTo(HaveOccurred())
+	objectStore, err = s3.Start(s3.Options{})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(objectStore.CreateBucket(ctx, bucket)).To(Succeed())
+
+	for _, cp := range []*controlplane.ControlPlane{source, destination} {
+		create(cp, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opNamespace}})
+		create(cp, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Provisioner: "kubernetes.io/host-path"})
+	}
+	create(destination, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "openshift-config"}})
+
+	opts := operator.Options{Namespace: opNamespace, MetricsAddr: "0", ProbeAddr: "0", GracefulShutdown: 5 * time.Second}
+	mgr, err := operator.New(destination.Config, opts)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(operator.Setup(ctx, mgr, opts)).To(Succeed())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+	registerClustersAndStorage()
+})
+
+var _ = AfterSuite(func() {
+	if cancel != nil {
+		cancel()
+	}
+	if objectStore != nil {
+		Expect(objectStore.Stop()).To(Succeed())
+	}
+	for _, cp := range []*controlplane.ControlPlane{source, destination} {
+		if cp != nil {
+			Expect(cp.Stop()).To(Succeed())
+		}
+	}
+})
+
+func create(cp *controlplane.ControlPlane, obj client.Object) {
+	GinkgoHelper()
+	Expect(cp.Client.Create(ctx, obj)).To(Succeed())
+}
+
+// registerClustersAndStorage creates the host and source MigClusters and a MigStorage on the
+// S3 server, and waits until all three are Ready.
+func registerClustersAndStorage() {
+	token, err := source.MintToken(ctx, opNamespace, "migration-controller", "cluster-admin")
+	Expect(err).NotTo(HaveOccurred())
+	create(destination, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-config", Name: "source-token"},
+		Data: map[string][]byte{migv1.SaTokenKey: []byte(token)}})
+	create(destination, &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "host"},
+		Spec: migv1.MigClusterSpec{IsHostCluster: true}})
+	create(destination, &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "source"},
+		Spec: migv1.MigClusterSpec{URL: source.URL(), CABundle: source.CABundle(),
+			ServiceAccountSecretRef: &corev1.ObjectReference{Namespace: "openshift-config", Name: "source-token"}}})
+	create(destination, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-config", Name: "storage-creds"},
+		Data: map[string][]byte{"aws-access-key-id": []byte(objectStore.AccessKey), "aws-secret-access-key": []byte(objectStore.SecretKey)}})
+	create(destination, &migv1.MigStorage{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "storage"},
+		Spec: migv1.MigStorageSpec{BackupStorageProvider: "aws",
+			BackupStorageConfig: migv1.BackupStorageConfig{
+				AwsBucketName: bucket, AwsS3URL: objectStore.Endpoint, AwsRegion: objectStore.Region, AwsS3ForcePathStyle: true,
+				CredsSecretRef: &corev1.ObjectReference{Namespace: "openshift-config", Name: "storage-creds"},
+			}}})
+	for _, obj := range []client.Object{
+		&migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "host"}},
+		&migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "source"}},
+		&migv1.MigStorage{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "storage"}},
+	} {
+		Eventually(func() bool {
+			if err := destination.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+				return false
+			}
+			return conditions.IsTrue(obj.(conditions.Object).GetConditions(), migv1.Ready)
+		}, time.Minute).Should(BeTrue(), "%T %s becomes Ready", obj, obj.GetName())
+	}
+}
