@@ -57,11 +57,21 @@ envtest: ## Build the pinned kube-apiserver, kube-controller-manager, kube-sched
 s3server: ## Build the pinned S3 test server (versitygw) into bin/s3; rebuilt only when hack/tools/versitygw changes.
 	hack/build-s3.sh
 
+.PHONY: velero
+velero: ## Build the pinned Velero server and AWS plugin into bin/velero; rebuilt only when hack/tools/velero changes.
+	hack/build-velero.sh
+
 ##@ Test
 
 .PHONY: test
 test: verify-gen vet lint envtest s3server ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
+
+##@ Benchmarks
+
+.PHONY: bench-plan
+bench-plan: envtest s3server build ## Time a MigPlan over 1,000 namespaces and 2,000 PVCs to Ready; print the operator's peak memory.
+	go run ./test/bench/plan --manager $(BIN)/manager
 
 ##@ Build
 

@@ -14,10 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/operator"
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/s3"
 )
 
@@ -57,7 +56,6 @@ var _ = BeforeSuite(func() {
 		create(cp, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opNamespace}})
 		create(cp, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Provisioner: "kubernetes.io/host-path"})
 	}
-	create(destination, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "openshift-config"}})
 
 	opts := operator.Options{Namespace: opNamespace, MetricsAddr: "0", ProbeAddr: "0", GracefulShutdown: 5 * time.Second}
 	mgr, err := operator.New(destination.Config, opts)
@@ -89,36 +87,8 @@ func create(cp *controlplane.ControlPlane, obj client.Object) {
 	Expect(cp.Client.Create(ctx, obj)).To(Succeed())
 }
 
-// registerClustersAndStorage creates the host and source MigClusters and a MigStorage on the
+// registerClustersAndStorage registers the host and source clusters and a MigStorage on the
 // S3 server, and waits until all three are Ready.
 func registerClustersAndStorage() {
-	token, err := source.MintToken(ctx, opNamespace, "migration-controller", "cluster-admin")
-	Expect(err).NotTo(HaveOccurred())
-	create(destination, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-config", Name: "source-token"},
-		Data: map[string][]byte{migv1.SaTokenKey: []byte(token)}})
-	create(destination, &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "host"},
-		Spec: migv1.MigClusterSpec{IsHostCluster: true}})
-	create(destination, &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "source"},
-		Spec: migv1.MigClusterSpec{URL: source.URL(), CABundle: source.CABundle(),
-			ServiceAccountSecretRef: &corev1.ObjectReference{Namespace: "openshift-config", Name: "source-token"}}})
-	create(destination, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-config", Name: "storage-creds"},
-		Data: map[string][]byte{"aws-access-key-id": []byte(objectStore.AccessKey), "aws-secret-access-key": []byte(objectStore.SecretKey)}})
-	create(destination, &migv1.MigStorage{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "storage"},
-		Spec: migv1.MigStorageSpec{BackupStorageProvider: "aws",
-			BackupStorageConfig: migv1.BackupStorageConfig{
-				AwsBucketName: bucket, AwsS3URL: objectStore.Endpoint, AwsRegion: objectStore.Region, AwsS3ForcePathStyle: true,
-				CredsSecretRef: &corev1.ObjectReference{Namespace: "openshift-config", Name: "storage-creds"},
-			}}})
-	for _, obj := range []client.Object{
-		&migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "host"}},
-		&migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "source"}},
-		&migv1.MigStorage{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "storage"}},
-	} {
-		Eventually(func() bool {
-			if err := destination.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-				return false
-			}
-			return conditions.IsTrue(obj.(conditions.Object).GetConditions(), migv1.Ready)
-		}, time.Minute).Should(BeTrue(), "%T %s becomes Ready", obj, obj.GetName())
-	}
+	Expect(fixtures.Register(ctx, destination, source, opNamespace, objectStore, bucket)).To(Succeed())
 }

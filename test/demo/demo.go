@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,6 +18,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/manager"
 )
 
 const (
@@ -75,11 +74,19 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := destination.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return fmt.Errorf("create namespace %s: %w", namespace, err)
 	}
-	manager, err := startManager(opts, kubeconfigs["destination"])
+	logPath := filepath.Join(opts.StateDir, "manager.log")
+	operator, err := manager.Start(opts.Manager, kubeconfigs["destination"], namespace, logPath)
 	if err != nil {
 		return err
 	}
-	defer stopManager(opts.Out, manager)
+	say(opts.Out, "  operator log: %s", logPath)
+	defer func() {
+		if err := operator.Stop(); err != nil {
+			say(opts.Out, "Stopped the operator (%v)", err)
+			return
+		}
+		say(opts.Out, "Stopped the operator")
+	}()
 
 	say(opts.Out, "Registering the clusters from config/samples")
 	token, err := source.MintToken(ctx, namespace, "migration-controller", "cluster-admin")
@@ -216,42 +223,6 @@ func summarize(list migv1.Conditions) string {
 		parts = append(parts, fmt.Sprintf("%s=%s (%s)", c.Type, c.Status, c.Message))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func startManager(opts Options, kubeconfig string) (*exec.Cmd, error) {
-	logPath := filepath.Join(opts.StateDir, "manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("create operator log: %w", err)
-	}
-	cmd := exec.Command(opts.Manager, "--kubeconfig", kubeconfig, "--namespace", namespace,
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return nil, fmt.Errorf("start operator %s: %w", opts.Manager, err)
-	}
-	say(opts.Out, "  operator log: %s", logPath)
-	return cmd, nil
-}
-
-func stopManager(out io.Writer, cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		err = <-done
-	}
-	if err != nil {
-		say(out, "Stopped the operator (%v)", err)
-		return
-	}
-	say(out, "Stopped the operator")
 }
 
 func stop(out io.Writer, cp *controlplane.ControlPlane) {
