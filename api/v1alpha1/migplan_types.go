@@ -38,6 +38,7 @@ const (
 	GVKsIncompatible                       = "GVKsIncompatible"                       // Warn.
 	InvalidResourceList                    = "InvalidResourceList"                    // Critical.
 	InvalidNamespaceMapping                = "InvalidNamespaceMapping"                // Critical: Malformed (Ferry: MTC accepted bad strings silently).
+	InvalidLabelSelector                   = "InvalidLabelSelector"                   // Critical: Malformed (Ferry: MTC failed later, in Velero).
 
 	// Proxy secrets.
 	SourceClusterProxySecretMisconfigured      = "SourceClusterProxySecretMisconfigured"      // Critical: Conflict / KeyNotFound.

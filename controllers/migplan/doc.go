@@ -18,6 +18,8 @@
 //     conditions are kept, so a running migration never sees its plan change under it.
 //   - Settings (limits, excluded resources) are read from the MigrationController on every
 //     reconcile, so a change applies without restarting the operator.
+//   - The GVK compatibility check (gvk.go) discovers both clusters once per reconcile and
+//     lists instances (metadata only, one item) only for the kinds the destination lacks.
 //   - Fixes of MTC: namespace checks use the source part of "src:dest" entries; malformed
 //     mappings get their own condition instead of passing silently.
 package migplan

@@ -96,7 +96,7 @@ func (r *Reconciler) evaluate(ctx context.Context, f *facts, suspended bool) ([]
 	desired := validate(f)
 	if suspended {
 		desired = append(desired, conditions.Advisory(migv1.Suspended, "", suspendedMessage))
-		desired = append(desired, carried(previous, append(pvConditionTypes, migv1.StorageEnsured)...)...)
+		desired = append(desired, carried(previous, append(pvConditionTypes, migv1.StorageEnsured, migv1.GVKsIncompatible)...)...)
 		return withReady(desired), nil, nil
 	}
 	var discovery *DiscoveryResult
@@ -143,6 +143,10 @@ func (r *Reconciler) patchStatus(ctx context.Context, plan *migv1.MigPlan, f *fa
 	}
 	if f.source != nil {
 		plan.Status.Namespaces = unhealthyNamespaces(f.source.pods)
+	}
+	if !conditions.IsTrue(desired, migv1.Suspended) {
+		// Kept while suspended, with its condition: a running migration's restore excludes them.
+		plan.Status.IncompatibleNamespaces = f.incompatible
 	}
 	if discovery != nil {
 		plan.Status.SrcStorageClasses, plan.Status.DestStorageClasses = discovery.SrcStorageClasses, discovery.DestStorageClasses

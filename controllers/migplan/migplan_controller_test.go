@@ -2,14 +2,19 @@ package migplan_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -110,6 +115,50 @@ func updatePlan(p *migv1.MigPlan, mutate func(*migv1.MigPlan)) {
 		mutate(got)
 		return destination.Client.Update(ctx, got)
 	}).Should(Succeed())
+}
+
+// installCRD installs the namespaced custom resource <plural>.example.com (version v1) on the
+// cluster and waits until discovery serves it.
+func installCRD(cp *controlplane.ControlPlane, kind, plural string) {
+	GinkgoHelper()
+	crd := &apiextv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: plural + ".example.com"},
+		Spec: apiextv1.CustomResourceDefinitionSpec{
+			Group: "example.com",
+			Scope: apiextv1.NamespaceScoped,
+			Names: apiextv1.CustomResourceDefinitionNames{Kind: kind, ListKind: kind + "List", Plural: plural, Singular: strings.ToLower(kind)},
+			Versions: []apiextv1.CustomResourceDefinitionVersion{{Name: "v1", Served: true, Storage: true,
+				Schema: &apiextv1.CustomResourceValidation{OpenAPIV3Schema: &apiextv1.JSONSchemaProps{
+					Type: "object", XPreserveUnknownFields: ptr.To(true)}}}},
+		},
+	}
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(crd)
+	Expect(err).NotTo(HaveOccurred())
+	u := &unstructured.Unstructured{Object: content}
+	u.SetGroupVersionKind(apiextv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
+	create(cp, u)
+	Eventually(func() ([]string, error) {
+		var names []string
+		_, lists, err := cp.Clientset.Discovery().ServerGroupsAndResources()
+		for _, l := range lists {
+			if l.GroupVersion == "example.com/v1" {
+				for _, r := range l.APIResources {
+					names = append(names, r.Name)
+				}
+			}
+		}
+		return names, err
+	}, 30*time.Second).Should(ContainElement(plural), "%s serves %s.example.com", cp.Name, plural)
+}
+
+// createCustom creates an example.com/v1 custom resource of the kind in the namespace.
+func createCustom(cp *controlplane.ControlPlane, namespace, kind, name string) {
+	GinkgoHelper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(schema.GroupVersionKind{Group: "example.com", Version: "v1", Kind: kind})
+	u.SetNamespace(namespace)
+	u.SetName(name)
+	create(cp, u)
 }
 
 func location(cp *controlplane.ControlPlane) func() error {
@@ -222,6 +271,30 @@ var _ = Describe("MigPlan", Ordered, func() {
 		Eventually(planCondition(kinds, migv1.PlanConflict)).Should(And(beTrue, HaveField("Category", migv1.CategoryError)))
 		Expect(destination.Client.Delete(ctx, kinds)).To(Succeed())
 		Expect(destination.Client.Delete(ctx, missing)).To(Succeed())
+	})
+
+	// After the spec above: it needs Widget.example.com to be unknown on the source.
+	It("reports the resources of its namespaces that the destination does not serve", func() {
+		installCRD(source, "Widget", "widgets")
+		installCRD(source, "Gadget", "gadgets")
+		installCRD(destination, "Gadget", "gadgets")
+		sourceApp("lab")
+		createCustom(source, "lab", "Widget", "w")
+		createCustom(source, "lab", "Gadget", "g")
+		lab := newPlan("lab", "lab")
+
+		Eventually(planCondition(lab, migv1.GVKsIncompatible), 30*time.Second).Should(And(beTrue,
+			HaveField("Category", migv1.CategoryWarn), HaveField("Message", ContainSubstring("`incompatibleNamespaces`"))))
+		Expect(getPlan(lab).Status.IncompatibleNamespaces).To(Equal([]migv1.IncompatibleNamespace{{
+			Name: "lab", GVKs: []migv1.IncompatibleGVK{{Group: "example.com", Version: "v1", Kind: "widgets"}},
+		}}), "gadgets are served by both clusters")
+		Eventually(planCondition(lab, migv1.Ready), time.Minute).Should(beTrue, "the warning does not block")
+		Expect(planCondition(plan, migv1.GVKsIncompatible)()).To(BeNil(), "the shop namespace holds no widgets")
+
+		Expect(destination.Client.Delete(ctx, lab)).To(Succeed())
+		Eventually(func() error {
+			return destination.Client.Get(ctx, client.ObjectKeyFromObject(lab), &migv1.MigPlan{})
+		}).Should(MatchError(ContainSubstring("not found")))
 	})
 
 	It("removes its Velero storage when closed, unless another open plan still uses it", func() {

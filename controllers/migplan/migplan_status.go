@@ -19,6 +19,7 @@ func validate(f *facts) []migv1.Condition {
 	out = append(out, validateNamespaces(plan.Spec.Namespaces, f.settings.NamespaceLimit)...)
 	out = append(out, planConflict(conflictingPlans(plan, f.otherPlans))...)
 	out = append(out, validateHooks(plan.Spec.Hooks, plan.Namespace, f.hooks)...)
+	out = append(out, validateLabelSelector(plan.Spec.LabelSelector)...)
 	pairs, _ := parseNamespaces(plan.Spec.Namespaces)
 	if f.source != nil {
 		out = append(out, validateSource(f.source, sources(pairs), f.settings.VeleroNamespace, f.settings.PodLimit)...)
@@ -26,6 +27,7 @@ func validate(f *facts) []migv1.Condition {
 	if f.destination != nil {
 		out = append(out, validateDestination(f.destination, f.settings.VeleroNamespace)...)
 	}
+	out = append(out, gvksIncompatible(f.incompatible)...)
 	return out
 }
 

@@ -30,6 +30,9 @@ type facts struct {
 	migrations []migv1.MigMigration
 	// source and destination are read from the clusters when they are Ready; nil otherwise.
 	source, destination *clusterFacts
+	// incompatible are the source namespaces' resources the destination does not serve,
+	// checked when both clusters were read.
+	incompatible []migv1.IncompatibleNamespace
 }
 
 // observe reads the host objects the plan refers to.

@@ -59,6 +59,13 @@ func (r *Reconciler) observeClusters(ctx context.Context, f *facts) error {
 			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
 		}
 	}
+	if f.source != nil && f.destination != nil {
+		present := slices.DeleteFunc(sources(pairs), func(n string) bool { return !f.source.existing[n] })
+		var err error
+		if f.incompatible, err = r.incompatibleNamespaces(ctx, f, present); err != nil {
+			return fmt.Errorf("check GVK compatibility: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -76,6 +76,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		For(&migv1.MigPlan{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&migv1.MigCluster{}, handler.EnqueueRequestsFromMapFunc(r.plansReferencing(clusterRefIndex))).
 		Watches(&migv1.MigStorage{}, handler.EnqueueRequestsFromMapFunc(r.plansReferencing(storageRefIndex))).
+		// A rotated storage credential must reach both clusters' copies at once; metadata only,
+		// so credentials never sit in the operator's caches.
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.plansUsingCredentials)).
 		Watches(&migv1.MigHook{}, handler.EnqueueRequestsFromMapFunc(r.plansReferencing(hookRefIndex))).
 		Watches(&migv1.MigMigration{}, handler.EnqueueRequestsFromMapFunc(planOfMigration)).
 		// Settings apply to every plan at once: limits and excluded resources may change.
@@ -108,6 +111,24 @@ func (r *Reconciler) plansReferencing(index string) handler.MapFunc {
 		}
 		return reqs
 	}
+}
+
+// plansUsingCredentials maps a Secret event to the plans whose MigStorage uses it.
+func (r *Reconciler) plansUsingCredentials(ctx context.Context, secret client.Object) []reconcile.Request {
+	storages := &migv1.MigStorageList{}
+	if err := r.Client.List(ctx, storages); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "List MigStorages for a Secret")
+		return nil
+	}
+	var reqs []reconcile.Request
+	for i := range storages.Items {
+		st := &storages.Items[i]
+		key, ok := refKey(st.Spec.BackupStorageConfig.CredsSecretRef, st.Namespace)
+		if ok && key.Namespace == secret.GetNamespace() && key.Name == secret.GetName() {
+			reqs = append(reqs, r.plansReferencing(storageRefIndex)(ctx, st)...)
+		}
+	}
+	return reqs
 }
 
 // allPlans maps an event to every open plan.

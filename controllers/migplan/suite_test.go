@@ -41,6 +41,9 @@ func TestMigPlan(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	// Reconciles are quick, but CI machines are loaded: wait generously, poll often.
+	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
 	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error

@@ -324,3 +324,17 @@ func TestWithReady(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateLabelSelector(t *testing.T) {
+	seed := &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}}
+	bad := &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "app", Operator: "Near", Values: []string{"x"}}}}
+	if got := validateLabelSelector(seed); len(got) != 0 {
+		t.Errorf("the seed's selector must pass: %+v", got)
+	}
+	if got := validateLabelSelector(nil); len(got) != 0 {
+		t.Errorf("no selector must pass: %+v", got)
+	}
+	if got := typesOf(validateLabelSelector(bad)); !slices.Equal(got, []string{"InvalidLabelSelector/Malformed"}) {
+		t.Errorf("a bad operator: got %v", got)
+	}
+}
