@@ -95,13 +95,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, cluster *migv1.MigCluster,
 	conditions.Apply(cluster, conditionsFor(s), metav1.NewTime(r.Clock.Now()))
 	cluster.Status.RegistryPath = s.registryPath
 	cluster.Status.ObservedGeneration = cluster.Generation
-	if err := r.Client.Status().Patch(ctx, cluster, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("patch MigCluster status: %w", err)
-	}
-	for _, c := range conditions.Changed(before.Status.Conditions, cluster.Status.Conditions) {
-		r.Recorder.Eventf(cluster, nil, conditions.EventType(c), c.Type, "Validate", "%s", c.Message)
-	}
-	return nil
+	return conditions.PatchStatus(ctx, r.Client, r.Recorder, before, cluster)
 }
 
 // resetRefresh sets spec.refresh back to false once a refresh was honoured.

@@ -151,11 +151,5 @@ func (r *Reconciler) patchStatus(ctx context.Context, plan *migv1.MigPlan, f *fa
 	if discovery != nil {
 		plan.Status.SrcStorageClasses, plan.Status.DestStorageClasses = discovery.SrcStorageClasses, discovery.DestStorageClasses
 	}
-	if err := r.Client.Status().Patch(ctx, plan, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("patch MigPlan status: %w", err)
-	}
-	for _, c := range conditions.Changed(before.Status.Conditions, plan.Status.Conditions) {
-		r.Recorder.Eventf(plan, nil, conditions.EventType(c), c.Type, "Validate", "%s", c.Message)
-	}
-	return nil
+	return conditions.PatchStatus(ctx, r.Client, r.Recorder, before, plan)
 }

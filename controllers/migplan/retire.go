@@ -45,9 +45,5 @@ func (r *Reconciler) retire(ctx context.Context, plan *migv1.MigPlan) (ctrl.Resu
 	closed.Durable = true
 	conditions.Apply(plan, []migv1.Condition{closed}, metav1.NewTime(r.Clock.Now()))
 	plan.Status.ObservedGeneration = plan.Generation
-	if err := r.Client.Status().Patch(ctx, plan, client.MergeFrom(before)); err != nil {
-		return ctrl.Result{}, fmt.Errorf("patch MigPlan status: %w", err)
-	}
-	r.Recorder.Eventf(plan, nil, "Normal", migv1.Closed, "Close", "%s", closedMessage)
-	return ctrl.Result{}, nil
+	return ctrl.Result{}, conditions.PatchStatus(ctx, r.Client, r.Recorder, before, plan)
 }

@@ -100,13 +100,7 @@ func (r *Reconciler) patchStatus(ctx context.Context, storage *migv1.MigStorage,
 	before := storage.DeepCopy()
 	conditions.Apply(storage, conditionsFor(s), metav1.NewTime(r.Clock.Now()))
 	storage.Status.ObservedGeneration = storage.Generation
-	if err := r.Client.Status().Patch(ctx, storage, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("patch MigStorage status: %w", err)
-	}
-	for _, c := range conditions.Changed(before.Status.Conditions, storage.Status.Conditions) {
-		r.Recorder.Eventf(storage, nil, eventType(c), c.Type, "Validate", "%s", c.Message)
-	}
-	return nil
+	return conditions.PatchStatus(ctx, r.Client, r.Recorder, before, storage)
 }
 
 // resetRefresh sets spec.refresh back to false once a refresh was honoured.
@@ -198,13 +192,4 @@ func (r *Reconciler) readSecret(ctx context.Context, key types.NamespacedName) (
 		return nil, false, fmt.Errorf("read Secret %s: %w", key, err)
 	}
 	return secret.Data, true, nil
-}
-
-func eventType(c migv1.Condition) string {
-	switch c.Category {
-	case migv1.CategoryCritical, migv1.CategoryError, migv1.CategoryWarn:
-		return corev1.EventTypeWarning
-	default:
-		return corev1.EventTypeNormal
-	}
 }

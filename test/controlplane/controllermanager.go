@@ -1,15 +1,15 @@
 package controlplane
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/ferrymtc/ferry/test/netutil"
 )
 
 // Option configures Start.
@@ -48,7 +48,7 @@ func (cp *ControlPlane) startControllerManager(bin string) error {
 	if err := os.WriteFile(ca, cp.CABundle(), 0o600); err != nil {
 		return fmt.Errorf("write CA: %w", err)
 	}
-	port, err := freePort()
+	port, err := netutil.FreeLoopbackPort()
 	if err != nil {
 		return err
 	}
@@ -101,18 +101,4 @@ func (k *controllerManager) stop() error {
 	// The exit status after a signal says nothing useful; only the directory cleanup can fail.
 	_ = exit
 	return os.RemoveAll(k.dir)
-}
-
-// freePort returns a loopback TCP port that is free now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer func() { _ = l.Close() }()
-	addr, ok := l.Addr().(*net.TCPAddr)
-	if !ok {
-		return 0, errors.New("unexpected listener address")
-	}
-	return addr.Port, nil
 }

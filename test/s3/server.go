@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ferrymtc/ferry/test/netutil"
 )
 
 const (
@@ -121,7 +122,7 @@ var errExited = errors.New("the S3 server exited before answering")
 
 // launch runs the server on a free port and waits until it answers.
 func (s *Server) launch(bin string, useTLS bool) error {
-	addr, err := freeAddr()
+	addr, err := netutil.FreeLoopbackAddr()
 	if err != nil {
 		return err
 	}
@@ -185,19 +186,6 @@ func (s *Server) Stop() error {
 		}
 	})
 	return s.stopErr
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		return "", fmt.Errorf("release port %s: %w", addr, err)
-	}
-	return addr, nil
 }
 
 // cleanEnv is the harness's environment without versitygw's own settings (VGW_*, ROOT_*),
