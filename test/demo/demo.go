@@ -2,29 +2,23 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/manager"
+	"github.com/ferrymtc/ferry/test/s3"
 )
 
 const (
-	namespace    = "openshift-migration"
-	readyTimeout = 2 * time.Minute
-	pollInterval = time.Second
+	namespace = "openshift-migration"
+	bucket    = "ferry"
 )
 
 // Options configures a demo run.
@@ -33,14 +27,23 @@ type Options struct {
 	Manager string
 	// StateDir holds kubeconfigs and logs while the demo runs.
 	StateDir string
-	// Once returns as soon as the clusters are Ready instead of waiting for Ctrl-C.
+	// Once returns as soon as the plan is Ready instead of waiting for Ctrl-C.
 	Once bool
 	// Out receives the progress a user reads.
 	Out io.Writer
 }
 
-// Run runs the demo until ctx ends (Ctrl-C), or until the clusters are Ready with Once.
-func Run(ctx context.Context, opts Options) (err error) {
+// env is what the demo started; stop tears it down in reverse order.
+type env struct {
+	out                 io.Writer
+	source, destination *controlplane.ControlPlane
+	store               *s3.Server
+	operator            *manager.Process
+	kubeconfigs         map[string]string
+}
+
+// Run runs the demo until ctx ends (Ctrl-C), or until the plan is Ready with Once.
+func Run(ctx context.Context, opts Options) error {
 	root, err := controlplane.RepoRoot()
 	if err != nil {
 		return err
@@ -49,62 +52,38 @@ func Run(ctx context.Context, opts Options) (err error) {
 		return fmt.Errorf("create state directory: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(opts.StateDir) }()
+	e := &env{out: opts.Out, kubeconfigs: map[string]string{}}
+	defer e.stop()
+	if err := e.start(opts); err != nil {
+		return err
+	}
 
-	say(opts.Out, "Starting the source and destination clusters")
-	source, err := controlplane.Start("source")
+	say(opts.Out, "Deploying the sample application on the source: namespaces demo-app and demo-db")
+	if err := deploySampleApp(ctx, e.source); err != nil {
+		return err
+	}
+	say(opts.Out, "Applying config/samples: MigClusters, MigStorage and MigPlan")
+	token, err := e.source.MintToken(ctx, namespace, "migration-controller", "cluster-admin")
 	if err != nil {
 		return err
 	}
-	defer stop(opts.Out, source)
-	destination, err := controlplane.Start("destination")
-	if err != nil {
-		return err
-	}
-	defer stop(opts.Out, destination)
-	kubeconfigs := map[string]string{}
-	for _, cp := range []*controlplane.ControlPlane{source, destination} {
-		path := filepath.Join(opts.StateDir, cp.Name+".kubeconfig")
-		if err := cp.WriteKubeconfig(path); err != nil {
+	fill := filler{source: e.source, token: token, store: e.store, bucket: bucket}
+	samples := filepath.Join(root, "config", "samples")
+	for _, file := range []string{"migcluster_host.yaml", "migcluster_source.yaml", "migstorage.yaml", "migplan.yaml"} {
+		if err := applySample(ctx, e.destination, filepath.Join(samples, file), fill.fill); err != nil {
 			return err
 		}
-		kubeconfigs[cp.Name] = path
 	}
+	plan := &migv1.MigPlan{}
+	if err := watchUntilReady(ctx, opts.Out, e.destination.Client, plan, fill.watched...); err != nil {
+		return err
+	}
+	describePlan(opts.Out, plan)
 
-	say(opts.Out, "Starting the Ferry operator on the destination (the host cluster)")
-	if err := destination.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
-		return fmt.Errorf("create namespace %s: %w", namespace, err)
-	}
-	logPath := filepath.Join(opts.StateDir, "manager.log")
-	operator, err := manager.Start(opts.Manager, kubeconfigs["destination"], namespace, logPath)
-	if err != nil {
-		return err
-	}
-	say(opts.Out, "  operator log: %s", logPath)
-	defer func() {
-		if err := operator.Stop(); err != nil {
-			say(opts.Out, "Stopped the operator (%v)", err)
-			return
-		}
-		say(opts.Out, "Stopped the operator")
-	}()
-
-	say(opts.Out, "Registering the clusters from config/samples")
-	token, err := source.MintToken(ctx, namespace, "migration-controller", "cluster-admin")
-	if err != nil {
-		return err
-	}
-	clusters, err := applySamples(ctx, root, destination, source, token)
-	if err != nil {
-		return err
-	}
-	if err := waitReady(ctx, opts.Out, destination.Client, clusters); err != nil {
-		return err
-	}
-
-	say(opts.Out, "Both clusters are Ready. Look around with kubectl:")
-	say(opts.Out, "  kubectl --kubeconfig %s get migclusters -n %s", kubeconfigs["destination"], namespace)
-	say(opts.Out, "  kubectl --kubeconfig %s get namespaces", kubeconfigs["source"])
-	say(opts.Out, "The migration engine (MigStorage, MigPlan, MigMigration) is not built yet, so the demo stops here.")
+	say(opts.Out, "Look around with kubectl:")
+	say(opts.Out, "  kubectl --kubeconfig %s -n %s get migclusters,migstorages,migplans", e.kubeconfigs["destination"], namespace)
+	say(opts.Out, "  kubectl --kubeconfig %s -n %s get backupstoragelocations", e.kubeconfigs["source"], namespace)
+	say(opts.Out, "The migration engine (MigMigration) is not built yet, so the demo stops at a Ready plan.")
 	if opts.Once {
 		return nil
 	}
@@ -113,124 +92,74 @@ func Run(ctx context.Context, opts Options) (err error) {
 	return nil
 }
 
-// applySamples applies the sample MigClusters and token Secret, filling in the source's real
-// URL, CA and token where a user would.
-func applySamples(ctx context.Context, root string, destination, source *controlplane.ControlPlane, token string) ([]client.ObjectKey, error) {
-	var keys []client.ObjectKey
-	for _, file := range []string{"migcluster_host.yaml", "migcluster_source.yaml"} {
-		objs, err := readObjects(filepath.Join(root, "config", "samples", file))
-		if err != nil {
-			return nil, err
+// start brings up the two clusters, the S3 server and the operator.
+func (e *env) start(opts Options) error {
+	say(e.out, "Starting the source and destination clusters, and an S3 server")
+	var err error
+	if e.source, err = controlplane.Start("source", controlplane.WithControllerManager()); err != nil {
+		return err
+	}
+	if e.destination, err = controlplane.Start("destination", controlplane.WithControllerManager()); err != nil {
+		return err
+	}
+	if e.store, err = s3.Start(s3.Options{}); err != nil {
+		return err
+	}
+	if err := e.store.CreateBucket(context.Background(), bucket); err != nil {
+		return err
+	}
+	for _, cp := range []*controlplane.ControlPlane{e.source, e.destination} {
+		path := filepath.Join(opts.StateDir, cp.Name+".kubeconfig")
+		if err := cp.WriteKubeconfig(path); err != nil {
+			return err
 		}
-		for _, obj := range objs {
-			switch o := obj.(type) {
-			case *corev1.Secret:
-				o.Data = map[string][]byte{migv1.SaTokenKey: []byte(token)}
-				o.StringData = nil
-			case *migv1.MigCluster:
-				if !o.Spec.IsHostCluster {
-					o.Spec.URL, o.Spec.CABundle = source.URL(), source.CABundle()
-				}
-				keys = append(keys, client.ObjectKeyFromObject(o))
-			}
-			if err := createNamespaceOf(ctx, destination, obj); err != nil {
-				return nil, err
-			}
-			if err := destination.Client.Create(ctx, obj); err != nil {
-				return nil, fmt.Errorf("create %s from %s: %w", obj.GetName(), file, err)
-			}
+		e.kubeconfigs[cp.Name] = path
+		if err := prepareCluster(context.Background(), cp); err != nil {
+			return err
 		}
 	}
-	return keys, nil
-}
-
-func readObjects(path string) ([]client.Object, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open sample: %w", err)
+	say(e.out, "Starting the Ferry operator on the destination (the host cluster)")
+	logPath := filepath.Join(opts.StateDir, "manager.log")
+	if e.operator, err = manager.Start(opts.Manager, e.kubeconfigs["destination"], namespace, logPath); err != nil {
+		return err
 	}
-	defer func() { _ = f.Close() }()
-	scheme, err := controlplane.Scheme()
-	if err != nil {
-		return nil, err
-	}
-	decoder := yaml.NewYAMLOrJSONDecoder(f, 4096)
-	var out []client.Object
-	for {
-		raw := map[string]any{}
-		if err := decoder.Decode(&raw); errors.Is(err, io.EOF) {
-			return out, nil
-		} else if err != nil {
-			return nil, fmt.Errorf("decode %s: %w", path, err)
-		}
-		if len(raw) == 0 {
-			continue
-		}
-		obj, err := toTyped(scheme, raw)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		out = append(out, obj)
-	}
-}
-
-func createNamespaceOf(ctx context.Context, cp *controlplane.ControlPlane, obj client.Object) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: obj.GetNamespace()}}
-	if err := cp.Client.Create(ctx, ns); client.IgnoreAlreadyExists(err) != nil {
-		return fmt.Errorf("create namespace %s: %w", ns.Name, err)
-	}
+	say(e.out, "  operator log: %s", logPath)
 	return nil
 }
 
-// waitReady prints each cluster's conditions as they change until all are Ready.
-func waitReady(ctx context.Context, out io.Writer, c client.Client, keys []client.ObjectKey) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	last := map[client.ObjectKey]string{}
-	for {
-		ready := 0
-		for _, key := range keys {
-			cluster := &migv1.MigCluster{}
-			if err := c.Get(ctx, key, cluster); err != nil {
-				return fmt.Errorf("get MigCluster %s: %w", key, err)
-			}
-			summary := summarize(cluster.Status.Conditions)
-			if summary != last[key] {
-				say(out, "  MigCluster %s: %s", key.Name, summary)
-				last[key] = summary
-			}
-			if conditions.IsTrue(cluster.Status.Conditions, migv1.Ready) {
-				ready++
-			}
+func (e *env) stop() {
+	if e.operator != nil {
+		if err := e.operator.Stop(); err != nil {
+			say(e.out, "Stopped the operator (%v)", err)
+		} else {
+			say(e.out, "Stopped the operator")
 		}
-		if ready == len(keys) {
-			return nil
+	}
+	if e.store != nil {
+		_ = e.store.Stop()
+	}
+	for _, cp := range []*controlplane.ControlPlane{e.destination, e.source} {
+		if cp == nil {
+			continue
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("clusters not Ready after %s (see the operator log): %w", readyTimeout, ctx.Err())
-		case <-time.After(pollInterval):
+		if err := cp.Stop(); err != nil {
+			say(e.out, "Stopping %s: %v", cp.Name, err)
+			continue
 		}
+		say(e.out, "Stopped the %s cluster", cp.Name)
 	}
 }
 
-func summarize(list migv1.Conditions) string {
-	if len(list) == 0 {
-		return "waiting for the operator"
+// prepareCluster creates what an MTC installation has on every cluster: the
+// openshift-migration namespace (Velero's, too) and a default storage class.
+func prepareCluster(ctx context.Context, cp *controlplane.ControlPlane) error {
+	if err := cp.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		return fmt.Errorf("create namespace %s on %s: %w", namespace, cp.Name, err)
 	}
-	parts := make([]string, 0, len(list))
-	for _, c := range list {
-		parts = append(parts, fmt.Sprintf("%s=%s (%s)", c.Type, c.Status, c.Message))
+	if err := cp.Client.Create(ctx, standardClass()); err != nil {
+		return fmt.Errorf("create StorageClass on %s: %w", cp.Name, err)
 	}
-	return strings.Join(parts, "; ")
-}
-
-func stop(out io.Writer, cp *controlplane.ControlPlane) {
-	if err := cp.Stop(); err != nil {
-		say(out, "Stopping %s: %v", cp.Name, err)
-		return
-	}
-	say(out, "Stopped the %s cluster", cp.Name)
+	return nil
 }
 
 func say(out io.Writer, format string, args ...any) {

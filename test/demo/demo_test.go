@@ -15,9 +15,9 @@ import (
 	"github.com/ferrymtc/ferry/test/controlplane"
 )
 
-// TestDemoReachesReadyClusters runs `make demo`'s program end to end with --once: two control
-// planes, the operator binary, the sample MigClusters, and both clusters Ready.
-func TestDemoReachesReadyClusters(t *testing.T) {
+// TestDemoReachesReadyPlan runs `make demo`'s program end to end with --once: two control
+// planes, an S3 server, the operator binary, the samples, and a Ready plan over the sample app.
+func TestDemoReachesReadyPlan(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard())
 	root, err := controlplane.RepoRoot()
 	if err != nil {
@@ -36,7 +36,15 @@ func TestDemoReachesReadyClusters(t *testing.T) {
 	if err := Run(ctx, Options{Manager: manager, StateDir: state, Once: true, Out: out}); err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out)
 	}
-	for _, want := range []string{"Ready=True (The cluster is ready.)", "Both clusters are Ready", "not built yet", "Stopped the operator", "Stopped the source cluster"} {
+	for _, want := range []string{
+		"MigCluster source: Ready=True (The cluster is ready.)",
+		"MigStorage migstorage: Ready=True",
+		"MigPlan demo is Ready",
+		"demo-app/data (pv-demo-app, 1Gi): copy by filesystem",
+		"not built yet",
+		"Stopped the operator",
+		"Stopped the source cluster",
+	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
