@@ -23,9 +23,13 @@ func validate(f *facts) []migv1.Condition {
 	pairs, _ := parseNamespaces(plan.Spec.Namespaces)
 	if f.source != nil {
 		out = append(out, validateSource(f.source, sources(pairs), f.settings.VeleroNamespace, f.settings.PodLimit)...)
+		out = append(out, validateProxySecret(sourceRole, f.source.extras.proxySecrets)...)
+		out = append(out, validateRegistryPath(sourceRole, plan, planType(typeConds), f.src, f.source.extras)...)
 	}
 	if f.destination != nil {
 		out = append(out, validateDestination(f.destination, f.settings.VeleroNamespace)...)
+		out = append(out, validateProxySecret(destinationRole, f.destination.extras.proxySecrets)...)
+		out = append(out, validateRegistryPath(destinationRole, plan, planType(typeConds), f.dest, f.destination.extras)...)
 	}
 	out = append(out, gvksIncompatible(f.incompatible)...)
 	return out

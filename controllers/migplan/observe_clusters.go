@@ -25,6 +25,8 @@ type clusterFacts struct {
 	// existing holds which of the namespaces asked about exist.
 	existing map[string]bool
 	classes  []storagev1.StorageClass
+	// extras are the checks every cluster gets (proxy Secrets, image registry API).
+	extras clusterExtras
 	// The rest is read from the source only.
 	pods         []corev1.Pod
 	pvcs         []corev1.PersistentVolumeClaim
@@ -45,6 +47,9 @@ func (r *Reconciler) observeClusters(ctx context.Context, f *facts) error {
 		if f.source, err = readSource(ctx, c, append(sources(pairs), veleroNS), f.plan.Spec.IncludedResources); err != nil {
 			return fmt.Errorf("read source cluster %s: %w", f.src.Name, err)
 		}
+		if f.source.extras, err = readExtras(ctx, c, veleroNS); err != nil {
+			return fmt.Errorf("read source cluster %s: %w", f.src.Name, err)
+		}
 	}
 	if clusterReady(f.dest) {
 		c, err := r.Clusters.Get(ctx, f.dest)
@@ -56,6 +61,9 @@ func (r *Reconciler) observeClusters(ctx context.Context, f *facts) error {
 			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
 		}
 		if f.destination.classes, err = storageClasses(ctx, c); err != nil {
+			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
+		}
+		if f.destination.extras, err = readExtras(ctx, c, veleroNS); err != nil {
 			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
 		}
 	}
