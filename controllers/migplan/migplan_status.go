@@ -30,6 +30,8 @@ func validate(f *facts) []migv1.Condition {
 		out = append(out, validateDestination(f.destination, f.settings.VeleroNamespace)...)
 		out = append(out, validateProxySecret(destinationRole, f.destination.extras.proxySecrets)...)
 		out = append(out, validateRegistryPath(destinationRole, plan, planType(typeConds), f.dest, f.destination.extras)...)
+		out = append(out, validateNamespaceLength(plan, destinations(pairs), f.destination.extras,
+			f.settings.RsyncEndpointType, f.settings.ClusterSubdomain)...)
 	}
 	out = append(out, gvksIncompatible(f.incompatible)...)
 	return out

@@ -20,6 +20,13 @@ const proxySecretLabel = "migration-proxy-config"
 // proxyKeys are the keys a proxy Secret must have at least one of.
 var proxyKeys = []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}
 
+// routeKind is OpenShift's Route, the default rsync endpoint.
+var routeKind = schema.GroupKind{Group: "route.openshift.io", Kind: "Route"}
+
+// maxRoutedNamespace is the longest namespace whose rsync route host still fits a DNS label
+// ("dvm-" prefix) when no route subdomain is configured.
+const maxRoutedNamespace = 59
+
 // imageStreamKind is OpenShift's ImageStream: where it is served, direct image migration needs
 // the cluster's registry path.
 var imageStreamKind = schema.GroupKind{Group: "image.openshift.io", Kind: "ImageStream"}
@@ -30,6 +37,8 @@ type clusterExtras struct {
 	proxySecrets []corev1.Secret
 	// servesImageStreams says the cluster is OpenShift-like: it serves image.openshift.io.
 	servesImageStreams bool
+	// servesRoutes says the cluster serves route.openshift.io Routes.
+	servesRoutes bool
 }
 
 func readExtras(ctx context.Context, c client.Client, namespace string) (clusterExtras, error) {
@@ -37,11 +46,27 @@ func readExtras(ctx context.Context, c client.Client, namespace string) (cluster
 	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{proxySecretLabel: "true"}); err != nil {
 		return clusterExtras{}, fmt.Errorf("list proxy Secrets: %w", err)
 	}
-	_, err := c.RESTMapper().RESTMapping(imageStreamKind)
-	if err != nil && !meta.IsNoMatchError(err) {
-		return clusterExtras{}, fmt.Errorf("look up ImageStreams: %w", err)
+	extras := clusterExtras{proxySecrets: list.Items}
+	var err error
+	if extras.servesImageStreams, err = serves(c, imageStreamKind); err != nil {
+		return clusterExtras{}, err
 	}
-	return clusterExtras{proxySecrets: list.Items, servesImageStreams: err == nil}, nil
+	if extras.servesRoutes, err = serves(c, routeKind); err != nil {
+		return clusterExtras{}, err
+	}
+	return extras, nil
+}
+
+// serves reports whether the cluster serves a kind, through its RESTMapper.
+func serves(c client.Client, gk schema.GroupKind) (bool, error) {
+	_, err := c.RESTMapper().RESTMapping(gk)
+	switch {
+	case err == nil:
+		return true, nil
+	case meta.IsNoMatchError(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("look up %s: %w", gk, err)
 }
 
 // clusterRole names a side of the plan in condition types and messages.
@@ -95,4 +120,25 @@ func validateRegistryPath(role clusterRole, plan *migv1.MigPlan, planType string
 	return []migv1.Condition{conditions.Critical(role.registryCondition, migv1.NotSet, fmt.Sprintf(
 		"Direct image migration is selected and the %s cluster %s/%s is missing a configured Registry Path",
 		role.name, cluster.Namespace, cluster.Name))}
+}
+
+// validateNamespaceLength warns, as MTC does, when direct volume migration will expose rsync
+// through Routes and a destination namespace is too long for a route host without a
+// configured subdomain.
+func validateNamespaceLength(plan *migv1.MigPlan, destNamespaces []string, extras clusterExtras, endpoint migv1.RsyncEndpointType, subdomain string) []migv1.Condition {
+	if plan.Spec.IndirectVolumeMigration || !extras.servesRoutes || endpoint != migv1.RsyncEndpointRoute || subdomain != "" {
+		return nil
+	}
+	var long []string
+	for _, ns := range destNamespaces {
+		if len(ns) > maxRoutedNamespace {
+			long = append(long, ns)
+		}
+	}
+	if len(long) == 0 {
+		return nil
+	}
+	return []migv1.Condition{conditions.Warn(migv1.NamespaceLengthExceeded, migv1.LengthExceeded, fmt.Sprintf(
+		"Namespaces [%s] exceed %d characters and no destination cluster route subdomain was configured. "+
+			"Direct Volume Migration may fail; set cluster_subdomain in the MigrationController.", strings.Join(long, ", "), maxRoutedNamespace))}
 }

@@ -2,6 +2,7 @@ package migplan
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -59,6 +60,25 @@ func TestValidateRegistryPath(t *testing.T) {
 	for _, tc := range cases {
 		if got := typesOf(validateRegistryPath(sourceRole, tc.plan, tc.planType, tc.cluster, tc.extras)); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestValidateNamespaceLength(t *testing.T) {
+	long := strings.Repeat("n", 60)
+	routes := clusterExtras{servesRoutes: true}
+	plan := &migv1.MigPlan{}
+	if got := typesOf(validateNamespaceLength(plan, []string{"short", long}, routes, migv1.RsyncEndpointRoute, "")); !slices.Equal(got, []string{"NamespaceLengthExceeded/LengthExceeded"}) {
+		t.Errorf("a 60-character namespace behind Routes without a subdomain: got %v", got)
+	}
+	for name, got := range map[string][]migv1.Condition{
+		"with a subdomain":  validateNamespaceLength(plan, []string{long}, routes, migv1.RsyncEndpointRoute, "apps.example.com"),
+		"NodePort endpoint": validateNamespaceLength(plan, []string{long}, routes, migv1.RsyncEndpointNodePort, ""),
+		"no Route API":      validateNamespaceLength(plan, []string{long}, clusterExtras{}, migv1.RsyncEndpointRoute, ""),
+		"59 characters":     validateNamespaceLength(plan, []string{long[:59]}, routes, migv1.RsyncEndpointRoute, ""),
+	} {
+		if len(got) != 0 {
+			t.Errorf("%s: no warning expected, got %+v", name, got)
 		}
 	}
 }

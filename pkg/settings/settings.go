@@ -49,6 +49,8 @@ type Settings struct {
 	RsyncBackoffLimit int
 	// RsyncEndpointType is how rsync servers are exposed: Route, NodePort or ClusterIP.
 	RsyncEndpointType migv1.RsyncEndpointType
+	// ClusterSubdomain is the route subdomain for rsync routes (cluster_subdomain).
+	ClusterSubdomain string
 	// StunnelTCPProxy is an HTTP CONNECT proxy for stunnel clients.
 	StunnelTCPProxy string
 	// SourceSupplementalGroups and TargetSupplementalGroups go on rsync pods.
@@ -78,6 +80,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		EnableDVMPVResizing:       spec.EnableDVMPVResizing,
 		RsyncEndpointType:         spec.RsyncEndpointType,
 		StunnelTCPProxy:           spec.StunnelTCPProxy,
+		ClusterSubdomain:          spec.ClusterSubdomain,
 		DisableImageCopy:          spec.DisableImageCopy,
 		VeleroNamespace:           spec.VeleroNamespace,
 	}
