@@ -10,7 +10,6 @@ import (
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -22,13 +21,8 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/fixtures"
 )
-
-// nodeAffinity pins local PVs to a node, as the API requires. (hostPath PVs would offer only
-// the skip action: MTC never copies hostPath volumes.)
-var nodeAffinity = &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-	MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: []string{"node-1"}}},
-}}}}
 
 // sourceApp creates namespace ns on the source with one PVC per name, each bound to its own
 // local PV of storage class "standard", and a pod (it stays Pending: no kubelet) mounting
@@ -42,27 +36,9 @@ func sourceApp(ns string, claims ...string) map[string]string {
 	for _, claim := range claims {
 		pv := fmt.Sprintf("pv-%s-%s", ns, claim)
 		pvNames[claim] = pv
-		size := resource.MustParse("1Gi")
-		create(source, &corev1.PersistentVolume{
-			ObjectMeta: metav1.ObjectMeta{Name: pv},
-			Spec: corev1.PersistentVolumeSpec{
-				Capacity:               corev1.ResourceList{corev1.ResourceStorage: size},
-				AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-				PersistentVolumeSource: corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/tmp/" + pv}},
-				NodeAffinity:           nodeAffinity,
-				StorageClassName:       "standard",
-				ClaimRef:               &corev1.ObjectReference{Namespace: ns, Name: claim},
-			},
-		})
-		create(source, &corev1.PersistentVolumeClaim{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: claim},
-			Spec: corev1.PersistentVolumeClaimSpec{
-				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-				StorageClassName: ptr.To("standard"),
-				VolumeName:       pv,
-				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
-			},
-		})
+		pvObj, pvcObj := fixtures.BoundVolume(ns, claim, pv, "1Gi")
+		create(source, pvObj)
+		create(source, pvcObj)
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: claim,
 			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
 	}

@@ -10,13 +10,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 func standardClass() *storagev1.StorageClass {
@@ -37,33 +37,17 @@ func deploySampleApp(ctx context.Context, cp *controlplane.ControlPlane) error {
 			}
 		}
 	}
-	return waitBound(ctx, cp.Client, 2)
+	return fixtures.WaitBound(ctx, cp.Client, 2, time.Minute)
 }
 
 func appObjects(ns string) []client.Object {
 	labels := map[string]string{"app": ns}
-	size := resource.MustParse("1Gi")
-	pv := "pv-" + ns
+	pvObj, pvcObj := fixtures.BoundVolume(ns, "data", "pv-"+ns, "1Gi")
 	return []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "settings"}, Data: map[string]string{"greeting": "hello"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "password"}, StringData: map[string]string{"password": "s3cret"}},
-		&corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: pv}, Spec: corev1.PersistentVolumeSpec{
-			Capacity:               corev1.ResourceList{corev1.ResourceStorage: size},
-			AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			PersistentVolumeSource: corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/srv/" + pv}},
-			StorageClassName:       "standard",
-			ClaimRef:               &corev1.ObjectReference{Namespace: ns, Name: "data"},
-			NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-				MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: []string{"node-1"}}},
-			}}}},
-		}},
-		&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "data"}, Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			StorageClassName: ptr.To("standard"),
-			VolumeName:       pv,
-			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
-		}},
+		pvObj, pvcObj,
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}, Spec: corev1.ServiceSpec{
 			Selector: labels, Ports: []corev1.ServicePort{{Port: 8080}}}},
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}, Spec: appsv1.DeploymentSpec{
@@ -76,31 +60,6 @@ func appObjects(ns string) []client.Object {
 					PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}}},
 			}},
 		}},
-	}
-}
-
-func waitBound(ctx context.Context, c client.Client, want int) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for {
-		list := &corev1.PersistentVolumeClaimList{}
-		if err := c.List(ctx, list); err != nil {
-			return fmt.Errorf("list PVCs: %w", err)
-		}
-		bound := 0
-		for _, pvc := range list.Items {
-			if pvc.Status.Phase == corev1.ClaimBound {
-				bound++
-			}
-		}
-		if bound >= want {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d sample PVCs bound: %w", bound, want, ctx.Err())
-		case <-time.After(pollInterval):
-		}
 	}
 }
 

@@ -7,13 +7,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 // Loading thousands of objects needs more than client-go's default 5 requests per second.
@@ -22,10 +21,6 @@ const (
 	loadBurst   = 2000
 	loadWorkers = 16
 )
-
-var nodeAffinity = &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-	MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "kubernetes.io/hostname", Operator: corev1.NodeSelectorOpIn, Values: []string{"node-1"}}},
-}}}}
 
 // populate creates n namespaces, each with claims bound PVCs (pre-bound to local PVs) and a
 // pod mounting them, and waits until kube-controller-manager reports every PVC Bound.
@@ -46,31 +41,17 @@ func populate(ctx context.Context, cp *controlplane.ControlPlane, n, claims int)
 	if err := parallel(names, func(ns string) error { return createNamespace(ctx, c, ns, claims) }); err != nil {
 		return nil, err
 	}
-	return names, waitBound(ctx, c, n*claims)
+	return names, fixtures.WaitBound(ctx, c, n*claims, 15*time.Minute)
 }
 
 func createNamespace(ctx context.Context, c client.Client, ns string, claims int) error {
-	size := resource.MustParse("1Gi")
 	objs := []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}}
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app"}}}}
 	for i := range claims {
-		claim, pv := fmt.Sprintf("data-%d", i), fmt.Sprintf("pv-%s-%d", ns, i)
-		objs = append(objs,
-			&corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: pv}, Spec: corev1.PersistentVolumeSpec{
-				Capacity:               corev1.ResourceList{corev1.ResourceStorage: size},
-				AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-				PersistentVolumeSource: corev1.PersistentVolumeSource{Local: &corev1.LocalVolumeSource{Path: "/srv/" + pv}},
-				NodeAffinity:           nodeAffinity,
-				StorageClassName:       "standard",
-				ClaimRef:               &corev1.ObjectReference{Namespace: ns, Name: claim},
-			}},
-			&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: claim}, Spec: corev1.PersistentVolumeClaimSpec{
-				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-				StorageClassName: ptr.To("standard"),
-				VolumeName:       pv,
-				Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
-			}})
+		claim, pvName := fmt.Sprintf("data-%d", i), fmt.Sprintf("pv-%s-%d", ns, i)
+		pv, pvc := fixtures.BoundVolume(ns, claim, pvName, "1Gi")
+		objs = append(objs, pv, pvc)
 		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: claim,
 			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
 	}
@@ -103,27 +84,4 @@ func parallel(items []string, fn func(string) error) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
-}
-
-func waitBound(ctx context.Context, c client.Client, want int) error {
-	for {
-		list := &corev1.PersistentVolumeClaimList{}
-		if err := c.List(ctx, list); err != nil {
-			return fmt.Errorf("list PVCs: %w", err)
-		}
-		bound := 0
-		for _, pvc := range list.Items {
-			if pvc.Status.Phase == corev1.ClaimBound {
-				bound++
-			}
-		}
-		if bound >= want {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%d of %d PVCs bound: %w", bound, want, ctx.Err())
-		case <-time.After(time.Second):
-		}
-	}
 }
