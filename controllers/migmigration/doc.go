@@ -1,0 +1,58 @@
+// Package migmigration runs MigMigrations: it picks an itinerary (Stage, Final, Cancel, Failed
+// or Rollback) and moves the migration through its phases with pkg/itinerary, reporting
+// progress in MTC's status.phase, status.itinerary, status.pipeline and Running condition.
+//
+// The itineraries are data (itineraries.go): an ordered list of phases, each with its step,
+// a predicate over Facts (facts.go) and a step function looked up by phase name. The pipeline
+// and the "Step: n/m" message are pure functions of the itinerary, the facts and the cursor
+// (pipeline.go). Golden files in testdata/ pin the phase sequence of every itinerary for
+// typical plans, and testdata/phases.golden every phase name ever persisted.
+//
+// # Implementation considerations
+//
+//   - Phase names are API. A name in testdata/phases.golden must stay resolvable: renaming or
+//     removing a phase fails the tests, and `go test -update` only ever adds names. Removing
+//     one on purpose means editing the golden file by hand and handling migrations persisted
+//     in that phase.
+//   - MTC's phase "" (Created) is not a phase: an empty status.phase still means "not started"
+//     and the engine starts at the first phase that applies. Completed is the engine's end
+//     marker, not a phase; so the Failed and Rollback pipelines no longer end with MTC's empty
+//     Cleanup step (Cancel keeps it through its Canceled phase).
+//   - Phases that MTC runs but that may have little to do in Ferry (RestartVelero,
+//     CleanStaleResticCRs, RestartRestic, WaitForResticReady) are kept under their names; their
+//     step functions decide at run time whether there is work, as MTC's already did. A no-op
+//     phase costs nothing now that several phases run per reconcile, while a removed name
+//     would break tools that know MTC's phases.
+//   - Stage is built from Final with itinerary.Subset, so a phase means the same thing in both
+//     (same predicate, same step function) and Stage ⊂ Final holds by construction. Stage
+//     therefore follows Final's order where MTC's Stage differed: WaitForVeleroReady,
+//     WaitForRegistriesReady and EnsureCloudSecretPropagated run in Prepare, before the source
+//     is quiesced; the DVM is created after the stage pods; stage pods and annotations are
+//     removed right after the stage restore (step StageRestore, not Cleanup). Only
+//     CreateDirectImageMigration changes step (StageBackup; Stage has no Backup step).
+//   - Final creates its DirectVolumeMigration after QuiesceSourceApplications/EnsureSrcQuiesced,
+//     never before (MTC's 2024 order created it before the initial backup, so rsync of
+//     ordinary PVCs started while the applications still wrote to them). The DVM phase is
+//     named after the DVM's migrationType: CreateDirectVolumeMigrationStage when the source is
+//     not quiesced (the DVM runs as Stage), CreateDirectVolumeMigrationFinal when it is
+//     (CutOver). One of the two applies, in Stage and Final alike; so a quiesced Stage shows
+//     CreateDirectVolumeMigrationFinal, which MTC's Stage never did.
+//   - The Failed itinerary really cleans up: MTC listed DeleteRegistries and
+//     EnsureAnnotationsDeleted but jumped from MigrationFailed to Completed, and it left the
+//     source quiesced until a rollback. Ferry deletes registries, stage pods and annotations
+//     and runs UnQuiesceSrcApplications when the migration quiesced the source, except after
+//     UnQuiesceDestApplications (Facts.DestUnquiesced): then the destination already runs the
+//     applications, and starting the source too would run them twice. Velero backups and
+//     restores, hook jobs and the DVM/DIM are kept because they explain the failure; the
+//     failed rollback is not unquiesced (rerun the rollback). Cancel applies the same
+//     DestUnquiesced guard to its UnQuiesceSrcApplications.
+//   - Canceling a rollback skips, by predicate, what MTC skipped by jumping from Canceling to
+//     EnsureAnnotationsDeleted.
+//   - WaitForResticReady applies with stage pods only (MTC's Final said any of HasPVs and
+//     HasStagePods, its Stage all of them); EnsureCloudSecretPropagated applies when Velero is
+//     used (always in Final, with a stage backup in Stage, as MTC's Stage).
+//   - "Step: n/m" counts only the phases that apply (see pkg/itinerary); MTC counted positions
+//     in the full list.
+//   - Facts are a snapshot per reconcile (see Facts), so HasStagePods means "stage pods may
+//     exist", not MTC's "the StagePodsCreated condition is set".
+package migmigration

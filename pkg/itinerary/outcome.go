@@ -1,0 +1,36 @@
+package itinerary
+
+import "time"
+
+// Outcome is how a phase stands after its step function ran.
+type Outcome struct {
+	// Done says the phase finished: the engine advances to the next phase that applies.
+	Done bool
+	// RequeueAfter is how long to wait before running the phase again when it is not done:
+	// 0 means "a watch event will bring us back", more means "poll".
+	RequeueAfter time.Duration
+	// Fail ends the itinerary: the caller switches to its failure itinerary. It wins over Done.
+	Fail *Failure
+}
+
+// Failure says why a phase failed the itinerary.
+type Failure struct {
+	// Reason is a stable, CamelCase word for conditions, such as InitialBackupFailed.
+	Reason string
+	// Message is for users.
+	Message string
+}
+
+// Done returns the Outcome of a finished phase.
+func Done() Outcome { return Outcome{Done: true} }
+
+// Wait returns the Outcome of a phase that must be run again after d.
+func Wait(d time.Duration) Outcome { return Outcome{RequeueAfter: d} }
+
+// WaitForEvent returns the Outcome of a phase that waits for a watched object to change.
+func WaitForEvent() Outcome { return Outcome{} }
+
+// Failed returns the Outcome of a phase that fails the itinerary.
+func Failed(reason, message string) Outcome {
+	return Outcome{Fail: &Failure{Reason: reason, Message: message}}
+}
