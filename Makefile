@@ -64,7 +64,7 @@ velero: ## Build the pinned Velero server and AWS plugin into bin/velero; rebuil
 ##@ Test
 
 .PHONY: test
-test: verify-gen vet lint envtest s3server ## Run every check and test (the README's test command).
+test: verify-gen vet lint envtest s3server velero ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
 
 ##@ Benchmarks

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	velerocrds "github.com/vmware-tanzu/velero/config/crd/v1/crds"
+	velerov2crds "github.com/vmware-tanzu/velero/config/crd/v2alpha1/crds"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -38,8 +39,8 @@ type ControlPlane struct {
 	// Clientset is an admin client-go clientset.
 	Clientset kubernetes.Interface
 
-	env *envtest.Environment
-	kcm *controllerManager
+	env        *envtest.Environment
+	components []*component
 }
 
 // Scheme returns a scheme with the core Kubernetes, Ferry and Velero types.
@@ -93,8 +94,20 @@ func Start(name string, opts ...Option) (*ControlPlane, error) {
 		_ = env.Stop()
 		return nil, fmt.Errorf("clientset for control plane %q: %w", name, err)
 	}
-	if o.controllerManager {
-		if err := cp.startControllerManager(bin); err != nil {
+	components := []struct {
+		want bool
+		name string
+		args func(componentEnv) []string
+	}{
+		{o.controllerManager, "kube-controller-manager", controllerManagerArgs},
+		{o.scheduler, "kube-scheduler", schedulerArgs},
+	}
+	for _, c := range components {
+		if !c.want {
+			continue
+		}
+		if err := cp.startComponent(bin, c.name, c.args); err != nil {
+			_ = cp.stopComponents()
 			_ = env.Stop()
 			return nil, err
 		}
@@ -102,11 +115,11 @@ func Start(name string, opts ...Option) (*ControlPlane, error) {
 	return cp, nil
 }
 
-// Stop stops kube-controller-manager (if running), kube-apiserver and etcd, and removes their
-// data.
+// Stop stops kube-scheduler and kube-controller-manager (if running), kube-apiserver and
+// etcd, and removes their data.
 func (cp *ControlPlane) Stop() error {
-	if err := cp.kcm.stop(); err != nil {
-		return fmt.Errorf("stop kube-controller-manager of %q: %w", cp.Name, err)
+	if err := cp.stopComponents(); err != nil {
+		return fmt.Errorf("stop components of %q: %w", cp.Name, err)
 	}
 	if err := cp.env.Stop(); err != nil {
 		return fmt.Errorf("stop control plane %q: %w", cp.Name, err)
@@ -136,10 +149,13 @@ func (cp *ControlPlane) WriteKubeconfig(path string) error {
 	return nil
 }
 
-// veleroCRDs returns fresh copies of Velero's CRDs (envtest mutates what it installs).
+// veleroCRDs returns fresh copies of Velero's CRDs (envtest mutates what it installs): the
+// velero.io/v1 ones and the v2alpha1 ones (DataUpload, DataDownload) that a Velero server
+// refuses to start without.
 func veleroCRDs() []*apiextv1.CustomResourceDefinition {
-	out := make([]*apiextv1.CustomResourceDefinition, 0, len(velerocrds.CRDs))
-	for _, crd := range velerocrds.CRDs {
+	all := append(append([]*apiextv1.CustomResourceDefinition{}, velerocrds.CRDs...), velerov2crds.CRDs...)
+	out := make([]*apiextv1.CustomResourceDefinition, 0, len(all))
+	for _, crd := range all {
 		out = append(out, crd.DeepCopy())
 	}
 	return out
