@@ -37,6 +37,11 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers into config/
 verify-gen: $(CONTROLLER_GEN) ## Fail when generated files (deepcopy, CRDs, RBAC) are stale.
 	hack/verify-gen.sh
 
+.PHONY: verify-modules
+verify-modules: ## Fail when go.mod/go.sum (root or tool wrappers) are not tidy.
+	go mod tidy -diff
+	for d in $$(dirname $$(find hack/tools -name go.mod)); do (cd $$d && go mod tidy -diff) || exit 1; done
+
 .PHONY: fmt
 fmt: ## Run gofmt.
 	gofmt -l -w $$(git ls-files '*.go')
@@ -64,7 +69,7 @@ velero: ## Build the pinned Velero server and AWS plugin into bin/velero; rebuil
 ##@ Test
 
 .PHONY: test
-test: verify-gen vet lint envtest s3server velero ## Run every check and test (the README's test command).
+test: verify-gen verify-modules vet lint envtest s3server velero ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
 
 ##@ Benchmarks
