@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -17,11 +16,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/watch"
 )
 
 const (
@@ -131,21 +130,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
 		For(&migv1.MigCluster{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersForSecret)).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(
+			watch.Referencing(r.Client, func() client.ObjectList { return &migv1.MigClusterList{} }, secretRefIndex))).
 		Complete(r)
-}
-
-// clustersForSecret maps a Secret event to the MigClusters whose token it holds.
-func (r *Reconciler) clustersForSecret(ctx context.Context, secret client.Object) []reconcile.Request {
-	list := &migv1.MigClusterList{}
-	key := types.NamespacedName{Namespace: secret.GetNamespace(), Name: secret.GetName()}.String()
-	if err := r.Client.List(ctx, list, client.MatchingFields{secretRefIndex: key}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "List MigClusters for Secret", "secret", key)
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, c := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
-	}
-	return reqs
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/watch"
 )
 
 // Field indexes: plans by the objects they reference, migrations by their plan.
@@ -98,19 +99,7 @@ func keys(namespace string, refs ...*corev1.ObjectReference) []string {
 
 // plansReferencing maps an event on a referenced object to the plans that reference it.
 func (r *Reconciler) plansReferencing(index string) handler.MapFunc {
-	return func(ctx context.Context, obj client.Object) []reconcile.Request {
-		list := &migv1.MigPlanList{}
-		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}.String()
-		if err := r.Client.List(ctx, list, client.MatchingFields{index: key}); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "List MigPlans referencing an object", "object", key)
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(list.Items))
-		for _, p := range list.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
-		}
-		return reqs
-	}
+	return watch.Referencing(r.Client, func() client.ObjectList { return &migv1.MigPlanList{} }, index)
 }
 
 // plansUsingCredentials maps a Secret event to the plans whose MigStorage uses it.

@@ -17,11 +17,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/objectstore"
+	"github.com/ferrymtc/ferry/pkg/watch"
 )
 
 const (
@@ -137,24 +137,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Named(ControllerName).
 		For(&migv1.MigStorage{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		// Metadata only: credentials are never held in the operator's informer caches.
-		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.storagesForSecret)).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(
+			watch.Referencing(r.Client, func() client.ObjectList { return &migv1.MigStorageList{} }, secretRefIndex))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).
 		Complete(r)
-}
-
-// storagesForSecret maps a Secret event to the MigStorages whose credentials it holds.
-func (r *Reconciler) storagesForSecret(ctx context.Context, secret client.Object) []reconcile.Request {
-	list := &migv1.MigStorageList{}
-	key := types.NamespacedName{Namespace: secret.GetNamespace(), Name: secret.GetName()}.String()
-	if err := r.Client.List(ctx, list, client.MatchingFields{secretRefIndex: key}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "List MigStorages for Secret", "secret", key)
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, s := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
-	}
-	return reqs
 }
 
 // secretKeys returns "namespace/name" of the credentials Secrets a MigStorage references.

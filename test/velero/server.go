@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ferrymtc/ferry/test/netutil"
 	"github.com/ferrymtc/ferry/test/s3"
 )
 
@@ -120,11 +120,11 @@ func (s *Server) launch(bin, pluginDir string, opts Options) error {
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return fmt.Errorf("create velero TMPDIR: %w", err)
 	}
-	metrics, err := freeAddr()
+	metrics, err := netutil.FreeLoopbackAddr()
 	if err != nil {
 		return err
 	}
-	profiler, err := freeAddr()
+	profiler, err := netutil.FreeLoopbackAddr()
 	if err != nil {
 		return err
 	}
@@ -242,19 +242,6 @@ func (s *Server) Stop() error {
 		}
 	})
 	return s.stopErr
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		return "", fmt.Errorf("release port %s: %w", addr, err)
-	}
-	return addr, nil
 }
 
 // cleanEnv is the harness's environment without settings that would change what the server
