@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 )
@@ -119,9 +120,14 @@ func envLine(line string) (name, value string, ok bool) {
 	if !ok {
 		return "", "", false
 	}
+	name = strings.TrimSpace(name)
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		// "=value" or "A B=c" name no variable; Velero's parser would reject the file.
+		return "", "", false
+	}
 	value = strings.TrimSpace(value)
 	if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
 		value = value[1 : len(value)-1]
 	}
-	return strings.TrimSpace(name), value, true
+	return name, value, true
 }
