@@ -15,4 +15,9 @@
 //     once `make envtest` has run. When the binaries are missing the error says how to get
 //     them; tests that need a control plane fail rather than skip.
 //   - Every process binds to 127.0.0.1 only.
+//   - kube-controller-manager and kube-scheduler log to files in their own directories, removed
+//     on Stop; set FERRY_KEEP_LOGS=1 to keep them for debugging.
+//   - etcd and kube-apiserver are started by envtest, which does not tie them to the test
+//     process: a test killed with SIGKILL (or a `go test` timeout) leaves them running. The
+//     extra components are killed with the test process (Pdeathsig).
 package controlplane
