@@ -17,6 +17,10 @@ const (
 	InvalidCustomHook = "InvalidCustomHook"
 	// InvalidAnsibleHook: an Ansible hook needs a playbook.
 	InvalidAnsibleHook = "InvalidAnsibleHook"
+	// InvalidActiveDeadline (Ferry's): a negative spec.activeDeadlineSeconds; reason InvalidReason.
+	InvalidActiveDeadline = "InvalidActiveDeadline"
+	// InvalidReason is the reason of InvalidActiveDeadline.
+	InvalidReason = "Invalid"
 )
 
 // Hook target clusters, as used in MigHookSpec.TargetCluster.

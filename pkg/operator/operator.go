@@ -14,6 +14,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ferrymtc/ferry/controllers/migcluster"
+	"github.com/ferrymtc/ferry/controllers/mighook"
 	"github.com/ferrymtc/ferry/controllers/migplan"
 	"github.com/ferrymtc/ferry/controllers/migstorage"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
@@ -106,6 +107,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			APIReader: mgr.GetAPIReader(),
 			Recorder:  mgr.GetEventRecorder(migstorage.ControllerName),
 			Clock:     clock.RealClock{},
+		}).SetupWithManager},
+		{mighook.ControllerName, (&mighook.Reconciler{
+			Client:   mgr.GetClient(),
+			Recorder: mgr.GetEventRecorder(mighook.ControllerName),
+			Clock:    clock.RealClock{},
 		}).SetupWithManager},
 		{migplan.ControllerName, (&migplan.Reconciler{
 			Client:    mgr.GetClient(),
