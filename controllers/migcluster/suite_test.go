@@ -9,11 +9,10 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ferrymtc/ferry/pkg/operator"
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/suite"
 )
 
 // The suite runs the real operator wiring against a "destination" control plane (the host
@@ -32,10 +31,7 @@ func TestMigCluster(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	// Reconciles are quick, but CI machines are loaded: wait generously, poll often.
-	SetDefaultEventuallyTimeout(30 * time.Second)
-	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	suite.Configure()
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	source, err = controlplane.Start("source")
@@ -48,10 +44,7 @@ var _ = BeforeSuite(func() {
 	mgr, err := operator.New(destination.Config, opts)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(operator.Setup(ctx, mgr, opts)).To(Succeed())
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	suite.Run(ctx, mgr)
 })
 
 var _ = AfterSuite(func() {

@@ -3,19 +3,17 @@ package mighook_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ferrymtc/ferry/controllers/mighook"
+	"github.com/ferrymtc/ferry/pkg/operator"
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/suite"
 )
 
 // The suite runs the MigHook controller alone against a real control plane.
@@ -33,23 +31,15 @@ func TestMigHook(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	// Reconciles are quick, but CI machines are loaded: wait generously, poll often.
-	SetDefaultEventuallyTimeout(30 * time.Second)
-	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	suite.Configure()
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	cp, err = controlplane.Start("host")
 	Expect(err).NotTo(HaveOccurred())
 	Expect(cp.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opNamespace}})).To(Succeed())
 
-	scheme, err := controlplane.Scheme()
-	Expect(err).NotTo(HaveOccurred())
-	mgr, err := ctrl.NewManager(cp.Config, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
+	// The operator's own manager (scheme, no Secret cache), running only this reconciler.
+	mgr, err := operator.New(cp.Config, operator.Options{Namespace: opNamespace, MetricsAddr: "0", ProbeAddr: "0"})
 	Expect(err).NotTo(HaveOccurred())
 	r := &mighook.Reconciler{
 		Client:   mgr.GetClient(),
@@ -57,10 +47,7 @@ var _ = BeforeSuite(func() {
 		Clock:    clock.RealClock{},
 	}
 	Expect(r.SetupWithManager(ctx, mgr)).To(Succeed())
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	suite.Run(ctx, mgr)
 })
 
 var _ = AfterSuite(func() {

@@ -10,14 +10,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ferrymtc/ferry/pkg/operator"
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/s3"
+	"github.com/ferrymtc/ferry/test/suite"
 )
 
 // The suite runs the operator's real wiring on a "destination" control plane (the host) with
@@ -41,10 +40,7 @@ func TestMigPlan(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	// Reconciles are quick, but CI machines are loaded: wait generously, poll often.
-	SetDefaultEventuallyTimeout(30 * time.Second)
-	SetDefaultEventuallyPollingInterval(100 * time.Millisecond)
-	ctrl.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	suite.Configure()
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	source, err = controlplane.Start("source", controlplane.WithControllerManager())
@@ -64,10 +60,7 @@ var _ = BeforeSuite(func() {
 	mgr, err := operator.New(destination.Config, opts)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(operator.Setup(ctx, mgr, opts)).To(Succeed())
-	go func() {
-		defer GinkgoRecover()
-		Expect(mgr.Start(ctx)).To(Succeed())
-	}()
+	suite.Run(ctx, mgr)
 	registerClustersAndStorage()
 })
 
