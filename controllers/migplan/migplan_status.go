@@ -3,6 +3,7 @@ package migplan
 import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 )
 
 // validate computes every validation condition of the plan from the facts.
@@ -11,7 +12,7 @@ func validate(f *facts) []migv1.Condition {
 	var out []migv1.Condition
 	out = append(out, validateClusterRef(sourceSide, plan.Spec.SrcMigClusterRef, plan.Namespace, f.src)...)
 	out = append(out, validateClusterRef(destinationSide, plan.Spec.DestMigClusterRef, plan.Namespace, f.dest)...)
-	typeConds := migrationType(plan, isIntraCluster(f.src, f.dest), f.migrations)
+	typeConds := migrationType(plan, mapping.IntraCluster(f.src, f.dest), f.migrations)
 	out = append(out, typeConds...)
 	if planType(typeConds) != migv1.StorageConversionPlan {
 		out = append(out, validateStorageRef(plan.Spec.MigStorageRef, plan.Namespace, f.storage)...)

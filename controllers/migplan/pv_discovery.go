@@ -10,6 +10,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
@@ -167,7 +168,7 @@ func (d *discovery) previous(name string, pvc *corev1.PersistentVolumeClaim) *mi
 		if old.Name != name || old.PVC.Namespace != pvc.Namespace {
 			continue
 		}
-		if src, _, err := ParseMapping(old.PVC.Name); err != nil || src == pvc.Name {
+		if src, _, err := mapping.Parse(old.PVC.Name); err != nil || src == pvc.Name {
 			return old
 		}
 	}

@@ -1,44 +1,15 @@
 package migplan
 
 import (
-	"errors"
-	"fmt"
 	"strings"
-	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 )
-
-// ErrInvalidMapping is wrapped by every error of ParseMapping.
-var ErrInvalidMapping = errors.New("invalid mapping")
-
-// ParseMapping splits a namespace or PVC name mapping, "src" or "src:dest". A plain "src"
-// maps to itself. Empty parts, more than one colon, whitespace and control characters are
-// errors wrapping ErrInvalidMapping.
-func ParseMapping(s string) (src, dest string, err error) {
-	if s == "" {
-		return "", "", fmt.Errorf("%w: empty", ErrInvalidMapping)
-	}
-	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return "", "", fmt.Errorf("%w %q: whitespace or control character", ErrInvalidMapping, s)
-	}
-	src, dest, found := strings.Cut(s, ":")
-	switch {
-	case !found:
-		return s, s, nil
-	case strings.Contains(dest, ":"):
-		return "", "", fmt.Errorf("%w %q: more than one colon", ErrInvalidMapping, s)
-	case src == "":
-		return "", "", fmt.Errorf("%w %q: empty source", ErrInvalidMapping, s)
-	case dest == "":
-		return "", "", fmt.Errorf("%w %q: empty destination", ErrInvalidMapping, s)
-	}
-	return src, dest, nil
-}
 
 // claimKey identifies a PVC on the source cluster.
 type claimKey struct{ namespace, name string }
@@ -52,7 +23,7 @@ func sourceNamespaces(plan *migv1.MigPlan) map[string]bool {
 		return out
 	}
 	for _, entry := range plan.Spec.Namespaces {
-		if src, _, err := ParseMapping(entry); err == nil {
+		if src, _, err := mapping.Parse(entry); err == nil {
 			out[src] = true
 		}
 	}
@@ -64,7 +35,7 @@ func sourceNamespaces(plan *migv1.MigPlan) map[string]bool {
 func pvcRenames(existing []migv1.PV) map[claimKey]string {
 	out := map[claimKey]string{}
 	for _, pv := range existing {
-		src, dest, err := ParseMapping(pv.PVC.Name)
+		src, dest, err := mapping.Parse(pv.PVC.Name)
 		if err == nil && src != dest {
 			out[claimKey{pv.PVC.Namespace, src}] = dest
 		}

@@ -1,75 +1,13 @@
 package migplan
 
 import (
-	"errors"
-	"strings"
 	"testing"
-	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 )
-
-func TestParseMapping(t *testing.T) {
-	cases := []struct {
-		in, src, dest string
-		ok            bool
-	}{
-		{"a", "a", "a", true},
-		{"a:b", "a", "b", true},
-		{"a:a", "a", "a", true},
-		{"my-ns.x:other", "my-ns.x", "other", true},
-		{"", "", "", false},
-		{":", "", "", false},
-		{":b", "", "", false},
-		{"a:", "", "", false},
-		{"a:b:c", "", "", false},
-		{"a::b", "", "", false},
-		{" a", "", "", false},
-		{"a b:c", "", "", false},
-		{"a:b\t", "", "", false},
-		{"a\n", "", "", false},
-		{"a:\u00a0b", "", "", false},
-		{"a\x00", "", "", false},
-	}
-	for _, tc := range cases {
-		src, dest, err := ParseMapping(tc.in)
-		if tc.ok != (err == nil) || src != tc.src || dest != tc.dest {
-			t.Errorf("ParseMapping(%q) = %q, %q, %v; want %q, %q, ok=%v", tc.in, src, dest, err, tc.src, tc.dest, tc.ok)
-		}
-		if err != nil && !errors.Is(err, ErrInvalidMapping) {
-			t.Errorf("ParseMapping(%q) error %v does not wrap ErrInvalidMapping", tc.in, err)
-		}
-	}
-}
-
-// FuzzParseMapping checks that ParseMapping never panics and that what it accepts is
-// well formed and round-trips.
-func FuzzParseMapping(f *testing.F) {
-	for _, s := range []string{"a", "a:b", "a:a", "", ":", "a:", ":b", "a:b:c", " a", "a\tb", "ns-1:ns-2", "é:ü"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		src, dest, err := ParseMapping(s)
-		if err != nil {
-			if src != "" || dest != "" || !errors.Is(err, ErrInvalidMapping) {
-				t.Fatalf("ParseMapping(%q) = %q, %q, %v: an error must come alone and wrap ErrInvalidMapping", s, src, dest, err)
-			}
-			return
-		}
-		for _, part := range []string{src, dest} {
-			if part == "" || strings.Contains(part, ":") ||
-				strings.IndexFunc(part, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-				t.Fatalf("ParseMapping(%q) accepted a malformed part %q", s, part)
-			}
-		}
-		if s != src+":"+dest && (s != src || src != dest) {
-			t.Fatalf("ParseMapping(%q) = %q, %q does not round-trip", s, src, dest)
-		}
-	})
-}
 
 // runningPod returns a running pod mounting the claims, owned by owner when given.
 func runningPod(ns, name string, owner *metav1.OwnerReference, claims ...string) corev1.Pod {

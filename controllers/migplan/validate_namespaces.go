@@ -9,6 +9,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 )
 
 // namespacePair is one entry of spec.namespaces.
@@ -17,7 +18,7 @@ type namespacePair struct{ src, dest string }
 // parseNamespaces splits spec.namespaces into pairs and the entries that do not parse.
 func parseNamespaces(entries []string) (pairs []namespacePair, malformed []string) {
 	for _, e := range entries {
-		src, dest, err := ParseMapping(e)
+		src, dest, err := mapping.Parse(e)
 		if err != nil {
 			malformed = append(malformed, fmt.Sprintf("%q", e))
 			continue

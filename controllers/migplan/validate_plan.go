@@ -2,7 +2,6 @@ package migplan
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 )
 
 // Messages shared with users' tooling.
@@ -19,24 +19,6 @@ const (
 		"PV discovery and resource reconciliation suspended."
 	readyMessage = "The migration plan is ready."
 )
-
-// isIntraCluster reports whether source and destination are the same cluster: the same
-// MigCluster, both host clusters, or the same API server host.
-func isIntraCluster(src, dest *migv1.MigCluster) bool {
-	switch {
-	case src == nil || dest == nil:
-		return false
-	case src.Namespace == dest.Namespace && src.Name == dest.Name:
-		return true
-	case src.Spec.IsHostCluster && dest.Spec.IsHostCluster:
-		return true
-	case src.Spec.IsHostCluster || dest.Spec.IsHostCluster:
-		return false
-	}
-	a, errA := url.Parse(src.Spec.URL)
-	b, errB := url.Parse(dest.Spec.URL)
-	return errA == nil && errB == nil && a.Host != "" && a.Host == b.Host
-}
 
 // conflictingPlans returns the names of other open plans that share a cluster (in either
 // direction) and a namespace with plan. MTC compares whole entries, so "app" and "app:app2"
@@ -173,7 +155,7 @@ func fromHistory(ordered []migv1.MigMigration, intra bool, remapped int, identif
 
 func renamesPVCs(plan *migv1.MigPlan) bool {
 	return slices.ContainsFunc(plan.Spec.PersistentVolumes, func(pv migv1.PV) bool {
-		src, dest, err := ParseMapping(pv.PVC.Name)
+		src, dest, err := mapping.Parse(pv.PVC.Name)
 		return err == nil && src != dest
 	})
 }

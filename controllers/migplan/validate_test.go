@@ -247,31 +247,6 @@ func TestMigrationType(t *testing.T) {
 	}
 }
 
-func TestIsIntraCluster(t *testing.T) {
-	remote := func(name, url string) *migv1.MigCluster {
-		return &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: migv1.MigClusterSpec{URL: url}}
-	}
-	host := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Name: "host"}, Spec: migv1.MigClusterSpec{IsHostCluster: true}}
-	host2 := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Name: "host2"}, Spec: migv1.MigClusterSpec{IsHostCluster: true}}
-	cases := []struct {
-		name      string
-		src, dest *migv1.MigCluster
-		want      bool
-	}{
-		{"same object", host, host, true},
-		{"two host clusters", host, host2, true},
-		{"host and remote", remote("a", "https://a:6443"), host, false},
-		{"same API server", remote("a", "https://api:6443"), remote("b", "https://api:6443/"), true},
-		{"different API servers", remote("a", "https://a:6443"), remote("b", "https://b:6443"), false},
-		{"missing", nil, host, false},
-	}
-	for _, tc := range cases {
-		if got := isIntraCluster(tc.src, tc.dest); got != tc.want {
-			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestValidateSource(t *testing.T) {
 	pod := func(ns, name string, phase corev1.PodPhase, waiting string) corev1.Pod {
 		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Status: corev1.PodStatus{Phase: phase}}
