@@ -157,6 +157,29 @@ type MigMigrationStatus struct {
 	// Pipeline is the list of steps and their progress.
 	// +optional
 	Pipeline []*Step `json:"pipeline,omitempty"`
+	// PhaseStartedAt is when the current phase began (Ferry); phase timeouts count from it.
+	// +optional
+	PhaseStartedAt *metav1.Time `json:"phaseStartedAt,omitempty"`
+	// References name the objects the migration creates (Ferry), recorded before they are
+	// created, so that an operator restarted at any moment finds them instead of creating
+	// duplicates.
+	// +optional
+	References []MigrationReference `json:"references,omitempty"`
+}
+
+// MigrationReference names an object a migration created on one of the clusters.
+type MigrationReference struct {
+	// Role says what the object is for, for example InitialBackup or FinalRestore.
+	Role string `json:"role"`
+	// Cluster is where the object lives: source, destination or host.
+	Cluster string `json:"cluster"`
+	// Kind of the object, for example Backup.
+	Kind string `json:"kind"`
+	// Namespace of the object.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the object.
+	Name string `json:"name"`
 }
 
 // MigMigration is one run of a MigPlan.

@@ -114,17 +114,12 @@ type Phase = itinerary.Phase[*Scope, Facts]
 // RunFunc is the step function of a MigMigration phase.
 type RunFunc = itinerary.RunFunc[*Scope]
 
-// Scope is what a step function works with during one reconcile. It is a placeholder that the
-// controller fills in: the migration and its plan, clients of both clusters, and what the
-// steps observed, from which the conditions are computed in one place.
-type Scope struct{}
-
 // Itineraries returns the MigMigration itineraries by name, each phase's step function taken
 // from run. It panics if run has no step function for a phase or an itinerary is malformed:
 // it is called once at start-up, and either is a programming error.
 func Itineraries(run func(phase string) RunFunc) map[string]Itinerary {
 	p := func(name, step string, when predicate) Phase {
-		return Phase{Name: name, Step: step, When: when, Run: run(name)}
+		return Phase{Name: name, Step: step, When: when, Run: run(name), Timeout: phaseTimeouts[name]}
 	}
 	final := finalItinerary(p)
 	out := map[string]Itinerary{

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferrymtc/ferry/controllers/migcluster"
 	"github.com/ferrymtc/ferry/controllers/mighook"
+	"github.com/ferrymtc/ferry/controllers/migmigration"
 	"github.com/ferrymtc/ferry/controllers/migplan"
 	"github.com/ferrymtc/ferry/controllers/migstorage"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
@@ -120,6 +121,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Settings:  cfgs,
 			Recorder:  mgr.GetEventRecorder(migplan.ControllerName),
 			Clock:     clock.RealClock{},
+		}).SetupWithManager},
+		{migmigration.ControllerName, (&migmigration.Reconciler{
+			Client:   mgr.GetClient(),
+			Clusters: clusters,
+			Settings: cfgs,
+			Recorder: mgr.GetEventRecorder(migmigration.ControllerName),
+			Clock:    clock.RealClock{},
 		}).SetupWithManager},
 	}
 	for _, rec := range reconcilers {

@@ -77,3 +77,11 @@ func (p *Process) Stop() error {
 		return fmt.Errorf("operator did not stop within %s: %w", stopTimeout, <-p.done)
 	}
 }
+
+// Kill ends the operator with SIGKILL, as a crash or an OOM kill would: nothing it was doing
+// gets to finish.
+func (p *Process) Kill() {
+	defer func() { _ = p.log.Close() }()
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}

@@ -1,0 +1,188 @@
+package migmigration
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/clustercache"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/settings"
+)
+
+const (
+	// ControllerName names the controller in logs, metrics and events.
+	ControllerName = "migmigration"
+	// postponedRecheck is how often a postponed migration looks again, besides the watch on
+	// its siblings.
+	postponedRecheck = 10 * time.Second
+	// blockedRecheck is how often a blocked migration looks again, besides the watches.
+	blockedRecheck = 30 * time.Second
+	// budget is how many phases one reconcile may run.
+	budget = 25
+)
+
+// Reconciler reconciles MigMigrations.
+type Reconciler struct {
+	// Client reads and patches migrations, plans and what they reference on the host.
+	Client client.Client
+	// Clusters hands out clients for the source and destination clusters.
+	Clusters *clustercache.Cache
+	// Settings reads the MigrationController settings in force.
+	Settings *settings.Reader
+	// Recorder emits events for condition changes and pipeline steps.
+	Recorder events.EventRecorder
+	// Clock stamps conditions and phases.
+	Clock clock.PassiveClock
+
+	itineraries map[string]Itinerary
+}
+
+// +kubebuilder:rbac:groups=migration.openshift.io,resources=migmigrations,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=migration.openshift.io,resources=migmigrations/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=migration.openshift.io,resources=migplans,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=migration.openshift.io,resources=directvolumemigrations,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=migration.openshift.io,resources=migclusters;migstorages;mighooks,verbs=get;list;watch
+// +kubebuilder:rbac:groups=velero.io,resources=backups;restores;deletebackuprequests;downloadrequests,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=velero.io,resources=backupstoragelocations,verbs=get;list;watch
+// The host may be a migration's source or destination: quiesce patches workloads there, and
+// a rollback deletes whatever kind of object a restore created.
+// +kubebuilder:rbac:groups=*,resources=*,verbs=get;list;watch;patch;delete
+
+// Reconcile moves a migration along its itinerary.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	m := &migv1.MigMigration{}
+	if err := r.Client.Get(ctx, req.NamespacedName, m); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, fmt.Errorf("get MigMigration: %w", err)
+	}
+	if m.Status.Phase == itinerary.Completed {
+		return ctrl.Result{}, nil
+	}
+	o, err := r.observe(ctx, m)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.ensureMetadata(ctx, m, o.plan); err != nil {
+		return ctrl.Result{}, err
+	}
+	before := m.DeepCopy()
+	scope, err := r.scope(ctx, o)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	var facts *Facts
+	if scope != nil {
+		facts = &scope.Facts
+	}
+	validation := validate(o, facts)
+	if m.Status.Phase == "" && !conditions.HasBlocker(validation) {
+		if other := ahead(m, o.siblings); other != "" {
+			validation = append(validation, conditions.Critical(migv1.Postponed, "",
+				fmt.Sprintf("Waiting for migration %s of the same plan to finish: migrations of a plan run one at a time, in the order they were created.", other)))
+		}
+	}
+	if conditions.HasBlocker(validation) || scope == nil {
+		return r.block(ctx, before, m, validation)
+	}
+	res, runErr := r.run(ctx, scope, validation)
+	if err := conditions.PatchStatus(ctx, r.Client, r.Recorder, before, m); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.stepEvents(before, m)
+	if runErr != nil {
+		return ctrl.Result{}, fmt.Errorf("phase %s: %w", m.Status.Phase, runErr)
+	}
+	return res, nil
+}
+
+// block writes the validation conditions of a migration that cannot run now, keeping what it
+// already did.
+func (r *Reconciler) block(ctx context.Context, before, m *migv1.MigMigration, validation []migv1.Condition) (ctrl.Result, error) {
+	desired := append(validation, carriedRunning(m)...)
+	desired = append(desired, readyCondition(m, validation)...)
+	conditions.Apply(m, desired, r.now())
+	if err := conditions.PatchStatus(ctx, r.Client, r.Recorder, before, m); err != nil {
+		return ctrl.Result{}, err
+	}
+	if conditions.IsTrue(m.Status.Conditions, migv1.Postponed) {
+		return ctrl.Result{RequeueAfter: postponedRecheck}, nil
+	}
+	return ctrl.Result{RequeueAfter: blockedRecheck}, nil
+}
+
+// carriedRunning keeps the Running condition of a migration blocked half-way.
+func carriedRunning(m *migv1.MigMigration) []migv1.Condition {
+	if c := conditions.Find(m.Status.Conditions, migv1.Running); c != nil {
+		return []migv1.Condition{*c}
+	}
+	return nil
+}
+
+// readyCondition is Ready while the migration is valid and not finished.
+func readyCondition(m *migv1.MigMigration, validation []migv1.Condition) []migv1.Condition {
+	if conditions.HasBlocker(validation) || m.Status.Phase == itinerary.Completed {
+		return nil
+	}
+	return []migv1.Condition{conditions.Required(migv1.Ready, "", readyMessage)}
+}
+
+// ensureMetadata puts MTC's labels on the migration and makes the plan its owner (not its
+// controller: deleting a plan deletes its migrations, as in MTC).
+func (r *Reconciler) ensureMetadata(ctx context.Context, m *migv1.MigMigration, plan *migv1.MigPlan) error {
+	before := m.DeepCopy()
+	labels := m.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[migv1.MigrationUIDLabel] = string(m.UID)
+	if plan != nil {
+		labels[migv1.MigPlanNameLabel] = plan.Name
+		if plan.Namespace == m.Namespace {
+			if err := controllerutil.SetOwnerReference(plan, m, r.Client.Scheme()); err != nil {
+				return fmt.Errorf("own MigMigration by its MigPlan: %w", err)
+			}
+		}
+	}
+	m.SetLabels(labels)
+	if equalMeta(before, m) {
+		return nil
+	}
+	if err := r.Client.Patch(ctx, m, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("label MigMigration: %w", err)
+	}
+	return nil
+}
+
+func equalMeta(a, b *migv1.MigMigration) bool {
+	if len(a.Labels) != len(b.Labels) || len(a.OwnerReferences) != len(b.OwnerReferences) {
+		return false
+	}
+	for k, v := range a.Labels {
+		if b.Labels[k] != v {
+			return false
+		}
+	}
+	for i := range a.OwnerReferences {
+		if a.OwnerReferences[i].UID != b.OwnerReferences[i].UID {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Reconciler) now() metav1.Time { return metav1.NewTime(r.Clock.Now()) }
+
+func nowMeta(now func() time.Time) metav1.Time { return metav1.NewTime(now()) }

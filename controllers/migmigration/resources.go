@@ -1,0 +1,158 @@
+package migmigration
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+)
+
+// Labels that tie restored objects to the migration and plan that restored them (MTC's
+// contract: the openshift-velero-plugin set them; a rollback deletes by the plan's).
+const (
+	migratedByMigrationLabel = "migration.openshift.io/migrated-by-migmigration"
+	migratedByPlanLabel      = "migration.openshift.io/migrated-by-migplan"
+	// restoreNameLabel is the label Velero puts on every object it restores.
+	restoreNameLabel = velerov1.RestoreNameLabel
+)
+
+// namespacedKinds lists the namespaced kinds of a cluster that can be listed, patched and
+// deleted: what a restore may have created. Subresources are left out.
+func namespacedKinds(cfg *rest.Config) ([]schema.GroupVersionKind, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client: %w", err)
+	}
+	lists, err := dc.ServerPreferredNamespacedResources()
+	if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
+		return nil, fmt.Errorf("discover resources: %w", err)
+	}
+	var out []schema.GroupVersionKind
+	for _, list := range lists {
+		gv, err := schema.ParseGroupVersion(list.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, res := range list.APIResources {
+			verbs := res.Verbs
+			if slices.Contains(verbs, "list") && slices.Contains(verbs, "delete") && slices.Contains(verbs, "patch") && !slices.Contains([]string{"events"}, res.Name) {
+				out = append(out, gv.WithKind(res.Kind))
+			}
+		}
+	}
+	return out, nil
+}
+
+// eachLabelled calls fn for every object of a namespaced kind in namespaces that matches the
+// selector, reading metadata only.
+func eachLabelled(ctx context.Context, r Remote, namespaces []string, sel client.MatchingLabels, fn func(*metav1.PartialObjectMetadata) error) error {
+	kinds, err := namespacedKinds(r.Config)
+	if err != nil {
+		return err
+	}
+	for _, gvk := range kinds {
+		for _, ns := range namespaces {
+			list := &metav1.PartialObjectMetadataList{}
+			list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+			if err := r.Client.List(ctx, list, client.InNamespace(ns), sel); err != nil {
+				return fmt.Errorf("list %s in %s: %w", gvk.Kind, ns, err)
+			}
+			for i := range list.Items {
+				item := &list.Items[i]
+				item.SetGroupVersionKind(gvk)
+				if err := fn(item); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// labelRestored labels every object the restore created with the migration and plan.
+func labelRestored(ctx context.Context, s *Scope, restore string) error {
+	want := map[string]string{
+		migratedByMigrationLabel: string(s.Migration.UID),
+		migratedByPlanLabel:      string(s.Plan.UID),
+	}
+	return eachLabelled(ctx, s.Destination, s.destinationNamespaces(), client.MatchingLabels{restoreNameLabel: restore},
+		func(obj *metav1.PartialObjectMetadata) error {
+			if hasLabels(obj.Labels, want) {
+				return nil
+			}
+			before := obj.DeepCopy()
+			labels := obj.GetLabels()
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			for k, v := range want {
+				labels[k] = v
+			}
+			obj.SetLabels(labels)
+			if err := s.Destination.Client.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+				return client.IgnoreNotFound(fmt.Errorf("label restored %s %s/%s: %w", obj.Kind, obj.Namespace, obj.Name, err))
+			}
+			return nil
+		})
+}
+
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteMigrated deletes from the destination every object a migration of the plan restored.
+func deleteMigrated(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	sel := client.MatchingLabels{migratedByPlanLabel: string(s.Plan.UID)}
+	count := 0
+	err := eachLabelled(ctx, s.Destination, s.destinationNamespaces(), sel, func(obj *metav1.PartialObjectMetadata) error {
+		count++
+		if err := s.Destination.Client.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+			return client.IgnoreNotFound(fmt.Errorf("delete migrated %s %s/%s: %w", obj.Kind, obj.Namespace, obj.Name, err))
+		}
+		return nil
+	})
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	s.setProgress(fmt.Sprintf("Deleting %d migrated objects from the destination cluster.", count))
+	return itinerary.Done(), nil
+}
+
+// ensureMigratedDeleted waits until the objects deleteMigrated deleted are gone.
+func ensureMigratedDeleted(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	sel := client.MatchingLabels{migratedByPlanLabel: string(s.Plan.UID)}
+	var left []string
+	err := eachLabelled(ctx, s.Destination, s.destinationNamespaces(), sel, func(obj *metav1.PartialObjectMetadata) error {
+		left = append(left, fmt.Sprintf("%s %s/%s", obj.Kind, obj.Namespace, obj.Name))
+		return nil
+	})
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	if len(left) > 0 {
+		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d migrated objects to be deleted.", len(left))}, first(left, 10)...)...)
+		return itinerary.Wait(pollWorkload), nil
+	}
+	s.setProgress("All migrated objects are deleted.")
+	return itinerary.Done(), nil
+}
+
+func first(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[:n]
+	}
+	return lines
+}

@@ -1,0 +1,134 @@
+package migmigration
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+)
+
+// Polling intervals of waiting phases. Velero finishes small backups in about a second, so
+// polling it often keeps Ferry's own overhead low; slower work is polled less often.
+const (
+	pollVelero   = time.Second
+	pollWorkload = 2 * time.Second
+	pollSlow     = 5 * time.Second
+	// soon brings a step back right after its status is persisted (see Scope.record).
+	soon = 50 * time.Millisecond
+)
+
+// phaseTimeouts bound the phases that wait for something outside Ferry's control.
+var phaseTimeouts = map[string]time.Duration{
+	phaseWaitForRefresh:              2 * time.Minute,
+	phaseWaitForVeleroReady:          5 * time.Minute,
+	phaseEnsureCloudSecretPropagated: 5 * time.Minute,
+	phaseEnsureSrcQuiesced:           10 * time.Minute,
+	phaseEnsureDestQuiesced:          10 * time.Minute,
+	phaseEnsureMigratedDeleted:       10 * time.Minute,
+	phaseVerification:                15 * time.Minute,
+}
+
+// stepFuncs maps every phase to its step function.
+func (r *Reconciler) stepFuncs() map[string]RunFunc {
+	nothing := func(context.Context, *Scope) (itinerary.Outcome, error) { return itinerary.Done(), nil }
+	return map[string]RunFunc{
+		// Prepare.
+		phaseStarted:                         started,
+		phaseStartRefresh:                    r.startRefresh,
+		phaseWaitForRefresh:                  r.waitForRefresh,
+		phaseCleanStaleAnnotations:           nothing, // Ferry adds no stage labels or annotations (see doc.go).
+		phaseCleanStaleResticCRs:             nothing, // Ferry never uses Velero's file-system backup.
+		phaseCleanStaleVeleroCRs:             cleanStaleVeleroCRs,
+		phaseRestartVelero:                   nothing, // Ferry waits for stale Velero work instead of restarting Velero.
+		phaseCleanStaleStagePods:             nothing, // No stage pods in Ferry.
+		phaseWaitForStaleStagePodsTerminated: nothing,
+		phaseCreateRegistries:                notSupported,
+		phaseWaitForVeleroReady:              waitForVeleroReady,
+		phaseWaitForRegistriesReady:          notSupported,
+		phaseEnsureCloudSecretPropagated:     ensureCloudSecretPropagated,
+		// Backup.
+		phasePreBackupHooks:             notSupported,
+		phaseCreateDirectImageMigration: createDirectImageMigration,
+		phaseEnsureInitialBackup:        ensureInitialBackup,
+		phaseInitialBackupCreated:       initialBackupCreated,
+		// Stage backup.
+		phaseQuiesceSourceApplications:        quiesceSource,
+		phaseEnsureSrcQuiesced:                ensureSourceQuiesced,
+		phaseEnsureStagePodsFromRunning:       notSupported,
+		phaseEnsureStagePodsFromTemplates:     notSupported,
+		phaseEnsureStagePodsFromOrphanedPVCs:  notSupported,
+		phaseStagePodsCreated:                 nothing,
+		phaseRestartRestic:                    nothing,
+		phaseAnnotateResources:                notSupported,
+		phaseWaitForResticReady:               nothing,
+		phaseCreateDirectVolumeMigrationStage: r.createDirectVolumeMigration,
+		phaseCreateDirectVolumeMigrationFinal: r.createDirectVolumeMigration,
+		phaseEnsureStageBackup:                notSupported,
+		phaseStageBackupCreated:               notSupported,
+		phaseEnsureStageBackupReplicated:      notSupported,
+		phaseEnsureStageRestore:               notSupported,
+		phaseStageRestoreCreated:              notSupported,
+		phaseEnsureStagePodsDeleted:           nothing,
+		phaseEnsureStagePodsTerminated:        nothing,
+		phaseEnsureAnnotationsDeleted:         nothing,
+		// Direct image and volume migrations.
+		phaseWaitForDirectImageMigrationToComplete:  nothing, // No DirectImageMigration is ever created (see createDirectImageMigration).
+		phaseWaitForDirectVolumeMigrationToComplete: r.waitForDirectVolumeMigration,
+		// Restore.
+		phasePostBackupHooks:               notSupported,
+		phasePreRestoreHooks:               notSupported,
+		phaseEnsureInitialBackupReplicated: ensureInitialBackupReplicated,
+		phaseEnsureFinalRestore:            ensureFinalRestore,
+		phaseFinalRestoreCreated:           finalRestoreCreated,
+		phaseUnQuiesceDestApplications:     unquiesceDestination,
+		phasePostRestoreHooks:              notSupported,
+		// Cleanup.
+		phaseSwapPVCReferences: notSupported,
+		phaseDeleteRegistries:  nothing, // Ferry creates no migration registries.
+		phaseVerification:      verify,
+		// Cancel, Failed and Rollback.
+		phaseCanceling:                            canceling,
+		phaseDeleteBackups:                        deleteBackups,
+		phaseDeleteRestores:                       deleteRestores,
+		phaseDeleteHookJobs:                       nothing, // Hooks do not run in this release.
+		phaseDeleteDirectVolumeMigrationResources: r.deleteDirectVolumeMigrations,
+		phaseDeleteDirectImageMigrationResources:  nothing,
+		phaseUnQuiesceSrcApplications:             unquiesceSource,
+		phaseCanceled:                             canceled,
+		phaseMigrationFailed:                      nothing,
+		phaseRollback:                             nothing,
+		phaseQuiesceDestinationApplications:       quiesceDestination,
+		phaseEnsureDestQuiesced:                   ensureDestinationQuiesced,
+		phaseCreateDirectVolumeMigrationRollback:  notSupported,
+		phaseWaitForDirectVolumeMigrationToRollbackComplete: notSupported,
+		phaseDeleteMigrated:        deleteMigrated,
+		phaseEnsureMigratedDeleted: ensureMigratedDeleted,
+	}
+}
+
+// stepFunc returns the step function of phase, telling the scope which phase runs so that
+// progress lines land on its step. A phase without one is a programming error.
+func (r *Reconciler) stepFunc(steps map[string]RunFunc) func(phase string) RunFunc {
+	return func(phase string) RunFunc {
+		run, ok := steps[phase]
+		if !ok {
+			panic(fmt.Sprintf("migmigration: phase %s has no step function", phase))
+		}
+		return func(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+			s.phase = phase
+			return run(ctx, s)
+		}
+	}
+}
+
+// notSupported fails a phase this release cannot run. Validation stops such migrations
+// before they start (see unsupported); this is the guard should a plan change under a
+// running migration.
+func notSupported(_ context.Context, s *Scope) (itinerary.Outcome, error) {
+	return itinerary.Failed("NotSupported", fmt.Sprintf("Phase %s is not supported by this Ferry release.", s.phase)), nil
+}
+
+// requeueSoon is the outcome of a step that recorded a reference and must persist it before
+// creating the object.
+func requeueSoon() (itinerary.Outcome, error) { return itinerary.Wait(soon), nil }

@@ -1,0 +1,122 @@
+package migmigration
+
+import (
+	"context"
+	"fmt"
+
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/veleroadapter"
+)
+
+const (
+	cancelingMessage = "The migration is being canceled."
+	canceledMessage  = "The migration has been canceled."
+)
+
+// canceling marks the migration as being canceled.
+func canceling(_ context.Context, s *Scope) (itinerary.Outcome, error) {
+	c := conditions.Advisory(migv1.Canceling, migv1.Cancel, cancelingMessage)
+	c.Durable = true
+	conditions.Set(s.Migration, c, nowMeta(s.Now))
+	return itinerary.Done(), nil
+}
+
+// canceled replaces Canceling with Canceled.
+func canceled(_ context.Context, s *Scope) (itinerary.Outcome, error) {
+	conditions.Delete(s.Migration, migv1.Canceling)
+	c := conditions.Advisory(migv1.Canceled, migv1.Cancel, canceledMessage)
+	c.Durable = true
+	conditions.Set(s.Migration, c, nowMeta(s.Now))
+	return itinerary.Done(), nil
+}
+
+// veleroSelector selects the Velero objects to delete: the migration's own when it is
+// canceled (earlier migrations' backups stay usable), every one of the plan's on rollback.
+func (s *Scope) veleroSelector() client.MatchingLabels {
+	if s.Facts.Rollback {
+		return veleroadapter.PlanSelector(string(s.Plan.UID))
+	}
+	return veleroadapter.MigrationSelector(string(s.Migration.UID))
+}
+
+// deleteBackups deletes the Backups (data and records) on the source, and their copies on the
+// destination. Velero cannot delete a Backup in progress: it is waited for.
+func deleteBackups(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	ns := s.veleroNamespace()
+	backups := &velerov1.BackupList{}
+	if err := s.Source.Client.List(ctx, backups, client.InNamespace(ns), s.veleroSelector()); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("list Backups on the source cluster: %w", err)
+	}
+	var waiting []string
+	for i := range backups.Items {
+		b := &backups.Items[i]
+		switch veleroadapter.BackupOutcome(b).State {
+		case veleroadapter.Running:
+			if b.Status.Phase == "" || b.Status.Phase == velerov1.BackupPhaseNew {
+				// Velero has not started it: the record is all there is.
+				if err := client.IgnoreNotFound(s.Source.Client.Delete(ctx, b)); err != nil {
+					return itinerary.Outcome{}, fmt.Errorf("delete Backup %s: %w", b.Name, err)
+				}
+				continue
+			}
+			waiting = append(waiting, fmt.Sprintf("Backup %s/%s: waiting for Velero to finish it before deleting it.", ns, b.Name))
+		default:
+			req := veleroadapter.NewDeleteBackupRequest(ns, b.Name)
+			if err := s.Source.Client.Create(ctx, req); err != nil && !apierrors.IsAlreadyExists(err) {
+				return itinerary.Outcome{}, fmt.Errorf("request deletion of Backup %s: %w", b.Name, err)
+			}
+			waiting = append(waiting, fmt.Sprintf("Backup %s/%s: being deleted by Velero.", ns, b.Name))
+		}
+	}
+	if s.Destination.Cluster.UID != s.Source.Cluster.UID {
+		copies := &velerov1.BackupList{}
+		if err := s.Destination.Client.List(ctx, copies, client.InNamespace(ns), s.veleroSelector()); err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("list Backups on the destination cluster: %w", err)
+		}
+		for i := range copies.Items {
+			if err := client.IgnoreNotFound(s.Destination.Client.Delete(ctx, &copies.Items[i])); err != nil {
+				return itinerary.Outcome{}, fmt.Errorf("delete the copy of Backup %s on the destination cluster: %w", copies.Items[i].Name, err)
+			}
+		}
+	}
+	if len(waiting) > 0 {
+		s.setProgress(waiting...)
+		return itinerary.Wait(pollVelero), nil
+	}
+	s.setProgress("No Backups left.")
+	return itinerary.Done(), nil
+}
+
+// deleteRestores deletes the Restores on the destination (not what they restored: that is a
+// rollback's job) and waits until they are gone.
+func deleteRestores(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	ns := s.veleroNamespace()
+	restores := &velerov1.RestoreList{}
+	if err := s.Destination.Client.List(ctx, restores, client.InNamespace(ns), s.veleroSelector()); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("list Restores on the destination cluster: %w", err)
+	}
+	var waiting []string
+	for i := range restores.Items {
+		rs := &restores.Items[i]
+		if veleroadapter.RestoreOutcome(rs).State == veleroadapter.Running && rs.Status.Phase != "" && rs.Status.Phase != velerov1.RestorePhaseNew {
+			waiting = append(waiting, fmt.Sprintf("Restore %s/%s: waiting for Velero to finish it before deleting it.", ns, rs.Name))
+			continue
+		}
+		if err := client.IgnoreNotFound(s.Destination.Client.Delete(ctx, rs)); err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("delete Restore %s: %w", rs.Name, err)
+		}
+		waiting = append(waiting, fmt.Sprintf("Restore %s/%s: being deleted.", ns, rs.Name))
+	}
+	if len(waiting) > 0 {
+		s.setProgress(waiting...)
+		return itinerary.Wait(pollVelero), nil
+	}
+	s.setProgress("No Restores left.")
+	return itinerary.Done(), nil
+}

@@ -1,0 +1,144 @@
+package migmigration
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/mapping"
+	"github.com/ferrymtc/ferry/pkg/veleroadapter"
+)
+
+const (
+	roleDirectVolumeMigration = "DirectVolumeMigration"
+	// directVolumeLabel marks the DVM a migration created (MTC's label).
+	directVolumeLabel = "migration-direct-volume"
+	// dvmPhaseCompleted is the DVM's final phase.
+	dvmPhaseCompleted = "Completed"
+)
+
+// dvmKey is the name of the migration's DirectVolumeMigration on the host.
+func (s *Scope) dvmKey() types.NamespacedName {
+	return types.NamespacedName{Namespace: s.Migration.Namespace, Name: veleroadapter.Name(s.adapterMigration(), "dvm")}
+}
+
+// createDirectVolumeMigration creates the DVM that copies the plan's PVs with rsync: Stage
+// while the applications run, CutOver once they are quiesced.
+func (r *Reconciler) createDirectVolumeMigration(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	key := s.dvmKey()
+	if s.record(migv1.MigrationReference{Role: roleDirectVolumeMigration, Cluster: onHost, Kind: "DirectVolumeMigration", Namespace: key.Namespace, Name: key.Name}) {
+		return requeueSoon()
+	}
+	dvm := s.newDirectVolumeMigration(key)
+	if err := controllerutil.SetControllerReference(s.Migration, dvm, r.Client.Scheme()); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("own DirectVolumeMigration: %w", err)
+	}
+	if err := r.Client.Create(ctx, dvm); err != nil && !apierrors.IsAlreadyExists(err) {
+		return itinerary.Outcome{}, fmt.Errorf("create DirectVolumeMigration %s: %w", key, err)
+	}
+	return itinerary.Done(), nil
+}
+
+// newDirectVolumeMigration builds the DVM of the plan's PVs copied with rsync (MTC's spec).
+func (s *Scope) newDirectVolumeMigration(key types.NamespacedName) *migv1.DirectVolumeMigration {
+	byName, _ := mapping.Namespaces(s.Plan)
+	var pvcs []migv1.PVCToMigrate
+	for _, pv := range s.Plan.Spec.PersistentVolumes {
+		if pv.Selection.Action != migv1.PvCopyAction || !directCopy(pv.Selection.CopyMethod) {
+			continue
+		}
+		src, dest, err := mapping.Parse(pv.PVC.Name)
+		if err != nil {
+			continue
+		}
+		modes := pv.PVC.AccessModes
+		if pv.Selection.AccessMode != "" {
+			modes = []corev1.PersistentVolumeAccessMode{pv.Selection.AccessMode}
+		}
+		var volumeMode *corev1.PersistentVolumeMode
+		if pv.PVC.VolumeMode != "" {
+			vm := pv.PVC.VolumeMode
+			volumeMode = &vm
+		}
+		pvcs = append(pvcs, migv1.PVCToMigrate{
+			ObjectReference:    &corev1.ObjectReference{Namespace: pv.PVC.Namespace, Name: src},
+			TargetStorageClass: pv.Selection.StorageClass,
+			TargetAccessModes:  modes,
+			TargetVolumeMode:   volumeMode,
+			TargetNamespace:    byName[pv.PVC.Namespace],
+			TargetName:         dest,
+			Verify:             pv.Selection.Verify,
+		})
+	}
+	kind := migv1.MigrationTypeStage
+	if s.Migration.Spec.QuiescePods {
+		kind = migv1.MigrationTypeFinal
+	}
+	labels := veleroadapter.MigrationSelector(string(s.Migration.UID))
+	labels[directVolumeLabel] = string(s.Migration.UID)
+	return &migv1.DirectVolumeMigration{
+		ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: labels},
+		Spec: migv1.DirectVolumeMigrationSpec{
+			SrcMigClusterRef:            s.Plan.Spec.SrcMigClusterRef,
+			DestMigClusterRef:           s.Plan.Spec.DestMigClusterRef,
+			PersistentVolumeClaims:      pvcs,
+			CreateDestinationNamespaces: true,
+			LiveMigrate:                 s.Plan.Spec.LiveMigrate,
+			MigrationType:               &kind,
+		},
+	}
+}
+
+// waitForDirectVolumeMigration follows the DVM until it completes; a DVM failure is a
+// warning unless the DVM says it is critical (MTC's rule).
+func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	key := s.dvmKey()
+	dvm := &migv1.DirectVolumeMigration{}
+	if err := r.Client.Get(ctx, key, dvm); err != nil {
+		if apierrors.IsNotFound(err) {
+			return itinerary.Done(), nil
+		}
+		return itinerary.Outcome{}, fmt.Errorf("get DirectVolumeMigration %s: %w", key, err)
+	}
+	st := dvm.Status
+	s.setProgress(fmt.Sprintf("%d total volumes; %d successful; %d running; %d failed",
+		len(dvm.Spec.PersistentVolumeClaims), len(st.SuccessfulPods), len(st.RunningPods), len(st.FailedPods)))
+	failed := conditions.Find(st.Conditions, migv1.Failed)
+	switch {
+	case failed != nil && failed.Category == migv1.CategoryCritical:
+		return itinerary.Failed("DirectVolumeMigrationFailed", fmt.Sprintf("DVM failed: %s", failed.Message)), nil
+	case failed != nil || len(st.Errors) > 0 && st.Phase == dvmPhaseCompleted:
+		s.warn(migv1.DirectVolumeMigrationFailed, fmt.Sprintf("DirectVolumeMigration (dvm): %s failed. See in dvm status.Errors", key))
+		return itinerary.Done(), nil
+	case st.Phase == dvmPhaseCompleted:
+		return itinerary.Done(), nil
+	}
+	return itinerary.Wait(pollSlow), nil
+}
+
+// deleteDirectVolumeMigrations deletes the migration's DVMs; their finalizers clean up what
+// they created on the clusters.
+func (r *Reconciler) deleteDirectVolumeMigrations(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	list := &migv1.DirectVolumeMigrationList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(s.Migration.Namespace), client.MatchingLabels{directVolumeLabel: string(s.Migration.UID)}); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("list DirectVolumeMigrations: %w", err)
+	}
+	for i := range list.Items {
+		if err := client.IgnoreNotFound(r.Client.Delete(ctx, &list.Items[i], client.PropagationPolicy(metav1.DeletePropagationForeground))); err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("delete DirectVolumeMigration %s: %w", list.Items[i].Name, err)
+		}
+	}
+	if len(list.Items) > 0 {
+		return itinerary.Wait(pollWorkload), nil
+	}
+	return itinerary.Done(), nil
+}

@@ -1,0 +1,137 @@
+package migmigration
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/mapping"
+	appquiesce "github.com/ferrymtc/ferry/pkg/quiesce"
+)
+
+// quiesceSource scales the source applications to zero.
+func quiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	opts, err := s.quiesceOptions(ctx, s.sourceNamespaces(), false)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	report, err := appquiesce.Quiesce(ctx, s.Source.Client, opts)
+	if err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("quiesce the source applications: %w", err)
+	}
+	s.setProgress(report.Changed...)
+	return itinerary.Done(), nil
+}
+
+// ensureSourceQuiesced waits until the source applications' pods are gone.
+func ensureSourceQuiesced(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	return waitQuiesced(ctx, s, s.Source, s.sourceNamespaces(), false)
+}
+
+// quiesceDestination scales the destination applications to zero (rollback).
+func quiesceDestination(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	opts, err := s.quiesceOptions(ctx, s.destinationNamespaces(), true)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	report, err := appquiesce.Quiesce(ctx, s.Destination.Client, opts)
+	if err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("quiesce the destination applications: %w", err)
+	}
+	s.setProgress(report.Changed...)
+	return itinerary.Done(), nil
+}
+
+// ensureDestinationQuiesced waits until the destination applications' pods are gone.
+func ensureDestinationQuiesced(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	return waitQuiesced(ctx, s, s.Destination, s.destinationNamespaces(), true)
+}
+
+func waitQuiesced(ctx context.Context, s *Scope, r Remote, namespaces []string, destination bool) (itinerary.Outcome, error) {
+	opts, err := s.quiesceOptions(ctx, namespaces, destination)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	left, err := appquiesce.Remaining(ctx, r.Client, opts)
+	if err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("list remaining application pods: %w", err)
+	}
+	if len(left) > 0 {
+		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d pods to stop.", len(left))}, first(left, 10)...)...)
+		return itinerary.Wait(pollWorkload), nil
+	}
+	s.setProgress("All application pods have stopped.")
+	return itinerary.Done(), nil
+}
+
+// unquiesceSource starts the source applications again with the replicas they had.
+func unquiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	report, err := appquiesce.Unquiesce(ctx, s.Source.Client, appquiesce.Options{Namespaces: s.sourceNamespaces()})
+	if err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("unquiesce the source applications: %w", err)
+	}
+	s.setProgress(report.Changed...)
+	return itinerary.Done(), nil
+}
+
+// unquiesceDestination starts the restored applications with the source's replicas: restored
+// objects that carry quiesce annotations get their original values back.
+func unquiesceDestination(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	report, err := appquiesce.Unquiesce(ctx, s.Destination.Client, appquiesce.Options{Namespaces: s.destinationNamespaces()})
+	if err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("unquiesce the destination applications: %w", err)
+	}
+	s.setProgress(report.Changed...)
+	return itinerary.Done(), nil
+}
+
+// quiesceOptions limits quiesce to workloads using the plan's copied PVCs when another open
+// plan shares one of the namespaces (MTC's rule). Plans are listed on the host, where they
+// live; MTC listed them on the application cluster.
+func (s *Scope) quiesceOptions(ctx context.Context, namespaces []string, destination bool) (appquiesce.Options, error) {
+	opts := appquiesce.Options{Namespaces: namespaces}
+	plans := &migv1.MigPlanList{}
+	if err := s.Host.List(ctx, plans, client.InNamespace(s.Plan.Namespace)); err != nil {
+		return opts, fmt.Errorf("list MigPlans: %w", err)
+	}
+	shared := false
+	for i := range plans.Items {
+		p := &plans.Items[i]
+		if p.UID == s.Plan.UID || p.Spec.Closed {
+			continue
+		}
+		others := mapping.Destinations(p)
+		if !destination {
+			_, others = mapping.Namespaces(p)
+		}
+		if slices.ContainsFunc(namespaces, func(ns string) bool { return slices.Contains(others, ns) }) {
+			shared = true
+			break
+		}
+	}
+	if !shared {
+		return opts, nil
+	}
+	byName, _ := mapping.Namespaces(s.Plan)
+	opts.OnlyPVCs = map[types.NamespacedName]bool{}
+	for _, pv := range s.Plan.Spec.PersistentVolumes {
+		if pv.Selection.Action != migv1.PvCopyAction {
+			continue
+		}
+		src, dest, err := mapping.Parse(pv.PVC.Name)
+		if err != nil {
+			continue
+		}
+		key := types.NamespacedName{Namespace: pv.PVC.Namespace, Name: src}
+		if destination {
+			key = types.NamespacedName{Namespace: byName[pv.PVC.Namespace], Name: dest}
+		}
+		opts.OnlyPVCs[key] = true
+	}
+	return opts, nil
+}

@@ -1,0 +1,190 @@
+package migmigration
+
+import (
+	"context"
+	"fmt"
+
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/mapping"
+	"github.com/ferrymtc/ferry/pkg/veleroadapter"
+)
+
+// Roles of the Velero objects in status.references.
+const (
+	roleInitialBackup = "InitialBackup"
+	roleFinalRestore  = "FinalRestore"
+)
+
+// adapterMigration describes the migration to the Velero adapter.
+func (s *Scope) adapterMigration() veleroadapter.Migration {
+	return veleroadapter.Migration{
+		Name: s.Migration.Name, UID: string(s.Migration.UID),
+		PlanName: s.Plan.Name, PlanUID: string(s.Plan.UID),
+		Stage: s.Migration.Spec.Stage, QuiescePods: s.Migration.Spec.QuiescePods,
+	}
+}
+
+// initialBackupKey is the name of the migration's initial Backup.
+func (s *Scope) initialBackupKey() types.NamespacedName {
+	return types.NamespacedName{Namespace: s.veleroNamespace(), Name: veleroadapter.Name(s.adapterMigration(), veleroadapter.InitialBackup)}
+}
+
+// finalRestoreKey is the name of the migration's final Restore.
+func (s *Scope) finalRestoreKey() types.NamespacedName {
+	return types.NamespacedName{Namespace: s.veleroNamespace(), Name: veleroadapter.Name(s.adapterMigration(), veleroadapter.FinalRestore)}
+}
+
+// ensureInitialBackup creates the Backup of the plan's namespaces on the source cluster.
+func ensureInitialBackup(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	key := s.initialBackupKey()
+	if s.record(migv1.MigrationReference{Role: roleInitialBackup, Cluster: onSource, Kind: "Backup", Namespace: key.Namespace, Name: key.Name}) {
+		return requeueSoon()
+	}
+	resources, err := includedResources(s.Source.Client, s.Plan)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	backup := veleroadapter.NewInitialBackup(s.adapterMigration(), veleroadapter.BackupOptions{
+		VeleroNamespace:   key.Namespace,
+		StorageLocation:   s.Storage.Name,
+		SnapshotLocation:  s.Storage.Name,
+		Namespaces:        s.sourceNamespaces(),
+		IncludedResources: resources,
+		ExcludedResources: s.Settings.ExcludedResources,
+		LabelSelector:     s.Plan.Spec.LabelSelector,
+	})
+	if err := s.Source.Client.Create(ctx, backup); err != nil && !apierrors.IsAlreadyExists(err) {
+		return itinerary.Outcome{}, fmt.Errorf("create Backup %s on the source cluster: %w", key, err)
+	}
+	s.setProgress(fmt.Sprintf("Backup %s: created.", key))
+	return itinerary.Done(), nil
+}
+
+// includedResources turns the plan's included group-kinds into Velero's resource names.
+func includedResources(c client.Client, plan *migv1.MigPlan) ([]string, error) {
+	var out []string
+	for _, gk := range plan.Spec.IncludedResources {
+		if gk == nil {
+			continue
+		}
+		m, err := c.RESTMapper().RESTMapping(schema.GroupKind{Group: gk.Group, Kind: gk.Kind})
+		if err != nil {
+			return nil, fmt.Errorf("resource of included kind %s on the source cluster: %w", gk, err)
+		}
+		out = append(out, m.Resource.GroupResource().String())
+	}
+	return out, nil
+}
+
+// initialBackupCreated waits for the initial Backup to finish.
+func initialBackupCreated(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	key := s.initialBackupKey()
+	backup := &velerov1.Backup{}
+	if err := s.Source.Client.Get(ctx, key, backup); err != nil {
+		if apierrors.IsNotFound(err) {
+			return itinerary.Failed("InitialBackupFailed", fmt.Sprintf("Backup %s was deleted from the source cluster before it completed.", key)), nil
+		}
+		return itinerary.Outcome{}, fmt.Errorf("get Backup %s on the source cluster: %w", key, err)
+	}
+	s.setProgress(veleroadapter.BackupProgress(backup, s.Now())...)
+	out := veleroadapter.BackupOutcome(backup)
+	switch out.State {
+	case veleroadapter.Completed:
+		return itinerary.Done(), nil
+	case veleroadapter.PartiallyFailed:
+		s.warn(migv1.VeleroInitialBackupPartiallyFailed, fmt.Sprintf("Backup %s partially failed: %s", key, out.Message))
+		return itinerary.Done(), nil
+	case veleroadapter.Failed:
+		return itinerary.Failed("InitialBackupFailed", fmt.Sprintf("Backup %s failed: %s", key, out.Message)), nil
+	}
+	return itinerary.Wait(pollVelero), nil
+}
+
+// ensureInitialBackupReplicated makes the initial Backup's record available on the
+// destination. Velero copies records between clusters sharing a bucket only on a one-minute
+// tick; Ferry copies the record itself, as Velero's sync would, and accepts the one Velero
+// made if it came first.
+func ensureInitialBackupReplicated(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	key := s.initialBackupKey()
+	if s.Destination.Cluster.UID == s.Source.Cluster.UID {
+		return itinerary.Done(), nil
+	}
+	if err := veleroadapter.ReplicateBackup(ctx, s.Source.Client, s.Destination.Client, key.Namespace, key.Name); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("make Backup %s available on the destination cluster: %w", key, err)
+	}
+	s.setProgress(fmt.Sprintf("Backup %s: available on the destination cluster.", key))
+	return itinerary.Done(), nil
+}
+
+// ensureFinalRestore creates the Restore of the initial Backup on the destination cluster.
+func ensureFinalRestore(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	key := s.finalRestoreKey()
+	if s.record(migv1.MigrationReference{Role: roleFinalRestore, Cluster: onDestination, Kind: "Restore", Namespace: key.Namespace, Name: key.Name}) {
+		return requeueSoon()
+	}
+	restore := veleroadapter.NewFinalRestore(s.adapterMigration(), veleroadapter.RestoreOptions{
+		VeleroNamespace:   key.Namespace,
+		BackupName:        s.initialBackupKey().Name,
+		NamespaceMapping:  mapping.Renamed(s.Plan),
+		ExcludedResources: incompatibleResources(s.Plan),
+	})
+	if err := s.Destination.Client.Create(ctx, restore); err != nil && !apierrors.IsAlreadyExists(err) {
+		return itinerary.Outcome{}, fmt.Errorf("create Restore %s on the destination cluster: %w", key, err)
+	}
+	s.setProgress(fmt.Sprintf("Restore %s: created.", key))
+	return itinerary.Done(), nil
+}
+
+// incompatibleResources lists the resources the destination cannot serve (plan status), as
+// Velero's resource.group names.
+func incompatibleResources(plan *migv1.MigPlan) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, ns := range plan.Status.IncompatibleNamespaces {
+		for _, gvk := range ns.GVKs {
+			name := gvk.Kind
+			if gvk.Group != "" {
+				name += "." + gvk.Group
+			}
+			if name != "" && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// finalRestoreCreated waits for the final Restore, then labels what it restored so that a
+// rollback finds it (the openshift-velero-plugin's job in MTC).
+func finalRestoreCreated(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	key := s.finalRestoreKey()
+	restore := &velerov1.Restore{}
+	if err := s.Destination.Client.Get(ctx, key, restore); err != nil {
+		if apierrors.IsNotFound(err) {
+			return itinerary.Failed("FinalRestoreFailed", fmt.Sprintf("Restore %s was deleted from the destination cluster before it completed.", key)), nil
+		}
+		return itinerary.Outcome{}, fmt.Errorf("get Restore %s on the destination cluster: %w", key, err)
+	}
+	s.setProgress(veleroadapter.RestoreProgress(restore, s.Now())...)
+	out := veleroadapter.RestoreOutcome(restore)
+	switch out.State {
+	case veleroadapter.Running:
+		return itinerary.Wait(pollVelero), nil
+	case veleroadapter.Failed:
+		return itinerary.Failed("FinalRestoreFailed", fmt.Sprintf("Restore %s failed: %s", key, out.Message)), nil
+	case veleroadapter.PartiallyFailed:
+		s.warn(migv1.VeleroFinalRestorePartiallyFailed, fmt.Sprintf("Restore %s partially failed: %s", key, out.Message))
+	}
+	if err := labelRestored(ctx, s, key.Name); err != nil {
+		return itinerary.Outcome{}, err
+	}
+	return itinerary.Done(), nil
+}

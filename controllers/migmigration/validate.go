@@ -1,0 +1,190 @@
+package migmigration
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/mapping"
+)
+
+// Messages of the validation conditions (MTC's words where MTC has them).
+const (
+	readyMessage         = "The migration is ready."
+	planRefNotSetMessage = "The `migPlanRef` must reference a valid `migplan`."
+	oneModeMessage       = "Only one of the stage/migrateState/rollback options can be set at a time."
+	pvcRenameMessage     = "One or more source PVCs are mapped to different destination PVCs. Stage/Final migrations are not possible. Please remove PVC mappings."
+	intraConflictMessage = "This migration plan migrates resources within the same cluster and it has conflicts in source and destination namespace mappings. Stage/Final are not possible with this migration plan."
+	notSupportedPrefix   = "Not supported by this Ferry release: "
+)
+
+// validate computes the migration's validation conditions from what was observed. facts is
+// nil when there is no plan to compute them from.
+func validate(o *observed, facts *Facts) []migv1.Condition {
+	m := o.migration
+	key, ok := planKey(m)
+	switch {
+	case !ok:
+		return []migv1.Condition{conditions.Critical(migv1.InvalidPlanRef, migv1.NotSet, planRefNotSetMessage)}
+	case o.plan == nil:
+		return []migv1.Condition{conditions.Critical(migv1.InvalidPlanRef, migv1.NotFound,
+			fmt.Sprintf("The `migPlanRef` must reference a valid `migplan`, subject: %s.", key))}
+	}
+	var out []migv1.Condition
+	switch {
+	case o.plan.Spec.Closed:
+		out = append(out, conditions.Critical(migv1.PlanClosed, "",
+			fmt.Sprintf("The associated migration plan is closed, subject: %s.", key)))
+	case !conditions.IsTrue(o.plan.Status.Conditions, migv1.Ready):
+		out = append(out, conditions.Critical(migv1.PlanNotReady, "",
+			fmt.Sprintf("The referenced `migPlanRef` does not have a `Ready` condition, subject: %s.", key)))
+	}
+	var problems []string
+	problems = append(problems, specProblems(o)...)
+	if facts != nil {
+		problems = append(problems, unsupported(*facts, m)...)
+	}
+	if len(problems) > 0 {
+		out = append(out, conditions.Critical(migv1.InvalidSpec, migv1.NotSupported, strings.Join(problems, " ")))
+	}
+	if other := finalMigration(m, o.siblings); other != "" {
+		out = append(out, conditions.Critical(migv1.HasFinalMigration, "",
+			fmt.Sprintf("The associated MigPlan already has a final migration, subject: %s/%s.", m.Namespace, other)))
+	}
+	return out
+}
+
+// specProblems reports migration options that cannot work with the plan.
+func specProblems(o *observed) []string {
+	m, plan := o.migration, o.plan
+	var out []string
+	modes := 0
+	for _, set := range []bool{m.Spec.Stage, m.Spec.MigrateState, m.Spec.Rollback} {
+		if set {
+			modes++
+		}
+	}
+	if modes > 1 {
+		out = append(out, oneModeMessage)
+	}
+	if m.Spec.MigrateState || m.Spec.Rollback {
+		return out
+	}
+	for _, pv := range plan.Spec.PersistentVolumes {
+		src, dest, err := mapping.Parse(pv.PVC.Name)
+		if err == nil && src != dest && pv.Selection.Action != migv1.PvSkipAction {
+			out = append(out, pvcRenameMessage)
+			break
+		}
+	}
+	if mapping.IntraCluster(o.src, o.dest) {
+		byName, sources := mapping.Namespaces(plan)
+		for _, dest := range byName {
+			if slices.Contains(sources, dest) {
+				out = append(out, intraConflictMessage)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// unsupported reports what the plan needs that this release cannot do yet, so the migration
+// stops before it touches anything rather than fail half-way.
+func unsupported(f Facts, m *migv1.MigMigration) []string {
+	var out []string
+	add := func(what string) { out = append(out, notSupportedPrefix+what) }
+	if withStagePods(f) {
+		add("indirect volume migration (stage pods and Velero file-system backups); set spec.indirectVolumeMigration to false on the MigPlan.")
+	}
+	if viaRegistries(f) || (withDIM(f) && f.HasISs) {
+		add("copying ImageStream images.")
+	}
+	if withDVM(f) {
+		add("direct volume migration (rsync) of PVs with action copy; set their selection.action to skip, or wait for the DirectVolumeMigration controller.")
+	}
+	if f.HasStageBackup && !withStagePods(f) {
+		add("PVs with action move or copyMethod snapshot.")
+	}
+	if f.StorageConversion {
+		add("storage conversion within one cluster.")
+	}
+	if f.LiveVMMigration {
+		add("live migration of VirtualMachine storage.")
+	}
+	hooks := f.HasPreBackupHooks || f.HasPostBackupHooks || f.HasPreRestoreHooks || f.HasPostRestoreHooks
+	if hooks && !f.Stage && !m.Spec.Rollback {
+		add("running MigHooks; remove spec.hooks from the MigPlan.")
+	}
+	return out
+}
+
+// finalMigration returns the name of another migration of the plan that makes m pointless:
+// for a stage migration, a final migration that ran (running, succeeded or failed); for a
+// final migration, a final migration that succeeded. A newer successful rollback resets the
+// plan. Rollbacks are never blocked.
+func finalMigration(m *migv1.MigMigration, siblings []migv1.MigMigration) string {
+	if m.Spec.Rollback {
+		return ""
+	}
+	var resetAt *migv1.MigMigration
+	for i := range siblings {
+		s := &siblings[i]
+		if s.Spec.Rollback && conditions.IsTrue(s.Status.Conditions, migv1.Succeeded) &&
+			(resetAt == nil || s.CreationTimestamp.After(resetAt.CreationTimestamp.Time)) {
+			resetAt = s
+		}
+	}
+	stage := m.Spec.Stage || m.Spec.MigrateState
+	for i := range siblings {
+		s := &siblings[i]
+		isFinal := !s.Spec.Stage && !s.Spec.MigrateState && !s.Spec.Rollback && !s.Spec.Canceled
+		if s.UID == m.UID || !isFinal || (resetAt != nil && !s.CreationTimestamp.After(resetAt.CreationTimestamp.Time)) {
+			continue
+		}
+		c := s.Status.Conditions
+		succeeded := conditions.IsTrue(c, migv1.Succeeded) || conditions.IsTrue(c, migv1.SucceededWithWarnings)
+		ran := succeeded || conditions.IsTrue(c, migv1.Running) || conditions.IsTrue(c, migv1.Failed)
+		if (stage && ran) || (!stage && succeeded) {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+// ahead returns the migration of the plan that must finish before m starts, or "": the
+// oldest unfinished one created before m. Migrations of a plan run one at a time in creation
+// order; one that cannot start (it carries a blocking condition and never ran) is not waited for.
+func ahead(m *migv1.MigMigration, siblings []migv1.MigMigration) string {
+	older := func(a, b *migv1.MigMigration) bool {
+		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
+			return c < 0
+		}
+		return cmp.Less(a.Name, b.Name)
+	}
+	for i := range siblings {
+		s := &siblings[i]
+		if s.UID == m.UID || !older(s, m) || s.Status.Phase == itinerary.Completed {
+			continue
+		}
+		if s.Status.Phase == "" && blockedOtherThanPostponed(s.Status.Conditions) {
+			continue
+		}
+		return s.Name
+	}
+	return ""
+}
+
+// blockedOtherThanPostponed says whether conditions hold a blocker other than Postponed.
+func blockedOtherThanPostponed(list migv1.Conditions) bool {
+	for _, c := range list {
+		if c.Type != migv1.Postponed && conditions.IsBlocker(c) {
+			return true
+		}
+	}
+	return false
+}

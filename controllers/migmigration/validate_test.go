@@ -1,0 +1,193 @@
+package migmigration
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/settings"
+)
+
+var created = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// mig returns a migration of plan "p" created at t0 plus minutes.
+func mig(name string, minutes int, spec migv1.MigMigrationSpec, conds ...string) migv1.MigMigration {
+	spec.MigPlanRef = &corev1.ObjectReference{Name: "p"}
+	m := migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID(name),
+		CreationTimestamp: metav1.NewTime(created.Add(time.Duration(minutes) * time.Minute))}, Spec: spec}
+	for _, c := range conds {
+		m.Status.Conditions = append(m.Status.Conditions, conditions.Advisory(c, "", ""))
+	}
+	return m
+}
+
+func readyPlan() *migv1.MigPlan {
+	return &migv1.MigPlan{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p"},
+		Spec:   migv1.MigPlanSpec{Namespaces: []string{"a:b"}},
+		Status: migv1.MigPlanStatus{Conditions: migv1.Conditions{conditions.Required(migv1.Ready, "", "")}}}
+}
+
+func typesOf(cs []migv1.Condition) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Type+"/"+c.Reason)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestValidate(t *testing.T) {
+	closed := readyPlan()
+	closed.Spec.Closed = true
+	notReady := readyPlan()
+	notReady.Status.Conditions = nil
+	renamed := readyPlan()
+	renamed.Spec.PersistentVolumes = []migv1.PV{{PVC: migv1.PVC{Namespace: "a", Name: "data:data2"}, Selection: migv1.Selection{Action: migv1.PvCopyAction}}}
+	intra := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "host"}, Spec: migv1.MigClusterSpec{IsHostCluster: true}}
+	sameNames := readyPlan()
+	sameNames.Spec.Namespaces = []string{"a:b", "b:c"}
+
+	cases := []struct {
+		name      string
+		m         migv1.MigMigration
+		plan      *migv1.MigPlan
+		src, dest *migv1.MigCluster
+		facts     *Facts
+		want      string
+	}{
+		{name: "no plan reference", m: migv1.MigMigration{}, want: "InvalidPlanRef/NotSet"},
+		{name: "plan not found", m: mig("m", 0, migv1.MigMigrationSpec{}), want: "InvalidPlanRef/NotFound"},
+		{name: "valid", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: readyPlan(), want: ""},
+		{name: "closed plan", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: closed, want: "PlanClosed/"},
+		{name: "plan not ready", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: notReady, want: "PlanNotReady/"},
+		{name: "two modes", m: mig("m", 0, migv1.MigMigrationSpec{Stage: true, Rollback: true}), plan: readyPlan(), want: "InvalidSpec/NotSupported"},
+		{name: "renamed PVC in a final migration", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: renamed, want: "InvalidSpec/NotSupported"},
+		{name: "renamed PVC in a state migration", m: mig("m", 0, migv1.MigMigrationSpec{MigrateState: true}), plan: renamed, want: ""},
+		{name: "intra-cluster namespace clash", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: sameNames, src: intra, dest: intra, want: "InvalidSpec/NotSupported"},
+		{name: "direct volumes not supported yet", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: readyPlan(),
+			facts: &Facts{HasPVs: true, DirectVolume: true, EnableVolume: true}, want: "InvalidSpec/NotSupported"},
+		{name: "hooks in a stage migration do not run", m: mig("m", 0, migv1.MigMigrationSpec{Stage: true}), plan: readyPlan(),
+			facts: &Facts{Stage: true, HasPreBackupHooks: true}, want: ""},
+		{name: "hooks in a final migration", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: readyPlan(),
+			facts: &Facts{HasPreBackupHooks: true}, want: "InvalidSpec/NotSupported"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &observed{migration: &tc.m, plan: tc.plan, src: tc.src, dest: tc.dest, settings: settings.Defaults()}
+			if got := typesOf(validate(o, tc.facts)); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFinalMigration(t *testing.T) {
+	final := migv1.MigMigrationSpec{}
+	stage := migv1.MigMigrationSpec{Stage: true}
+	rollback := migv1.MigMigrationSpec{Rollback: true}
+	cases := []struct {
+		name     string
+		m        migv1.MigMigration
+		siblings []migv1.MigMigration
+		want     string
+	}{
+		{"stage after a running final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, final, migv1.Running)}, "f"},
+		{"stage after a failed final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, final, migv1.Failed)}, "f"},
+		{"stage after a canceled final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, migv1.MigMigrationSpec{Canceled: true}, migv1.Failed)}, ""},
+		{"stage after a stage", mig("s", 5, stage), []migv1.MigMigration{mig("s0", 1, stage, migv1.Succeeded)}, ""},
+		{"final after a failed final", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.Failed)}, ""},
+		{"final after a succeeded final", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.Succeeded)}, "f"},
+		{"final after one with warnings", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.SucceededWithWarnings)}, "f"},
+		{"a newer rollback resets the plan", mig("f2", 5, final), []migv1.MigMigration{
+			mig("f", 1, final, migv1.Succeeded), mig("r", 2, rollback, migv1.Succeeded)}, ""},
+		{"a rollback is never blocked", mig("r", 5, rollback), []migv1.MigMigration{mig("f", 1, final, migv1.Succeeded)}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := finalMigration(&tc.m, append(tc.siblings, tc.m)); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAhead(t *testing.T) {
+	done := mig("done", 1, migv1.MigMigrationSpec{})
+	done.Status.Phase = itinerary.Completed
+	running := mig("running", 2, migv1.MigMigrationSpec{})
+	running.Status.Phase = "EnsureInitialBackup"
+	blocked := mig("blocked", 3, migv1.MigMigrationSpec{})
+	blocked.Status.Conditions = migv1.Conditions{conditions.Critical(migv1.InvalidSpec, "", "")}
+	me := mig("me", 10, migv1.MigMigrationSpec{})
+	later := mig("later", 11, migv1.MigMigrationSpec{})
+	cases := []struct {
+		name     string
+		siblings []migv1.MigMigration
+		want     string
+	}{
+		{"alone", nil, ""},
+		{"after a completed one", []migv1.MigMigration{done}, ""},
+		{"after a running one", []migv1.MigMigration{done, running}, "running"},
+		{"after one that cannot start", []migv1.MigMigration{blocked}, ""},
+		{"before a later one", []migv1.MigMigration{later}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ahead(&me, append(tc.siblings, me)); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSelectItinerary(t *testing.T) {
+	withErrors := mig("m", 0, migv1.MigMigrationSpec{Canceled: true})
+	withErrors.Status.Errors = []string{"boom"}
+	cases := []struct {
+		m    migv1.MigMigration
+		want string
+	}{
+		{mig("m", 0, migv1.MigMigrationSpec{}), FinalItinerary},
+		{mig("m", 0, migv1.MigMigrationSpec{Stage: true}), StageItinerary},
+		{mig("m", 0, migv1.MigMigrationSpec{MigrateState: true}), StageItinerary},
+		{mig("m", 0, migv1.MigMigrationSpec{Rollback: true}), RollbackItinerary},
+		{mig("m", 0, migv1.MigMigrationSpec{Canceled: true, Rollback: true}), CancelItinerary},
+		{mig("m", 0, migv1.MigMigrationSpec{}, migv1.Canceling), CancelItinerary},
+		{withErrors, FailedItinerary},
+		{mig("m", 0, migv1.MigMigrationSpec{Canceled: true}, migv1.Failed), FailedItinerary},
+	}
+	for i, tc := range cases {
+		if got := selectItinerary(&tc.m); got != tc.want {
+			t.Errorf("case %d: got %s, want %s", i, got, tc.want)
+		}
+	}
+}
+
+func TestComputeFacts(t *testing.T) {
+	plan := readyPlan()
+	plan.Spec.PersistentVolumes = []migv1.PV{
+		{Selection: migv1.Selection{Action: migv1.PvCopyAction, CopyMethod: migv1.PvFilesystemCopyMethod}},
+		{Selection: migv1.Selection{Action: migv1.PvSkipAction}},
+	}
+	plan.Spec.Hooks = []migv1.MigPlanHook{{Phase: migv1.HookPhasePostRestore}}
+	remote := func(name, url string) *migv1.MigCluster {
+		return &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: migv1.MigClusterSpec{URL: url}}
+	}
+	m := mig("m", 0, migv1.MigMigrationSpec{QuiescePods: true})
+	f := computeFacts(factsInput{migration: &m, plan: plan, src: remote("a", "https://a"), dest: remote("b", "https://b"), settings: settings.Defaults()})
+	want := Facts{Quiesce: true, HasPVs: true, DirectVolume: true, DirectImage: true, EnableVolume: true, EnableImage: true, HasPostRestoreHooks: true}
+	if f != want {
+		t.Errorf("got %+v\nwant %+v", f, want)
+	}
+	plan.Spec.IndirectVolumeMigration = true
+	f = computeFacts(factsInput{migration: &m, plan: plan, src: remote("a", "https://a"), dest: remote("b", "https://b"), settings: settings.Defaults()})
+	if f.DirectVolume || !f.IndirectVolume || !f.HasStageBackup || !f.HasStagePods {
+		t.Errorf("indirect volumes: got %+v", f)
+	}
+}

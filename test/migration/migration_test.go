@@ -1,0 +1,100 @@
+package migration_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+)
+
+var _ = Describe("Migrations", Ordered, func() {
+	It("stages, then cuts over with a namespace mapping and quiesced pods", func() {
+		app("shop", 2)
+		plan := readyPlan("shop", []string{"shop:shop-new"}, nil)
+
+		stage := completed(migrate("shop-stage", plan, migv1.MigMigrationSpec{Stage: true}), 2*time.Minute)
+		Expect(stage.Status.Errors).To(BeEmpty())
+		Expect(hasCondition(stage, migv1.StageNoOp)).To(BeTrue(), "a stage without PVs says it had nothing to copy")
+		Expect(hasCondition(stage, migv1.SucceededWithWarnings)).To(BeTrue())
+		Expect(exists(env.Destination.Client, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop-new", Name: "web"}})()).To(BeFalse(),
+			"a stage migration moves no application objects")
+
+		final := completed(migrate("shop-final", plan, migv1.MigMigrationSpec{QuiescePods: true}), 3*time.Minute)
+		Expect(final.Status.Errors).To(BeEmpty())
+		Expect(hasCondition(final, migv1.Succeeded)).To(BeTrue(), "conditions: %v", final.Status.Conditions)
+		Expect(final.Status.Itinerary).To(Equal("Final"))
+		for _, step := range final.Status.Pipeline {
+			Expect(step.Failed).To(BeFalse(), "step %s", step.Name)
+			Expect(step.Completed != nil || step.Skipped).To(BeTrue(), "step %s neither completed nor skipped", step.Name)
+		}
+
+		d := env.Destination.Client
+		for _, obj := range []client.Object{
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "shop-new", Name: "web"}},
+			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "shop-new", Name: "web-config"}},
+			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "shop-new", Name: "internal"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "shop-new", Name: "web-secret"}},
+		} {
+			Expect(exists(d, obj)()).To(BeTrue(), "%T %s on the destination", obj, obj.GetName())
+		}
+		Expect(replicasOf(d, "shop-new")()).To(Equal(int32(2)), "the destination app runs with the source's replicas")
+		Expect(replicasOf(env.Source.Client, "shop")()).To(Equal(int32(0)), "the source app is quiesced")
+		backups, restores := veleroObjects(final)
+		Expect(backups).To(ConsistOf(HaveSuffix(":Completed")))
+		Expect(restores).To(ConsistOf(HaveSuffix(":Completed")))
+	})
+
+	It("migrates exactly the selected resources of a state migration and closes the plan", func() {
+		app("state", 1)
+		plan := readyPlan("state", []string{"state"}, func(p *migv1.MigPlan) {
+			p.Spec.IncludedResources = []*metav1.GroupKind{{Kind: "ConfigMap"}, {Kind: "Secret"}}
+			p.Spec.LabelSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "frontend"}}
+		})
+		m := completed(migrate("state-objects", plan, migv1.MigMigrationSpec{}), 3*time.Minute)
+		Expect(m.Status.Errors).To(BeEmpty())
+
+		d := env.Destination.Client
+		Expect(exists(d, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "state", Name: "web-config"}})()).To(BeTrue())
+		Expect(exists(d, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "state", Name: "web-secret"}})()).To(BeTrue())
+		Expect(exists(d, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "state", Name: "internal"}})()).To(BeFalse(), "not labelled app=frontend")
+		Expect(exists(d, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "state", Name: "web"}})()).To(BeFalse(), "not an included kind")
+		Expect(exists(d, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "state", Name: "web"}})()).To(BeFalse(), "not an included kind")
+		Expect(replicasOf(env.Source.Client, "state")()).To(Equal(int32(1)), "the source app keeps running")
+		Eventually(func(g Gomega) {
+			g.Expect(d.Get(ctx, client.ObjectKeyFromObject(plan), plan)).To(Succeed())
+			g.Expect(plan.Spec.Closed).To(BeTrue())
+		}).Should(Succeed())
+	})
+
+	It("rolls back a cutover: the destination objects go, the source app runs again", func() {
+		app("roll", 3)
+		plan := readyPlan("roll", []string{"roll:roll-new"}, nil)
+		completed(migrate("roll-final", plan, migv1.MigMigrationSpec{QuiescePods: true}), 3*time.Minute)
+		Expect(replicasOf(env.Source.Client, "roll")()).To(Equal(int32(0)))
+		Expect(replicasOf(env.Destination.Client, "roll-new")()).To(Equal(int32(3)))
+
+		rb := completed(migrate("roll-back", plan, migv1.MigMigrationSpec{Rollback: true}), 3*time.Minute)
+		Expect(rb.Status.Errors).To(BeEmpty())
+		Expect(hasCondition(rb, migv1.Succeeded)).To(BeTrue(), "conditions: %v", rb.Status.Conditions)
+
+		d := env.Destination.Client
+		for _, obj := range []client.Object{
+			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "roll-new", Name: "web"}},
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "roll-new", Name: "web"}},
+			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "roll-new", Name: "web-config"}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "roll-new", Name: "web-secret"}},
+		} {
+			Eventually(exists(d, obj)).Should(BeFalse(), "%T %s is gone from the destination", obj, obj.GetName())
+		}
+		Expect(replicasOf(env.Source.Client, "roll")()).To(Equal(int32(3)), "the source app runs again")
+		backups, restores := veleroObjects(rb)
+		Expect(backups).To(BeEmpty())
+		Expect(restores).To(BeEmpty())
+	})
+})
