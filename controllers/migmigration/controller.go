@@ -38,6 +38,10 @@ type Reconciler struct {
 	Client client.Client
 	// Clusters hands out clients for the source and destination clusters.
 	Clusters *clustercache.Cache
+	// HostDirect reads and writes the host cluster without a cache, when the host is the
+	// source or destination: a step that creates a Backup or Restore reads it back at once,
+	// and remote clusters are read directly too.
+	HostDirect client.Client
 	// Settings reads the MigrationController settings in force.
 	Settings *settings.Reader
 	// Recorder emits events for condition changes and pipeline steps.

@@ -53,6 +53,9 @@ func (r *Reconciler) remote(ctx context.Context, cluster *migv1.MigCluster) (Rem
 	if err != nil {
 		return Remote{}, fmt.Errorf("client for cluster %s: %w", cluster.Name, err)
 	}
+	if cluster.Spec.IsHostCluster && r.HostDirect != nil {
+		c = r.HostDirect
+	}
 	cfg, err := r.Clusters.RESTConfig(ctx, cluster)
 	if err != nil {
 		return Remote{}, fmt.Errorf("config for cluster %s: %w", cluster.Name, err)

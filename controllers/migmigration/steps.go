@@ -88,22 +88,22 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseDeleteRegistries:  nothing, // Ferry creates no migration registries.
 		phaseVerification:      verify,
 		// Cancel, Failed and Rollback.
-		phaseCanceling:                            canceling,
-		phaseDeleteBackups:                        deleteBackups,
-		phaseDeleteRestores:                       deleteRestores,
-		phaseDeleteHookJobs:                       nothing, // Hooks do not run in this release.
-		phaseDeleteDirectVolumeMigrationResources: r.deleteDirectVolumeMigrations,
-		phaseDeleteDirectImageMigrationResources:  nothing,
-		phaseUnQuiesceSrcApplications:             unquiesceSource,
-		phaseCanceled:                             canceled,
-		phaseMigrationFailed:                      nothing,
-		phaseRollback:                             nothing,
-		phaseQuiesceDestinationApplications:       quiesceDestination,
-		phaseEnsureDestQuiesced:                   ensureDestinationQuiesced,
-		phaseCreateDirectVolumeMigrationRollback:  notSupported,
+		phaseCanceling:                                      canceling,
+		phaseDeleteBackups:                                  deleteBackups,
+		phaseDeleteRestores:                                 deleteRestores,
+		phaseDeleteHookJobs:                                 nothing, // Hooks do not run in this release.
+		phaseDeleteDirectVolumeMigrationResources:           r.deleteDirectVolumeMigrations,
+		phaseDeleteDirectImageMigrationResources:            nothing,
+		phaseUnQuiesceSrcApplications:                       unquiesceSource,
+		phaseCanceled:                                       canceled,
+		phaseMigrationFailed:                                nothing,
+		phaseRollback:                                       nothing,
+		phaseQuiesceDestinationApplications:                 quiesceDestination,
+		phaseEnsureDestQuiesced:                             ensureDestinationQuiesced,
+		phaseCreateDirectVolumeMigrationRollback:            notSupported,
 		phaseWaitForDirectVolumeMigrationToRollbackComplete: notSupported,
-		phaseDeleteMigrated:        deleteMigrated,
-		phaseEnsureMigratedDeleted: ensureMigratedDeleted,
+		phaseDeleteMigrated:                                 deleteMigrated,
+		phaseEnsureMigratedDeleted:                          ensureMigratedDeleted,
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"github.com/vmware-tanzu/velero/pkg/label"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -67,9 +67,8 @@ func deleteBackups(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 			}
 			waiting = append(waiting, fmt.Sprintf("Backup %s/%s: waiting for Velero to finish it before deleting it.", ns, b.Name))
 		default:
-			req := veleroadapter.NewDeleteBackupRequest(ns, b.Name)
-			if err := s.Source.Client.Create(ctx, req); err != nil && !apierrors.IsAlreadyExists(err) {
-				return itinerary.Outcome{}, fmt.Errorf("request deletion of Backup %s: %w", b.Name, err)
+			if err := requestDeletion(ctx, s, b.Name); err != nil {
+				return itinerary.Outcome{}, err
 			}
 			waiting = append(waiting, fmt.Sprintf("Backup %s/%s: being deleted by Velero.", ns, b.Name))
 		}
@@ -89,8 +88,36 @@ func deleteBackups(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 		s.setProgress(waiting...)
 		return itinerary.Wait(pollVelero), nil
 	}
+	if err := s.Source.Client.DeleteAllOf(ctx, &velerov1.DeleteBackupRequest{}, client.InNamespace(ns), s.veleroSelector()); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("delete processed DeleteBackupRequests: %w", err)
+	}
 	s.setProgress("No Backups left.")
 	return itinerary.Done(), nil
+}
+
+// requestDeletion asks Velero to delete a finished Backup, its data included, unless a
+// request of this migration is pending already. The request carries the migration's labels
+// so that it is removed once the Backup is gone.
+func requestDeletion(ctx context.Context, s *Scope, backup string) error {
+	ns := s.veleroNamespace()
+	pending := &velerov1.DeleteBackupRequestList{}
+	sel := client.MatchingLabels{velerov1.BackupNameLabel: label.GetValidName(backup)}
+	if err := s.Source.Client.List(ctx, pending, client.InNamespace(ns), sel); err != nil {
+		return fmt.Errorf("list DeleteBackupRequests of Backup %s: %w", backup, err)
+	}
+	for _, r := range pending.Items {
+		if r.Status.Phase != velerov1.DeleteBackupRequestPhaseProcessed {
+			return nil
+		}
+	}
+	req := veleroadapter.NewDeleteBackupRequest(ns, backup)
+	for k, v := range s.veleroSelector() {
+		req.Labels[k] = v
+	}
+	if err := s.Source.Client.Create(ctx, req); err != nil {
+		return fmt.Errorf("request deletion of Backup %s: %w", backup, err)
+	}
+	return nil
 }
 
 // deleteRestores deletes the Restores on the destination (not what they restored: that is a

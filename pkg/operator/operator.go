@@ -92,6 +92,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		},
 		Log: mgr.GetLogger().WithName("clustercache"),
 	})
+	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return fmt.Errorf("direct client of the host: %w", err)
+	}
 	reconcilers := []struct {
 		name  string
 		setup func(context.Context, ctrl.Manager) error
@@ -123,11 +127,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Clock:     clock.RealClock{},
 		}).SetupWithManager},
 		{migmigration.ControllerName, (&migmigration.Reconciler{
-			Client:   mgr.GetClient(),
-			Clusters: clusters,
-			Settings: cfgs,
-			Recorder: mgr.GetEventRecorder(migmigration.ControllerName),
-			Clock:    clock.RealClock{},
+			Client:     mgr.GetClient(),
+			HostDirect: direct,
+			Clusters:   clusters,
+			Settings:   cfgs,
+			Recorder:   mgr.GetEventRecorder(migmigration.ControllerName),
+			Clock:      clock.RealClock{},
 		}).SetupWithManager},
 	}
 	for _, rec := range reconcilers {

@@ -97,4 +97,40 @@ var _ = Describe("Migrations", Ordered, func() {
 		Expect(backups).To(BeEmpty())
 		Expect(restores).To(BeEmpty())
 	})
+
+	It("cancels in the middle of a backup: Canceled, nothing left behind, the source app running", func() {
+		app("cancel", 2)
+		bulk("cancel", 300)
+		plan := readyPlan("cancel", []string{"cancel:cancel-new"}, nil)
+		m := migrate("cancel-final", plan, migv1.MigMigrationSpec{QuiescePods: true})
+		Eventually(func(g Gomega) {
+			got := &migv1.MigMigration{}
+			g.Expect(env.Destination.Client.Get(ctx, client.ObjectKeyFromObject(m), got)).To(Succeed())
+			m = got
+			backups, _ := veleroObjects(m)
+			g.Expect(backups).NotTo(BeEmpty())
+		}).WithPolling(20 * time.Millisecond).Should(Succeed())
+		backups, _ := veleroObjects(m)
+		GinkgoWriter.Printf("canceling at phase %s with backups %v\n", m.Status.Phase, backups)
+		Expect(m.Status.Phase).To(BeElementOf("EnsureInitialBackup", "InitialBackupCreated"), "canceled while the backup step runs")
+		patch := client.MergeFrom(m.DeepCopy())
+		m.Spec.Canceled = true
+		Expect(env.Destination.Client.Patch(ctx, m, patch)).To(Succeed())
+
+		m = completed(m, 3*time.Minute)
+		Expect(hasCondition(m, migv1.Canceled)).To(BeTrue(), "conditions: %v", m.Status.Conditions)
+		Expect(hasCondition(m, migv1.Canceling)).To(BeFalse())
+		Expect(m.Status.Itinerary).To(Equal("Cancel"))
+		backups, restores := veleroObjects(m)
+		Expect(backups).To(BeEmpty(), "the Backup is deleted")
+		Expect(restores).To(BeEmpty())
+		Expect(deleteRequests()).To(BeEmpty(), "Velero's processed DeleteBackupRequests are cleaned up")
+		Expect(bucketHolds(m)).To(BeFalse(), "the backup's data is gone from the bucket")
+		Expect(replicasOf(env.Source.Client, "cancel")()).To(Equal(int32(2)), "the source app runs")
+		Expect(exists(env.Destination.Client, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "cancel-new", Name: "web"}})()).To(BeFalse())
+	})
+
+	It("finishes a cutover after the operator is killed at each step, with no duplicate backup or restore", killDuringCutover)
+
+	It("fails the migration with Velero's reason when the bucket is unavailable, and starts the source app again", failVelero)
 })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,4 +173,39 @@ func veleroObjects(m *migv1.MigMigration) (backups, restores []string) {
 		restores = append(restores, fmt.Sprintf("%s:%s", r.Name, r.Status.Phase))
 	}
 	return backups, restores
+}
+
+// bulk adds n ConfigMaps to namespace, to make its backup take a while.
+func bulk(namespace string, n int) {
+	GinkgoHelper()
+	for i := range n {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: fmt.Sprintf("bulk-%03d", i)},
+			Data: map[string]string{"data": strings.Repeat("x", 512)}}
+		Expect(env.Source.Client.Create(ctx, cm)).To(Succeed())
+	}
+}
+
+// deleteRequests lists the DeleteBackupRequests left on the source.
+func deleteRequests() []string {
+	GinkgoHelper()
+	list := &velerov1.DeleteBackupRequestList{}
+	Expect(env.Source.Client.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	var out []string
+	for _, r := range list.Items {
+		out = append(out, r.Name+":"+string(r.Status.Phase))
+	}
+	return out
+}
+
+// bucketHolds says whether the bucket holds objects of a backup of the migration.
+func bucketHolds(m *migv1.MigMigration) bool {
+	GinkgoHelper()
+	keys, err := env.Store.Objects(ctx, migenv.Bucket)
+	Expect(err).NotTo(HaveOccurred())
+	for _, k := range keys {
+		if strings.HasPrefix(k, "backups/"+m.Name+"-") {
+			return true
+		}
+	}
+	return false
 }
