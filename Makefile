@@ -78,6 +78,10 @@ test: verify-gen verify-modules vet lint envtest s3server velero ## Run every ch
 bench-plan: envtest s3server build ## Time a MigPlan over 1,000 namespaces and 2,000 PVCs to Ready; print the operator's peak memory.
 	go run ./test/bench/plan --manager $(BIN)/manager
 
+.PHONY: bench-migration
+bench-migration: envtest s3server velero build ## Time Ferry's own overhead in a cutover of a 50-object namespace (total minus Velero's backup and restore).
+	go run ./test/bench/migration --manager $(BIN)/manager
+
 ##@ Build
 
 .PHONY: build

@@ -2,6 +2,36 @@
 // or Rollback) and moves the migration through its phases with pkg/itinerary, reporting
 // progress in MTC's status.phase, status.itinerary, status.pipeline and Running condition.
 //
+// A reconcile observes the migration, its plan and siblings on the host (observe.go),
+// validates (validate.go: MTC's conditions, plus InvalidSpec/NotSupported for what this
+// release cannot do), builds a Scope with clients of both clusters and the Facts
+// (scope_build.go, facts_compute.go), runs the itinerary (run.go) and patches the status
+// subresource once. Step functions live in steps_*.go, one small function per phase.
+//
+// # Controller considerations
+//
+//   - Nothing blocks: a step creates Velero work and returns; the next reconcile observes it
+//     (Velero is polled every second, which keeps Ferry's own overhead per migration to a few
+//     seconds; MTC polled every 3 s and ran one phase per reconcile).
+//   - Crash safety: every object a migration creates has a deterministic name (a hash of the
+//     migration's UID), recorded in status.references and persisted before the object is
+//     created; creation tolerates AlreadyExists; every step is idempotent. The e2e suite
+//     kills the operator at six points of a cutover and checks one Backup and one Restore.
+//   - The host is read and written without the informer cache when it is a migration's
+//     source or destination (Reconciler.HostDirect): a step reads back at once what it just
+//     created, which a cache would not show yet.
+//   - Velero copies Backup records between clusters only on a one-minute tick; Ferry copies
+//     the record of a completed Backup to the destination itself (veleroadapter.ReplicateBackup)
+//     and accepts Velero's copy if it came first.
+//   - Without the openshift-velero-plugin, Ferry labels what a final Restore created with
+//     migrated-by-migmigration/migplan (found by Velero's restore-name label), keeping MTC's
+//     contract: a rollback deletes by the plan's label.
+//   - Cancel deletes only the canceled migration's Velero objects; Velero cannot delete a
+//     Backup in progress, so Cancel waits for it and then deletes it with its data. Rollback
+//     deletes every Velero object of the plan, as MTC does.
+//   - Errors from step functions are retried with backoff; only a phase's Failed outcome or
+//     its timeout fails the migration (MTC failed it on the first error).
+//
 // The itineraries are data (itineraries.go): an ordered list of phases, each with its step,
 // a predicate over Facts (facts.go) and a step function looked up by phase name. The pipeline
 // and the "Step: n/m" message are pure functions of the itinerary, the facts and the cursor

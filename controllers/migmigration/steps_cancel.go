@@ -58,8 +58,8 @@ func deleteBackups(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 		b := &backups.Items[i]
 		switch veleroadapter.BackupOutcome(b).State {
 		case veleroadapter.Running:
-			if b.Status.Phase == "" || b.Status.Phase == velerov1.BackupPhaseNew {
-				// Velero has not started it: the record is all there is.
+			if backupNotStarted(b) {
+				// Velero has not taken it from its queue: the record is all there is.
 				if err := client.IgnoreNotFound(s.Source.Client.Delete(ctx, b)); err != nil {
 					return itinerary.Outcome{}, fmt.Errorf("delete Backup %s: %w", b.Name, err)
 				}
@@ -146,4 +146,15 @@ func deleteRestores(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	}
 	s.setProgress("No Restores left.")
 	return itinerary.Done(), nil
+}
+
+// backupNotStarted says whether Velero has not yet taken the Backup from its queue, so that
+// deleting the record leaves nothing behind. From ReadyToStart on, Velero may be writing to
+// the bucket: such a Backup must finish before Velero can delete it.
+func backupNotStarted(b *velerov1.Backup) bool {
+	switch b.Status.Phase {
+	case "", velerov1.BackupPhaseNew, velerov1.BackupPhaseQueued:
+		return true
+	}
+	return false
 }

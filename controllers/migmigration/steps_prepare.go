@@ -68,12 +68,12 @@ func cleanStaleVeleroCRs(ctx context.Context, s *Scope) (itinerary.Outcome, erro
 		if b.Labels[migratedByMigrationLabel] == string(s.Migration.UID) {
 			continue
 		}
-		switch b.Status.Phase {
-		case "", velerov1.BackupPhaseNew:
+		switch {
+		case backupNotStarted(b):
 			if err := client.IgnoreNotFound(s.Source.Client.Delete(ctx, b)); err != nil {
 				return itinerary.Outcome{}, fmt.Errorf("delete stale Backup %s: %w", b.Name, err)
 			}
-		case velerov1.BackupPhaseInProgress, velerov1.BackupPhaseFinalizing, velerov1.BackupPhaseWaitingForPluginOperations:
+		case veleroadapter.BackupOutcome(b).State == veleroadapter.Running:
 			waiting = append(waiting, fmt.Sprintf("Waiting for Backup %s/%s of an earlier migration to finish.", ns, b.Name))
 		}
 	}
@@ -86,12 +86,12 @@ func cleanStaleVeleroCRs(ctx context.Context, s *Scope) (itinerary.Outcome, erro
 		if rs.Labels[migratedByMigrationLabel] == string(s.Migration.UID) {
 			continue
 		}
-		switch rs.Status.Phase {
-		case "", velerov1.RestorePhaseNew:
+		switch {
+		case rs.Status.Phase == "" || rs.Status.Phase == velerov1.RestorePhaseNew:
 			if err := client.IgnoreNotFound(s.Destination.Client.Delete(ctx, rs)); err != nil {
 				return itinerary.Outcome{}, fmt.Errorf("delete stale Restore %s: %w", rs.Name, err)
 			}
-		case velerov1.RestorePhaseInProgress, velerov1.RestorePhaseFinalizing, velerov1.RestorePhaseWaitingForPluginOperations:
+		case veleroadapter.RestoreOutcome(rs).State == veleroadapter.Running:
 			waiting = append(waiting, fmt.Sprintf("Waiting for Restore %s/%s of an earlier migration to finish.", ns, rs.Name))
 		}
 	}

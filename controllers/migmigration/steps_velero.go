@@ -3,9 +3,12 @@ package migmigration
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -99,10 +102,14 @@ func initialBackupCreated(ctx context.Context, s *Scope) (itinerary.Outcome, err
 	case veleroadapter.Completed:
 		return itinerary.Done(), nil
 	case veleroadapter.PartiallyFailed:
-		s.warn(migv1.VeleroInitialBackupPartiallyFailed, fmt.Sprintf("Backup %s partially failed: %s", key, out.Message))
+		details, ready, err := resultDetails(ctx, s.Source.Client, velerov1.DownloadTargetKindBackupResults, key, backup.Status.CompletionTimestamp, s.Now())
+		if err != nil || !ready {
+			return itinerary.Wait(pollVelero), err
+		}
+		s.warn(migv1.VeleroInitialBackupPartiallyFailed, fmt.Sprintf("Backup %s partially failed (%s)%s", key, out.Message, details))
 		return itinerary.Done(), nil
 	case veleroadapter.Failed:
-		return itinerary.Failed("InitialBackupFailed", fmt.Sprintf("Backup %s failed: %s", key, out.Message)), nil
+		return itinerary.Failed("InitialBackupFailed", fmt.Sprintf("Backup %s %s", key, out.Message)), nil
 	}
 	return itinerary.Wait(pollVelero), nil
 }
@@ -179,12 +186,44 @@ func finalRestoreCreated(ctx context.Context, s *Scope) (itinerary.Outcome, erro
 	case veleroadapter.Running:
 		return itinerary.Wait(pollVelero), nil
 	case veleroadapter.Failed:
-		return itinerary.Failed("FinalRestoreFailed", fmt.Sprintf("Restore %s failed: %s", key, out.Message)), nil
+		return itinerary.Failed("FinalRestoreFailed", fmt.Sprintf("Restore %s %s", key, out.Message)), nil
 	case veleroadapter.PartiallyFailed:
-		s.warn(migv1.VeleroFinalRestorePartiallyFailed, fmt.Sprintf("Restore %s partially failed: %s", key, out.Message))
+		details, ready, err := resultDetails(ctx, s.Destination.Client, velerov1.DownloadTargetKindRestoreResults, key, restore.Status.CompletionTimestamp, s.Now())
+		if err != nil || !ready {
+			return itinerary.Wait(pollVelero), err
+		}
+		s.warn(migv1.VeleroFinalRestorePartiallyFailed, fmt.Sprintf("Restore %s partially failed (%s)%s", key, out.Message, details))
 	}
 	if err := labelRestored(ctx, s, key.Name); err != nil {
 		return itinerary.Outcome{}, err
 	}
 	return itinerary.Done(), nil
+}
+
+// resultsWait bounds how long a partially failed Backup or Restore waits for Velero to hand
+// out its results; past it, the warning gives the counts only.
+const resultsWait = 30 * time.Second
+
+// resultDetails fetches what failed in a partially failed Backup or Restore through a Velero
+// DownloadRequest, without blocking: ready is false while Velero has not signed the URL yet.
+// The text starts with ": " and lists the first errors and warnings.
+func resultDetails(ctx context.Context, c client.Client, kind velerov1.DownloadTargetKind, key types.NamespacedName, completed *metav1.Time, now time.Time) (string, bool, error) {
+	if completed != nil && now.Sub(completed.Time) > resultsWait {
+		return "", true, nil
+	}
+	d, err := veleroadapter.EnsureDownloadRequest(ctx, c, key.Namespace, kind, key.Name)
+	if err != nil || d == nil {
+		return "", false, err
+	}
+	lines, err := veleroadapter.Summary(ctx, *d, 5)
+	if err != nil {
+		lines = []string{"results unavailable: " + err.Error()}
+	}
+	if err := veleroadapter.DeleteDownloadRequest(ctx, c, key.Namespace, kind, key.Name); err != nil {
+		return "", false, err
+	}
+	if len(lines) == 0 {
+		return "", true, nil
+	}
+	return ": " + strings.Join(lines, "; "), true, nil
 }
