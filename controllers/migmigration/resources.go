@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -52,11 +53,23 @@ func namespacedKinds(cfg *rest.Config) ([]schema.GroupVersionKind, error) {
 }
 
 // eachLabelled calls fn for every object of a namespaced kind in namespaces that matches the
-// selector, reading metadata only.
+// selector, and for every such PersistentVolume (the one cluster-scoped kind a migration
+// restores: moved volumes), reading metadata only.
 func eachLabelled(ctx context.Context, r Remote, namespaces []string, sel client.MatchingLabels, fn func(*metav1.PartialObjectMetadata) error) error {
 	kinds, err := namespacedKinds(r.Config)
 	if err != nil {
 		return err
+	}
+	pvs := &metav1.PartialObjectMetadataList{}
+	pvs.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PersistentVolumeList"))
+	if err := r.Client.List(ctx, pvs, sel); err != nil {
+		return fmt.Errorf("list PersistentVolumes: %w", err)
+	}
+	for i := range pvs.Items {
+		pvs.Items[i].SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PersistentVolume"))
+		if err := fn(&pvs.Items[i]); err != nil {
+			return err
+		}
 	}
 	for _, gvk := range kinds {
 		for _, ns := range namespaces {

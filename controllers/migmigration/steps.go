@@ -37,7 +37,7 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseStarted:                         started,
 		phaseStartRefresh:                    r.startRefresh,
 		phaseWaitForRefresh:                  r.waitForRefresh,
-		phaseCleanStaleAnnotations:           nothing, // Ferry adds no stage labels or annotations (see doc.go).
+		phaseCleanStaleAnnotations:           removeStageMarks,
 		phaseCleanStaleResticCRs:             nothing, // Ferry never uses Velero's file-system backup.
 		phaseCleanStaleVeleroCRs:             cleanStaleVeleroCRs,
 		phaseRestartVelero:                   nothing, // Ferry waits for stale Velero work instead of restarting Velero.
@@ -50,8 +50,8 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		// Backup.
 		phasePreBackupHooks:             notSupported,
 		phaseCreateDirectImageMigration: createDirectImageMigration,
-		phaseEnsureInitialBackup:        ensureInitialBackup,
-		phaseInitialBackupCreated:       initialBackupCreated,
+		phaseEnsureInitialBackup:        ensureBackup(initialBackup),
+		phaseInitialBackupCreated:       backupCreated(initialBackup),
 		// Stage backup.
 		phaseQuiesceSourceApplications:        quiesceSource,
 		phaseEnsureSrcQuiesced:                ensureSourceQuiesced,
@@ -60,27 +60,27 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseEnsureStagePodsFromOrphanedPVCs:  notSupported,
 		phaseStagePodsCreated:                 nothing,
 		phaseRestartRestic:                    nothing,
-		phaseAnnotateResources:                notSupported,
+		phaseAnnotateResources:                annotateResources,
 		phaseWaitForResticReady:               nothing,
 		phaseCreateDirectVolumeMigrationStage: r.createDirectVolumeMigration,
 		phaseCreateDirectVolumeMigrationFinal: r.createDirectVolumeMigration,
-		phaseEnsureStageBackup:                notSupported,
-		phaseStageBackupCreated:               notSupported,
-		phaseEnsureStageBackupReplicated:      notSupported,
-		phaseEnsureStageRestore:               notSupported,
-		phaseStageRestoreCreated:              notSupported,
+		phaseEnsureStageBackup:                ensureBackup(stageBackup),
+		phaseStageBackupCreated:               backupCreated(stageBackup),
+		phaseEnsureStageBackupReplicated:      backupReplicated(stageBackup),
+		phaseEnsureStageRestore:               ensureRestore(stageRestore),
+		phaseStageRestoreCreated:              restoreCreated(stageRestore),
 		phaseEnsureStagePodsDeleted:           nothing,
 		phaseEnsureStagePodsTerminated:        nothing,
-		phaseEnsureAnnotationsDeleted:         nothing,
+		phaseEnsureAnnotationsDeleted:         removeStageMarks,
 		// Direct image and volume migrations.
 		phaseWaitForDirectImageMigrationToComplete:  nothing, // No DirectImageMigration is ever created (see createDirectImageMigration).
 		phaseWaitForDirectVolumeMigrationToComplete: r.waitForDirectVolumeMigration,
 		// Restore.
 		phasePostBackupHooks:               notSupported,
 		phasePreRestoreHooks:               notSupported,
-		phaseEnsureInitialBackupReplicated: ensureInitialBackupReplicated,
-		phaseEnsureFinalRestore:            ensureFinalRestore,
-		phaseFinalRestoreCreated:           finalRestoreCreated,
+		phaseEnsureInitialBackupReplicated: backupReplicated(initialBackup),
+		phaseEnsureFinalRestore:            ensureRestore(finalRestore),
+		phaseFinalRestoreCreated:           restoreCreated(finalRestore),
 		phaseUnQuiesceDestApplications:     unquiesceDestination,
 		phasePostRestoreHooks:              notSupported,
 		// Cleanup.

@@ -22,7 +22,41 @@ import (
 // Roles of the Velero objects in status.references.
 const (
 	roleInitialBackup = "InitialBackup"
+	roleStageBackup   = "StageBackup"
+	roleStageRestore  = "StageRestore"
 	roleFinalRestore  = "FinalRestore"
+)
+
+// backupKind describes one of the migration's Backups: its role, how to build it and what
+// its failure is called.
+type backupKind struct {
+	role        veleroadapter.Role
+	refRole     string
+	warning     string // condition type of a partial failure
+	failure     string // reason of a failure
+	build       func(veleroadapter.Migration, veleroadapter.BackupOptions) *velerov1.Backup
+	stageLabels bool // the Backup selects the objects AnnotateResources labelled
+}
+
+// restoreKind describes one of the migration's Restores and the Backup it restores.
+type restoreKind struct {
+	role    veleroadapter.Role
+	refRole string
+	backup  veleroadapter.Role
+	warning string
+	failure string
+	build   func(veleroadapter.Migration, veleroadapter.RestoreOptions) *velerov1.Restore
+}
+
+var (
+	initialBackup = backupKind{role: veleroadapter.InitialBackup, refRole: roleInitialBackup,
+		warning: migv1.VeleroInitialBackupPartiallyFailed, failure: "InitialBackupFailed", build: veleroadapter.NewInitialBackup}
+	stageBackup = backupKind{role: veleroadapter.StageBackup, refRole: roleStageBackup, stageLabels: true,
+		warning: migv1.VeleroStageBackupPartiallyFailed, failure: "StageBackupFailed", build: veleroadapter.NewStageBackup}
+	finalRestore = restoreKind{role: veleroadapter.FinalRestore, refRole: roleFinalRestore, backup: veleroadapter.InitialBackup,
+		warning: migv1.VeleroFinalRestorePartiallyFailed, failure: "FinalRestoreFailed", build: veleroadapter.NewFinalRestore}
+	stageRestore = restoreKind{role: veleroadapter.StageRestore, refRole: roleStageRestore, backup: veleroadapter.StageBackup,
+		warning: migv1.VeleroStageRestorePartiallyFailed, failure: "StageRestoreFailed", build: veleroadapter.NewStageRestore}
 )
 
 // adapterMigration describes the migration to the Velero adapter.
@@ -34,40 +68,140 @@ func (s *Scope) adapterMigration() veleroadapter.Migration {
 	}
 }
 
-// initialBackupKey is the name of the migration's initial Backup.
-func (s *Scope) initialBackupKey() types.NamespacedName {
-	return types.NamespacedName{Namespace: s.veleroNamespace(), Name: veleroadapter.Name(s.adapterMigration(), veleroadapter.InitialBackup)}
+// veleroKey is the name of the migration's Velero object with role.
+func (s *Scope) veleroKey(role veleroadapter.Role) types.NamespacedName {
+	return types.NamespacedName{Namespace: s.veleroNamespace(), Name: veleroadapter.Name(s.adapterMigration(), role)}
 }
 
-// finalRestoreKey is the name of the migration's final Restore.
-func (s *Scope) finalRestoreKey() types.NamespacedName {
-	return types.NamespacedName{Namespace: s.veleroNamespace(), Name: veleroadapter.Name(s.adapterMigration(), veleroadapter.FinalRestore)}
+// ensureBackup returns the step that creates a Backup of the plan's namespaces on the source.
+func ensureBackup(kind backupKind) RunFunc {
+	return func(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+		key := s.veleroKey(kind.role)
+		if s.record(migv1.MigrationReference{Role: kind.refRole, Cluster: onSource, Kind: "Backup", Namespace: key.Namespace, Name: key.Name}) {
+			return requeueSoon()
+		}
+		opts := veleroadapter.BackupOptions{
+			VeleroNamespace:   key.Namespace,
+			StorageLocation:   s.Storage.Name,
+			SnapshotLocation:  s.Storage.Name,
+			Namespaces:        s.sourceNamespaces(),
+			ExcludedResources: s.Settings.ExcludedResources,
+		}
+		if !kind.stageLabels {
+			resources, err := includedResources(s.Source.Client, s.Plan)
+			if err != nil {
+				return itinerary.Outcome{}, err
+			}
+			opts.IncludedResources, opts.LabelSelector = resources, s.Plan.Spec.LabelSelector
+		}
+		if err := s.Source.Client.Create(ctx, kind.build(s.adapterMigration(), opts)); err != nil && !apierrors.IsAlreadyExists(err) {
+			return itinerary.Outcome{}, fmt.Errorf("create Backup %s on the source cluster: %w", key, err)
+		}
+		s.setProgress(fmt.Sprintf("Backup %s: created.", key))
+		return itinerary.Done(), nil
+	}
 }
 
-// ensureInitialBackup creates the Backup of the plan's namespaces on the source cluster.
-func ensureInitialBackup(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	key := s.initialBackupKey()
-	if s.record(migv1.MigrationReference{Role: roleInitialBackup, Cluster: onSource, Kind: "Backup", Namespace: key.Namespace, Name: key.Name}) {
-		return requeueSoon()
+// backupCreated returns the step that waits for a Backup to finish.
+func backupCreated(kind backupKind) RunFunc {
+	return func(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+		key := s.veleroKey(kind.role)
+		backup := &velerov1.Backup{}
+		if err := s.Source.Client.Get(ctx, key, backup); err != nil {
+			if apierrors.IsNotFound(err) {
+				return itinerary.Failed(kind.failure, fmt.Sprintf("Backup %s was deleted from the source cluster before it completed.", key)), nil
+			}
+			return itinerary.Outcome{}, fmt.Errorf("get Backup %s on the source cluster: %w", key, err)
+		}
+		s.setProgress(veleroadapter.BackupProgress(backup, s.Now())...)
+		out := veleroadapter.BackupOutcome(backup)
+		switch out.State {
+		case veleroadapter.Completed:
+			return itinerary.Done(), nil
+		case veleroadapter.PartiallyFailed:
+			details, ready, err := resultDetails(ctx, s.Source.Client, velerov1.DownloadTargetKindBackupResults, key, backup.Status.CompletionTimestamp, s.Now())
+			if err != nil || !ready {
+				return itinerary.Wait(pollVelero), err
+			}
+			s.warn(kind.warning, fmt.Sprintf("Backup %s partially failed (%s)%s", key, out.Message, details))
+			return itinerary.Done(), nil
+		case veleroadapter.Failed:
+			return itinerary.Failed(kind.failure, fmt.Sprintf("Backup %s %s", key, out.Message)), nil
+		}
+		return itinerary.Wait(pollVelero), nil
 	}
-	resources, err := includedResources(s.Source.Client, s.Plan)
-	if err != nil {
-		return itinerary.Outcome{}, err
+}
+
+// backupReplicated returns the step that makes a Backup's record available on the
+// destination. Velero copies records between clusters sharing a bucket only on a one-minute
+// tick; Ferry copies the record itself, as Velero's sync would, and accepts the one Velero
+// made if it came first.
+func backupReplicated(kind backupKind) RunFunc {
+	return func(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+		key := s.veleroKey(kind.role)
+		if s.Destination.Cluster.UID == s.Source.Cluster.UID {
+			return itinerary.Done(), nil
+		}
+		if err := veleroadapter.ReplicateBackup(ctx, s.Source.Client, s.Destination.Client, key.Namespace, key.Name); err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("make Backup %s available on the destination cluster: %w", key, err)
+		}
+		s.setProgress(fmt.Sprintf("Backup %s: available on the destination cluster.", key))
+		return itinerary.Done(), nil
 	}
-	backup := veleroadapter.NewInitialBackup(s.adapterMigration(), veleroadapter.BackupOptions{
-		VeleroNamespace:   key.Namespace,
-		StorageLocation:   s.Storage.Name,
-		SnapshotLocation:  s.Storage.Name,
-		Namespaces:        s.sourceNamespaces(),
-		IncludedResources: resources,
-		ExcludedResources: s.Settings.ExcludedResources,
-		LabelSelector:     s.Plan.Spec.LabelSelector,
-	})
-	if err := s.Source.Client.Create(ctx, backup); err != nil && !apierrors.IsAlreadyExists(err) {
-		return itinerary.Outcome{}, fmt.Errorf("create Backup %s on the source cluster: %w", key, err)
+}
+
+// ensureRestore returns the step that creates a Restore on the destination.
+func ensureRestore(kind restoreKind) RunFunc {
+	return func(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+		key := s.veleroKey(kind.role)
+		if s.record(migv1.MigrationReference{Role: kind.refRole, Cluster: onDestination, Kind: "Restore", Namespace: key.Namespace, Name: key.Name}) {
+			return requeueSoon()
+		}
+		restore := kind.build(s.adapterMigration(), veleroadapter.RestoreOptions{
+			VeleroNamespace:   key.Namespace,
+			BackupName:        s.veleroKey(kind.backup).Name,
+			NamespaceMapping:  mapping.Renamed(s.Plan),
+			ExcludedResources: incompatibleResources(s.Plan),
+		})
+		if err := s.Destination.Client.Create(ctx, restore); err != nil && !apierrors.IsAlreadyExists(err) {
+			return itinerary.Outcome{}, fmt.Errorf("create Restore %s on the destination cluster: %w", key, err)
+		}
+		s.setProgress(fmt.Sprintf("Restore %s: created.", key))
+		return itinerary.Done(), nil
 	}
-	s.setProgress(fmt.Sprintf("Backup %s: created.", key))
-	return itinerary.Done(), nil
+}
+
+// restoreCreated returns the step that waits for a Restore, then labels what it restored so
+// that a rollback finds it (the openshift-velero-plugin's job in MTC).
+func restoreCreated(kind restoreKind) RunFunc {
+	return func(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+		key := s.veleroKey(kind.role)
+		restore := &velerov1.Restore{}
+		if err := s.Destination.Client.Get(ctx, key, restore); err != nil {
+			if apierrors.IsNotFound(err) {
+				return itinerary.Failed(kind.failure, fmt.Sprintf("Restore %s was deleted from the destination cluster before it completed.", key)), nil
+			}
+			return itinerary.Outcome{}, fmt.Errorf("get Restore %s on the destination cluster: %w", key, err)
+		}
+		s.setProgress(veleroadapter.RestoreProgress(restore, s.Now())...)
+		out := veleroadapter.RestoreOutcome(restore)
+		switch out.State {
+		case veleroadapter.Running:
+			return itinerary.Wait(pollVelero), nil
+		case veleroadapter.Failed:
+			return itinerary.Failed(kind.failure, fmt.Sprintf("Restore %s %s", key, out.Message)), nil
+		case veleroadapter.PartiallyFailed:
+			details, ready, err := resultDetails(ctx, s.Destination.Client, velerov1.DownloadTargetKindRestoreResults, key, restore.Status.CompletionTimestamp, s.Now())
+			if err != nil || !ready {
+				return itinerary.Wait(pollVelero), err
+			}
+			s.warn(kind.warning, fmt.Sprintf("Restore %s partially failed (%s)%s", key, out.Message, details))
+		}
+		if err := labelRestored(ctx, s, key.Name); err != nil {
+			return itinerary.Outcome{}, err
+		}
+		return itinerary.Done(), nil
+	}
 }
 
 // includedResources turns the plan's included group-kinds into Velero's resource names.
@@ -84,69 +218,6 @@ func includedResources(c client.Client, plan *migv1.MigPlan) ([]string, error) {
 		out = append(out, m.Resource.GroupResource().String())
 	}
 	return out, nil
-}
-
-// initialBackupCreated waits for the initial Backup to finish.
-func initialBackupCreated(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	key := s.initialBackupKey()
-	backup := &velerov1.Backup{}
-	if err := s.Source.Client.Get(ctx, key, backup); err != nil {
-		if apierrors.IsNotFound(err) {
-			return itinerary.Failed("InitialBackupFailed", fmt.Sprintf("Backup %s was deleted from the source cluster before it completed.", key)), nil
-		}
-		return itinerary.Outcome{}, fmt.Errorf("get Backup %s on the source cluster: %w", key, err)
-	}
-	s.setProgress(veleroadapter.BackupProgress(backup, s.Now())...)
-	out := veleroadapter.BackupOutcome(backup)
-	switch out.State {
-	case veleroadapter.Completed:
-		return itinerary.Done(), nil
-	case veleroadapter.PartiallyFailed:
-		details, ready, err := resultDetails(ctx, s.Source.Client, velerov1.DownloadTargetKindBackupResults, key, backup.Status.CompletionTimestamp, s.Now())
-		if err != nil || !ready {
-			return itinerary.Wait(pollVelero), err
-		}
-		s.warn(migv1.VeleroInitialBackupPartiallyFailed, fmt.Sprintf("Backup %s partially failed (%s)%s", key, out.Message, details))
-		return itinerary.Done(), nil
-	case veleroadapter.Failed:
-		return itinerary.Failed("InitialBackupFailed", fmt.Sprintf("Backup %s %s", key, out.Message)), nil
-	}
-	return itinerary.Wait(pollVelero), nil
-}
-
-// ensureInitialBackupReplicated makes the initial Backup's record available on the
-// destination. Velero copies records between clusters sharing a bucket only on a one-minute
-// tick; Ferry copies the record itself, as Velero's sync would, and accepts the one Velero
-// made if it came first.
-func ensureInitialBackupReplicated(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	key := s.initialBackupKey()
-	if s.Destination.Cluster.UID == s.Source.Cluster.UID {
-		return itinerary.Done(), nil
-	}
-	if err := veleroadapter.ReplicateBackup(ctx, s.Source.Client, s.Destination.Client, key.Namespace, key.Name); err != nil {
-		return itinerary.Outcome{}, fmt.Errorf("make Backup %s available on the destination cluster: %w", key, err)
-	}
-	s.setProgress(fmt.Sprintf("Backup %s: available on the destination cluster.", key))
-	return itinerary.Done(), nil
-}
-
-// ensureFinalRestore creates the Restore of the initial Backup on the destination cluster.
-func ensureFinalRestore(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	key := s.finalRestoreKey()
-	if s.record(migv1.MigrationReference{Role: roleFinalRestore, Cluster: onDestination, Kind: "Restore", Namespace: key.Namespace, Name: key.Name}) {
-		return requeueSoon()
-	}
-	restore := veleroadapter.NewFinalRestore(s.adapterMigration(), veleroadapter.RestoreOptions{
-		VeleroNamespace:   key.Namespace,
-		BackupName:        s.initialBackupKey().Name,
-		NamespaceMapping:  mapping.Renamed(s.Plan),
-		ExcludedResources: incompatibleResources(s.Plan),
-	})
-	if err := s.Destination.Client.Create(ctx, restore); err != nil && !apierrors.IsAlreadyExists(err) {
-		return itinerary.Outcome{}, fmt.Errorf("create Restore %s on the destination cluster: %w", key, err)
-	}
-	s.setProgress(fmt.Sprintf("Restore %s: created.", key))
-	return itinerary.Done(), nil
 }
 
 // incompatibleResources lists the resources the destination cannot serve (plan status), as
@@ -167,37 +238,6 @@ func incompatibleResources(plan *migv1.MigPlan) []string {
 		}
 	}
 	return out
-}
-
-// finalRestoreCreated waits for the final Restore, then labels what it restored so that a
-// rollback finds it (the openshift-velero-plugin's job in MTC).
-func finalRestoreCreated(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	key := s.finalRestoreKey()
-	restore := &velerov1.Restore{}
-	if err := s.Destination.Client.Get(ctx, key, restore); err != nil {
-		if apierrors.IsNotFound(err) {
-			return itinerary.Failed("FinalRestoreFailed", fmt.Sprintf("Restore %s was deleted from the destination cluster before it completed.", key)), nil
-		}
-		return itinerary.Outcome{}, fmt.Errorf("get Restore %s on the destination cluster: %w", key, err)
-	}
-	s.setProgress(veleroadapter.RestoreProgress(restore, s.Now())...)
-	out := veleroadapter.RestoreOutcome(restore)
-	switch out.State {
-	case veleroadapter.Running:
-		return itinerary.Wait(pollVelero), nil
-	case veleroadapter.Failed:
-		return itinerary.Failed("FinalRestoreFailed", fmt.Sprintf("Restore %s %s", key, out.Message)), nil
-	case veleroadapter.PartiallyFailed:
-		details, ready, err := resultDetails(ctx, s.Destination.Client, velerov1.DownloadTargetKindRestoreResults, key, restore.Status.CompletionTimestamp, s.Now())
-		if err != nil || !ready {
-			return itinerary.Wait(pollVelero), err
-		}
-		s.warn(migv1.VeleroFinalRestorePartiallyFailed, fmt.Sprintf("Restore %s partially failed (%s)%s", key, out.Message, details))
-	}
-	if err := labelRestored(ctx, s, key.Name); err != nil {
-		return itinerary.Outcome{}, err
-	}
-	return itinerary.Done(), nil
 }
 
 // resultsWait bounds how long a partially failed Backup or Restore waits for Velero to hand

@@ -71,6 +71,12 @@ func specProblems(o *observed) []string {
 	if modes > 1 {
 		out = append(out, oneModeMessage)
 	}
+	for _, pv := range plan.Spec.PersistentVolumes {
+		if pv.Selection.Action == migv1.PvCopyAction && pv.Selection.CopyMethod == migv1.PvSnapshotCopyMethod {
+			out = append(out, notSupportedPrefix+"PVs with copyMethod snapshot.")
+			break
+		}
+	}
 	if m.Spec.MigrateState || m.Spec.Rollback {
 		return out
 	}
@@ -106,9 +112,6 @@ func unsupported(f Facts, m *migv1.MigMigration) []string {
 	}
 	if withDVM(f) {
 		add("direct volume migration (rsync) of PVs with action copy; set their selection.action to skip, or wait for the DirectVolumeMigration controller.")
-	}
-	if f.HasStageBackup && !withStagePods(f) {
-		add("PVs with action move or copyMethod snapshot.")
 	}
 	if f.StorageConversion {
 		add("storage conversion within one cluster.")

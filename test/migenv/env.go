@@ -68,6 +68,10 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	} else if err = os.MkdirAll(env.dir, 0o755); err != nil {
 		return env, fmt.Errorf("create environment directory: %w", err)
 	}
+	// Absolute: Velero servers and the operator run in other working directories.
+	if env.dir, err = filepath.Abs(env.dir); err != nil {
+		return env, fmt.Errorf("environment directory: %w", err)
+	}
 	if env.manager == "" {
 		if env.manager, err = buildManager(ctx, env.dir); err != nil {
 			return env, err
