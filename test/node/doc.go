@@ -1,0 +1,101 @@
+// Package node is the process node of the local test clusters: it plays the kubelet for one
+// cluster (test/controlplane), so that pods run without a container runtime. Each pod runs as
+// host processes, in its own network namespace (a veth to the node's bridge, the pod IP in
+// status) and, per container, its own mount, PID and UTS namespaces. The image is ignored: a
+// container's command (and args) must exist on the host.
+//
+//	n, err := node.Start(ctx, cp.Config, node.Options{Name: "node-1", Logf: t.Logf})
+//	defer n.Stop()
+//
+// Start returns once the Node is registered, Ready and untainted (a few hundred
+// milliseconds). It needs root and iproute2's ip. Several nodes (of one or more clusters) run
+// in one process; several processes (test packages run in parallel) run side by side.
+//
+// # Design
+//
+//   - Pod loop (pods.go, worker.go): a client-go informer on the pods with spec.nodeName equal
+//     to the node hands each pod to its own worker goroutine, which builds the sandbox and the
+//     volumes, runs init containers in order, then the containers, restarts them per
+//     restartPolicy (backoff 1 s doubling to 30 s), writes the pod status, and carries out
+//     deletion: SIGTERM, SIGKILL after the grace period, then the pod object is deleted with
+//     grace period 0 (and its UID as precondition), as the kubelet does. virtual-kubelet's node
+//     package was considered: it would bring its own dependency set into go.mod and still
+//     leave all of the above to a provider, so a small loop of our own is simpler.
+//   - Containers (process.go, podinit.go): the node re-executes its own binary (whatever binary
+//     imports this package: a test binary, the demo) with FERRY_NODE_PODINIT set, in new mount,
+//     PID and UTS namespaces, with Pdeathsig. The package's init function sees the variable and
+//     becomes the container: it joins the pod's network namespace, sets the hostname to the pod
+//     name, assembles a private root (a tmpfs whose top-level directories are copy-on-write
+//     overlays of the host's, /dev and /sys bound, /proc fresh), binds the volumes at their mount
+//     paths (resolved inside the new root, so /var/run/... never lands on the host), pivots into
+//     it and execs the command, which is then PID 1 of its PID namespace. Killing it ends every
+//     process the container started; a killed test kills it through Pdeathsig. A failure before
+//     exec comes back through a close-on-exec pipe and shows as StartError (exit code 128), as
+//     with a real runtime. Writes outside volumes (to /etc, /tmp...) stay in the container's
+//     memory and vanish with it; nothing is mounted in the host's mount namespace.
+//   - Network (fabric.go, sandbox.go): one "fabric" network namespace per process holds a bridge
+//     that routes between nodes; each node has a namespace with its node IP 10.100.0.k on the
+//     fabric and a bridge cbr0 (10.244.k.1) for its pods, which get 10.244.k.x. So every pod
+//     reaches every pod and every node IP of every cluster of the process, as on one data-centre
+//     network, while nothing is added to the host's network namespace. Namespaces are named
+//     ferrynode-<pid>-...; the first node of a process deletes those whose process is gone, and
+//     the temporary directories named the same way.
+//   - Services (proxy.go, forward.go): a userspace TCP proxy per node, in the node's namespace:
+//     each ClusterIP is an address on that namespace's loopback (pods route to it through their
+//     gateway) with a listener per port, each NodePort a listener on the node's addresses.
+//     Connections go to a random ready endpoint of the Service's EndpointSlices (written by
+//     kube-controller-manager). A userspace proxy was chosen over iptables DNAT because iptables
+//     and nft are not installed on these machines, it works per cluster although both clusters
+//     use the same service range (10.0.0.0/24), and it has no kernel-module or sysctl
+//     prerequisites. The price: servers see the node's bridge address as the client address.
+//   - API server access from pods: the API server listens on the host's loopback. Each pod's
+//     loopback gets a forwarder on the API server's own port, and KUBERNETES_SERVICE_HOST/PORT
+//     point there (127.0.0.1:<port>), where the API server's certificate is valid, so in-cluster
+//     clients (client-go's rest.InClusterConfig) work and kubeconfigs written for the host work
+//     unchanged inside pods. The `kubernetes` Service's ClusterIP also forwards to the API server,
+//     but its certificate does not name 10.0.0.1.
+//   - Service accounts: the test API servers run without the ServiceAccount admission plugin, so
+//     no pod gets a kube-api-access volume; the node adds one itself at
+//     /var/run/secrets/kubernetes.io/serviceaccount (token from the TokenRequest API when the
+//     service account exists, the API server's CA, the namespace) unless the pod opts out
+//     (automountServiceAccountToken: false) or mounts something there.
+//   - Kubelet API (logs.go): HTTPS on 127.0.0.1:<free port> with a self-signed certificate, at
+//     the node's Hostname address (127.0.0.1), which kube-apiserver prefers by default; it does
+//     not verify kubelet certificates without --kubelet-certificate-authority. So `kubectl logs`
+//     and client-go's GetLogs work through the API server.
+//   - Node object (register.go): Ready, addresses (InternalIP 10.100.0.k, Hostname 127.0.0.1),
+//     generous capacity (32 CPU, 64 GiB, 500 pods), the kubelet port, the not-ready taint
+//     removed; a Lease in kube-node-lease and the Ready condition renewed every 10 s.
+//
+// # Supported
+//
+//   - Volumes: persistentVolumeClaim (bound PVs of type local or hostPath; a missing directory
+//     is created), hostPath (with its type checks), emptyDir, configMap, secret, downwardAPI,
+//     projected (serviceAccountToken, configMap such as kube-root-ca.crt, secret, downwardAPI);
+//     subPath and subPathExpr; readOnly mounts.
+//   - Env: value with $(VAR) expansion (also in command and args), configMapKeyRef,
+//     secretKeyRef, fieldRef (metadata.name/namespace/uid/labels/annotations, spec.nodeName,
+//     spec.serviceAccountName, status.podIP(s), status.hostIP(s)), resourceFieldRef, envFrom
+//     with prefix; PATH defaults to the usual system path, HOSTNAME is the pod name.
+//   - Init containers in order; restartPolicy Always, OnFailure and Never; container states
+//     (waiting ContainerCreating/PodInitializing/CrashLoopBackOff/CreateContainerConfigError,
+//     running, terminated with exit code, 128+signal when killed, StartError), restart counts,
+//     last termination state, ready flags, phase and conditions (PodReadyToStartContainers,
+//     Initialized, ContainersReady, Ready).
+//   - Logs: stdout and stderr together per run in a file; follow, previous, tailLines and
+//     limitBytes.
+//   - Services: TCP ClusterIP and NodePort, across clusters by node IP; pod-to-pod by IP.
+//
+// # Not supported
+//
+// Probes (a running container is ready), lifecycle hooks, sidecar init containers
+// (restartPolicy on an init container), exec/attach/port-forward, UDP and SCTP services,
+// session affinity, cluster DNS (service names do not resolve; use ClusterIPs or the
+// environment), hostNetwork (such pods get their own namespace anyway), security contexts
+// (everything runs as root with the host's capabilities), resource limits (no cgroups),
+// updates of ConfigMap/Secret volumes after start, token refresh, termination messages, log
+// timestamps and sinceSeconds, image pulls of course. Mount paths under /proc, /sys and /dev are
+// refused. A container's view of the host file system is a copy-on-write overlay of the top
+// level of the host's root only: file systems mounted below a top-level directory (other than
+// /dev and /sys) are not visible inside containers.
+package node

@@ -1,0 +1,233 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
+)
+
+// proxy is the node's kube-proxy: a userspace TCP proxy in the node's network namespace. Each
+// ClusterIP is an address on the namespace's loopback (pods route there through their
+// gateway) with a listener per Service port; each NodePort is a listener on all the node
+// namespace's addresses. A connection goes to a random ready endpoint of the EndpointSlices
+// (kube-controller-manager writes them); loopback endpoints (the `kubernetes` Service: the
+// API server on the host) are dialled from the host.
+type proxy struct {
+	n        *Node
+	services corelisters.ServiceLister
+	slices   discoverylisters.EndpointSliceLister
+	kick     chan struct{}
+
+	listeners map[string]*svcListener // by listen address
+	addrs     map[string]bool         // ClusterIPs on the loopback
+}
+
+// svcListener serves one listen address; its target can change under it.
+type svcListener struct {
+	fwd    *forwarder
+	target atomic.Pointer[svcTarget]
+}
+
+// svcTarget is a Service port, named as EndpointSlices name it.
+type svcTarget struct{ namespace, service, port string }
+
+func startProxy(ctx context.Context, n *Node) (*proxy, error) {
+	factory := informers.NewSharedInformerFactory(n.cs, 0)
+	p := &proxy{
+		n: n, services: factory.Core().V1().Services().Lister(), slices: factory.Discovery().V1().EndpointSlices().Lister(),
+		kick:      make(chan struct{}, 1),
+		listeners: map[string]*svcListener{}, addrs: map[string]bool{},
+	}
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { p.poke() },
+		UpdateFunc: func(any, any) { p.poke() },
+		DeleteFunc: func(any) { p.poke() },
+	}
+	if _, err := factory.Core().V1().Services().Informer().AddEventHandler(handler); err != nil {
+		return nil, err
+	}
+	_ = factory.Discovery().V1().EndpointSlices().Informer()
+	factory.Start(n.ctx.Done())
+	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return nil, fmt.Errorf("proxy of node %s: %v informer did not sync", n.name, typ)
+		}
+	}
+	p.sync()
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		defer factory.Shutdown()
+		for {
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-p.kick:
+				p.sync()
+			}
+		}
+	}()
+	return p, nil
+}
+
+func (p *proxy) poke() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// sync opens the listeners the Services want and closes the others.
+func (p *proxy) sync() {
+	want := map[string]svcTarget{}
+	services, err := p.services.List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, svc := range services {
+		if svc.Spec.Type == corev1.ServiceTypeExternalName {
+			continue
+		}
+		for _, port := range svc.Spec.Ports {
+			if port.Protocol != "" && port.Protocol != corev1.ProtocolTCP {
+				continue
+			}
+			t := svcTarget{svc.Namespace, svc.Name, port.Name}
+			for _, cip := range svc.Spec.ClusterIPs {
+				if parsed := net.ParseIP(cip); parsed != nil && parsed.To4() != nil {
+					want[net.JoinHostPort(cip, strconv.Itoa(int(port.Port)))] = t
+				}
+			}
+			if port.NodePort != 0 {
+				want[net.JoinHostPort("0.0.0.0", strconv.Itoa(int(port.NodePort)))] = t
+			}
+		}
+	}
+	ctx := p.n.ctx
+	for addr, l := range p.listeners {
+		if _, ok := want[addr]; !ok {
+			l.fwd.Close()
+			delete(p.listeners, addr)
+		}
+	}
+	p.syncAddrs(ctx, want)
+	for addr, t := range want {
+		if l := p.listeners[addr]; l != nil {
+			l.target.Store(&t)
+			continue
+		}
+		ln, err := listenIn(ctx, p.n.netns, addr)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.n.logf("process node %s: proxy: %v", p.n.name, err)
+			}
+			continue
+		}
+		l := &svcListener{}
+		l.target.Store(&t)
+		l.fwd = serveForward(ln, func(ctx context.Context) (net.Conn, error) { return p.dial(ctx, *l.target.Load()) })
+		p.listeners[addr] = l
+	}
+}
+
+// syncAddrs puts on the loopback the ClusterIPs wanted and removes the others.
+func (p *proxy) syncAddrs(ctx context.Context, want map[string]svcTarget) {
+	ips := map[string]bool{}
+	for addr := range want {
+		host, _, _ := net.SplitHostPort(addr)
+		if host != "0.0.0.0" {
+			ips[host] = true
+		}
+	}
+	for ipAddr := range p.addrs {
+		if !ips[ipAddr] {
+			_ = ip(ctx, "-n", p.n.netns, "addr", "del", ipAddr+"/32", "dev", "lo")
+			delete(p.addrs, ipAddr)
+		}
+	}
+	for ipAddr := range ips {
+		if p.addrs[ipAddr] {
+			continue
+		}
+		if err := ip(ctx, "-n", p.n.netns, "addr", "add", ipAddr+"/32", "dev", "lo"); err != nil && !strings.Contains(err.Error(), "File exists") {
+			p.n.logf("process node %s: proxy: %v", p.n.name, err)
+			continue
+		}
+		p.addrs[ipAddr] = true
+	}
+}
+
+// dial connects to a ready endpoint of t, trying them in random order.
+func (p *proxy) dial(ctx context.Context, t svcTarget) (net.Conn, error) {
+	eps := p.endpoints(t)
+	if len(eps) == 0 {
+		return nil, fmt.Errorf("service %s/%s port %q has no ready endpoints", t.namespace, t.service, t.port)
+	}
+	rand.Shuffle(len(eps), func(i, j int) { eps[i], eps[j] = eps[j], eps[i] })
+	var errs []error
+	for _, ep := range eps {
+		host, _, _ := net.SplitHostPort(ep)
+		ns := p.n.netns
+		if parsed := net.ParseIP(host); parsed != nil && parsed.IsLoopback() {
+			ns = ""
+		}
+		c, err := dialIn(ctx, ns, ep)
+		if err == nil {
+			return c, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// endpoints lists host:port of t's ready IPv4 endpoints.
+func (p *proxy) endpoints(t svcTarget) []string {
+	sel := labels.SelectorFromSet(labels.Set{discoveryv1.LabelServiceName: t.service})
+	slices, err := p.slices.EndpointSlices(t.namespace).List(sel)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range slices {
+		if s.AddressType != discoveryv1.AddressTypeIPv4 {
+			continue
+		}
+		var port int32
+		for _, sp := range s.Ports {
+			if ptr.Deref(sp.Name, "") == t.port && sp.Port != nil {
+				port = *sp.Port
+			}
+		}
+		if port == 0 {
+			continue
+		}
+		for _, ep := range s.Endpoints {
+			if ptr.Deref(ep.Conditions.Ready, true) && len(ep.Addresses) > 0 {
+				out = append(out, net.JoinHostPort(ep.Addresses[0], strconv.Itoa(int(port))))
+			}
+		}
+	}
+	return out
+}
+
+// close stops every listener (the node's namespace and its addresses go with Stop).
+func (p *proxy) close() {
+	for addr, l := range p.listeners {
+		l.fwd.Close()
+		delete(p.listeners, addr)
+	}
+}
