@@ -89,7 +89,7 @@ build: ## Build the operator into bin/.
 	go build -o $(BIN)/manager ./cmd/manager
 
 .PHONY: demo
-demo: envtest build ## Run Ferry on two local clusters; Ctrl-C tears everything down.
+demo: envtest s3server velero build ## Run Ferry on two local clusters; Ctrl-C tears everything down.
 	go run ./test/cmd/demo --manager $(BIN)/manager
 
 .PHONY: run

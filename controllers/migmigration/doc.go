@@ -11,7 +11,7 @@
 // # Controller considerations
 //
 //   - Nothing blocks: a step creates Velero work and returns; the next reconcile observes it
-//     (Velero is polled every second, which keeps Ferry's own overhead per migration to a few
+//     (Velero is polled twice a second, which keeps Ferry's own overhead per migration to a few
 //     seconds; MTC polled every 3 s and ran one phase per reconcile).
 //   - Crash safety: every object a migration creates has a deterministic name (a hash of the
 //     migration's UID), recorded in status.references and persisted before the object is

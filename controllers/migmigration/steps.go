@@ -11,8 +11,8 @@ import (
 // Polling intervals of waiting phases. Velero finishes small backups in about a second, so
 // polling it often keeps Ferry's own overhead low; slower work is polled less often.
 const (
-	pollVelero   = time.Second
-	pollWorkload = 2 * time.Second
+	pollVelero   = 500 * time.Millisecond
+	pollWorkload = time.Second
 	pollSlow     = 5 * time.Second
 	// soon brings a step back right after its status is persisted (see Scope.record).
 	soon = 50 * time.Millisecond

@@ -14,6 +14,7 @@ import (
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/manager"
 	"github.com/ferrymtc/ferry/test/s3"
+	"github.com/ferrymtc/ferry/test/velero"
 )
 
 const (
@@ -38,11 +39,12 @@ type env struct {
 	out                 io.Writer
 	source, destination *controlplane.ControlPlane
 	store               *s3.Server
+	veleros             []*velero.Server
 	operator            *manager.Process
 	kubeconfigs         map[string]string
 }
 
-// Run runs the demo until ctx ends (Ctrl-C), or until the plan is Ready with Once.
+// Run runs the demo until ctx ends (Ctrl-C), or until the cutover has completed with Once.
 func Run(ctx context.Context, opts Options) error {
 	root, err := controlplane.RepoRoot()
 	if err != nil {
@@ -69,7 +71,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	fill := filler{source: e.source, token: token, store: e.store, bucket: bucket}
 	samples := filepath.Join(root, "config", "samples")
-	for _, file := range []string{"migcluster_host.yaml", "migcluster_source.yaml", "migstorage.yaml", "migplan.yaml"} {
+	for _, file := range []string{"migrationcontroller.yaml", "migcluster_host.yaml", "migcluster_source.yaml", "migstorage.yaml", "migplan.yaml"} {
 		if err := applySample(ctx, e.destination, filepath.Join(samples, file), fill.fill); err != nil {
 			return err
 		}
@@ -79,11 +81,22 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	describePlan(opts.Out, plan)
+	if err := moveVolumes(ctx, opts.Out, e.destination.Client, plan); err != nil {
+		return err
+	}
+	for _, file := range []string{"migmigration_stage.yaml", "migmigration_cutover.yaml"} {
+		if _, err := migrate(ctx, opts.Out, e.destination, filepath.Join(samples, file)); err != nil {
+			return err
+		}
+	}
+	say(opts.Out, "The sample application now runs on the destination:")
+	describeResult(ctx, opts.Out, e.source.Client, e.destination.Client)
 
 	say(opts.Out, "Look around with kubectl:")
-	say(opts.Out, "  kubectl --kubeconfig %s -n %s get migclusters,migstorages,migplans", e.kubeconfigs["destination"], namespace)
-	say(opts.Out, "  kubectl --kubeconfig %s -n %s get backupstoragelocations", e.kubeconfigs["source"], namespace)
-	say(opts.Out, "The migration engine (MigMigration) is not built yet, so the demo stops at a Ready plan.")
+	say(opts.Out, "  kubectl --kubeconfig %s -n %s get migplans,migmigrations", e.kubeconfigs["destination"], namespace)
+	say(opts.Out, "  kubectl --kubeconfig %s -n %s get migmigration demo-cutover -o yaml   # pipeline, conditions", e.kubeconfigs["destination"], namespace)
+	say(opts.Out, "  kubectl --kubeconfig %s get all,pvc,configmaps -n demo-db-migrated", e.kubeconfigs["destination"])
+	say(opts.Out, "  kubectl --kubeconfig %s -n %s get backups", e.kubeconfigs["source"], namespace)
 	if opts.Once {
 		return nil
 	}
@@ -118,6 +131,14 @@ func (e *env) start(opts Options) error {
 			return err
 		}
 	}
+	say(e.out, "Starting a Velero server for each cluster, on the shared bucket")
+	for _, cp := range []*controlplane.ControlPlane{e.source, e.destination} {
+		srv, err := velero.Start(context.Background(), velero.Options{Kubeconfig: e.kubeconfigs[cp.Name], Namespace: namespace, S3: e.store, Bucket: bucket})
+		if err != nil {
+			return fmt.Errorf("start Velero for %s: %w", cp.Name, err)
+		}
+		e.veleros = append(e.veleros, srv)
+	}
 	say(e.out, "Starting the Ferry operator on the destination (the host cluster)")
 	logPath := filepath.Join(opts.StateDir, "manager.log")
 	if e.operator, err = manager.Start(opts.Manager, e.kubeconfigs["destination"], namespace, logPath); err != nil {
@@ -134,6 +155,12 @@ func (e *env) stop() {
 		} else {
 			say(e.out, "Stopped the operator")
 		}
+	}
+	for _, v := range e.veleros {
+		_ = v.Stop()
+	}
+	if len(e.veleros) > 0 {
+		say(e.out, "Stopped the Velero servers")
 	}
 	if e.store != nil {
 		_ = e.store.Stop()

@@ -15,9 +15,9 @@ import (
 	"github.com/ferrymtc/ferry/test/controlplane"
 )
 
-// TestDemoReachesReadyPlan runs `make demo`'s program end to end with --once: two control
-// planes, an S3 server, the operator binary, the samples, and a Ready plan over the sample app.
-func TestDemoReachesReadyPlan(t *testing.T) {
+// TestDemoMigratesTheSampleApp runs `make demo`'s program end to end with --once: two control
+// planes, an S3 server, Velero, the operator binary, the samples, a stage and a cutover.
+func TestDemoMigratesTheSampleApp(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard())
 	root, err := controlplane.RepoRoot()
 	if err != nil {
@@ -29,7 +29,7 @@ func TestDemoReachesReadyPlan(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build operator: %v\n%s", err, out)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	out := &bytes.Buffer{}
 	state := filepath.Join(t.TempDir(), "state")
@@ -41,7 +41,11 @@ func TestDemoReachesReadyPlan(t *testing.T) {
 		"MigStorage migstorage: Ready=True",
 		"MigPlan demo is Ready",
 		"demo-app/data (pv-demo-app, 1Gi): copy by filesystem",
-		"not built yet",
+		"Selected the move action",
+		"Stage Completed. Succeeded",
+		"Final Completed. Succeeded",
+		"source demo-db has 0 replicas, destination demo-db-migrated has 1",
+		"Stopped the Velero servers",
 		"Stopped the operator",
 		"Stopped the source cluster",
 	} {
