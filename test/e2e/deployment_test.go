@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -102,6 +103,7 @@ func TestDeploymentRunsAsProcesses(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	followAndTail(ctx, t, ns, pods[0].Name)
 
 	began = time.Now()
 	scale, err := source.Clientset.AppsV1().Deployments(ns).GetScale(ctx, "web", metav1.GetOptions{})
@@ -137,4 +139,29 @@ func processesWith(s string) []string {
 		}
 	}
 	return out
+}
+
+// followAndTail reads a running container's log as `kubectl logs -f` and `--tail` do.
+func followAndTail(ctx context.Context, t *testing.T, ns, pod string) {
+	t.Helper()
+	opts := &corev1.PodLogOptions{Container: "web", TailLines: ptr.To[int64](1)}
+	if got, err := source.Clientset.CoreV1().Pods(ns).GetLogs(pod, opts).DoRaw(ctx); err != nil || string(got) != "serving on :8080\n" {
+		t.Errorf("last line of the log of %s: %q (%v)", pod, got, err)
+	}
+	followCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	stream, err := source.Clientset.CoreV1().Pods(ns).GetLogs(pod, &corev1.PodLogOptions{Container: "web", Follow: true}).Stream(followCtx)
+	if err != nil {
+		t.Fatalf("follow the log of %s: %v", pod, err)
+	}
+	defer func() { _ = stream.Close() }()
+	// The stream stays open while the container runs: reading past the log's end blocks
+	// until the deadline ends it.
+	got, err := io.ReadAll(stream)
+	if followCtx.Err() == nil {
+		t.Errorf("following the log of a running container ended early (%v)", err)
+	}
+	if !strings.HasSuffix(string(got), "serving on :8080\n") {
+		t.Errorf("followed log of %s: %q", pod, got)
+	}
 }

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"strconv"
@@ -86,6 +88,7 @@ func TestServiceTraffic(t *testing.T) {
 		{"NodePort", url(source.node.IP(), srcSvc.Spec.Ports[0].NodePort), "from-source " + srcPod.Name},
 		{"pod IP in the other cluster", url(dstPod.Status.PodIP, 8080), "from-destination " + dstPod.Name},
 		{"NodePort of the other cluster", url(destination.node.IP(), dstSvc.Spec.Ports[0].NodePort), "from-destination " + dstPod.Name},
+		{"host loopback server", url("127.0.0.1", int32(hostPort)), "from-host"},
 	}
 	args := []string{podtool, "get"}
 	for _, tg := range targets {
@@ -105,6 +108,19 @@ func TestServiceTraffic(t *testing.T) {
 	}
 	if got := logs(ctx, t, source, ns, "client", "api", false); !strings.HasPrefix(got, "api 200 ") {
 		t.Errorf("in-cluster API call from the pod: %q, want status 200", got)
+	}
+
+	// The kubernetes Service's ClusterIP leads to the API server (whose certificate names
+	// localhost, not the ClusterIP).
+	apiConn, err := source.node.DialContext(ctx, "tcp", "10.0.0.1:443")
+	if err != nil {
+		t.Fatalf("dial the kubernetes Service from the node: %v", err)
+	}
+	defer func() { _ = apiConn.Close() }()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(source.CABundle())
+	if err := tls.Client(apiConn, &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}).HandshakeContext(ctx); err != nil {
+		t.Errorf("TLS through the kubernetes Service's ClusterIP: %v", err)
 	}
 
 	// The node's namespace reaches the same addresses (what a hostNetwork process would see).

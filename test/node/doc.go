@@ -52,8 +52,9 @@
 //     loopback gets a forwarder on the API server's own port, and KUBERNETES_SERVICE_HOST/PORT
 //     point there (127.0.0.1:<port>), where the API server's certificate is valid, so in-cluster
 //     clients (client-go's rest.InClusterConfig) work and kubeconfigs written for the host work
-//     unchanged inside pods. The `kubernetes` Service's ClusterIP also forwards to the API server,
-//     but its certificate does not name 10.0.0.1.
+//     unchanged inside pods. Options.LoopbackPorts forwards other host servers (an S3 server)
+//     the same way. The `kubernetes` Service's ClusterIP also reaches the API server, but its
+//     certificate does not name 10.0.0.1.
 //   - Service accounts: the test API servers run without the ServiceAccount admission plugin, so
 //     no pod gets a kube-api-access volume; the node adds one itself at
 //     /var/run/secrets/kubernetes.io/serviceaccount (token from the TokenRequest API when the

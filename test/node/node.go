@@ -31,6 +31,10 @@ type Options struct {
 	RootDir string
 	// Logf receives the node's diagnostics (for example t.Logf); nil discards them.
 	Logf func(format string, args ...any)
+	// LoopbackPorts are ports of servers on the host's 127.0.0.1 (an S3 server, say) that
+	// pods reach at the same address: each pod's loopback forwards them to the host's. The
+	// API server's port always is.
+	LoopbackPorts []int
 }
 
 // Node is a running process node: a registered, Ready Node object whose pods run as host
@@ -39,9 +43,11 @@ type Node struct {
 	name    string
 	cs      kubernetes.Interface
 	restCfg *rest.Config
-	apiAddr string // host:port of the API server, dialled from the host
 	apiPort int
+	apiAddr string // the API server's host:port, dialled from the host
 	logf    func(string, ...any)
+	// hostPorts maps ports of every pod's loopback to the host addresses they forward to.
+	hostPorts map[int]string
 
 	slot    int
 	netns   string
@@ -89,6 +95,10 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *Node, err er
 		name: opts.Name, cs: cs, restCfg: cfg, apiAddr: u.Host, apiPort: apiPort, logf: opts.Logf,
 		rootDir: opts.RootDir, workers: map[types.UID]*podWorker{}, byName: map[string]*podWorker{},
 		started: time.Now(),
+	}
+	n.hostPorts = map[int]string{apiPort: u.Host}
+	for _, port := range opts.LoopbackPorts {
+		n.hostPorts[port] = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
 	if n.name == "" {
 		n.name = DefaultName

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -24,8 +25,8 @@ import (
 // ClusterIP is an address on the namespace's loopback (pods route there through their
 // gateway) with a listener per Service port; each NodePort is a listener on all the node
 // namespace's addresses. A connection goes to a random ready endpoint of the EndpointSlices
-// (kube-controller-manager writes them); loopback endpoints (the `kubernetes` Service: the
-// API server on the host) are dialled from the host.
+// (kube-controller-manager writes them); loopback endpoints are dialled from the host, and so
+// is the API server behind the `kubernetes` Service.
 type proxy struct {
 	n        *Node
 	services corelisters.ServiceLister
@@ -173,6 +174,11 @@ func (p *proxy) syncAddrs(ctx context.Context, want map[string]svcTarget) {
 
 // dial connects to a ready endpoint of t, trying them in random order.
 func (p *proxy) dial(ctx context.Context, t svcTarget) (net.Conn, error) {
+	if t.namespace == metav1.NamespaceDefault && t.service == "kubernetes" {
+		// The API server on the host publishes a placeholder address (it listens on the
+		// loopback, which it does not advertise).
+		return dialIn(ctx, "", p.n.apiAddr)
+	}
 	eps := p.endpoints(t)
 	if len(eps) == 0 {
 		return nil, fmt.Errorf("service %s/%s port %q has no ready endpoints", t.namespace, t.service, t.port)

@@ -63,11 +63,11 @@ func (a *ipam) lookup(uid types.UID) string {
 }
 
 // sandbox is a pod's network: its namespace, with eth0 (the pod IP) paired to a port of the
-// node's bridge, and a forwarder to the API server on the pod's loopback.
+// node's bridge, and forwarders from the pod's loopback to the host's (the API server...).
 type sandbox struct {
-	ns  string
-	ip  string
-	api *forwarder
+	ns       string
+	ip       string
+	forwards []*forwarder
 }
 
 func shortUID(uid types.UID) string { return strings.ReplaceAll(string(uid), "-", "")[:10] }
@@ -99,18 +99,20 @@ func (n *Node) createSandbox(ctx context.Context, uid types.UID) (_ *sandbox, er
 			return nil, err
 		}
 	}
-	l, err := listenIn(ctx, sb.ns, net.JoinHostPort("127.0.0.1", strconv.Itoa(n.apiPort)))
-	if err != nil {
-		return nil, err
+	for port, target := range n.hostPorts {
+		l, err := listenIn(ctx, sb.ns, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return nil, err
+		}
+		sb.forwards = append(sb.forwards, serveForward(l, func(ctx context.Context) (net.Conn, error) { return dialIn(ctx, "", target) }))
 	}
-	sb.api = serveForward(l, func(ctx context.Context) (net.Conn, error) { return dialIn(ctx, "", n.apiAddr) })
 	return sb, nil
 }
 
 // destroySandbox removes the pod's namespace (its veth pair goes with it) and frees its IP.
 func (n *Node) destroySandbox(ctx context.Context, uid types.UID, sb *sandbox) {
-	if sb.api != nil {
-		sb.api.Close()
+	for _, f := range sb.forwards {
+		f.Close()
 	}
 	if err := delNetns(ctx, sb.ns); err != nil {
 		n.logf("process node %s: %v", n.name, err)
