@@ -3,6 +3,7 @@ package migmigration
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -115,7 +116,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // block writes the validation conditions of a migration that cannot run now, keeping what it
 // already did.
 func (r *Reconciler) block(ctx context.Context, before, m *migv1.MigMigration, validation []migv1.Condition) (ctrl.Result, error) {
-	desired := append(validation, carriedRunning(m)...)
+	desired := append(slices.Clone(validation), carriedRunning(m)...)
 	desired = append(desired, readyCondition(m, validation)...)
 	conditions.Apply(m, desired, r.now())
 	if err := conditions.PatchStatus(ctx, r.Client, r.Recorder, before, m); err != nil {
