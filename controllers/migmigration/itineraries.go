@@ -253,13 +253,15 @@ func failedItinerary(p phaseFunc) Itinerary {
 }
 
 // rollbackItinerary removes what the plan's migrations created on the destination and starts
-// the source again (MTC's Rollback, unchanged).
+// the source again (MTC's Rollback, plus DeleteHookJobs: the hook Jobs and ConfigMaps of the
+// plan's migrations go too).
 func rollbackItinerary(p phaseFunc) Itinerary {
 	return Itinerary{Name: RollbackItinerary, Phases: []Phase{
 		p(phaseRollback, stepCleanupVelero, nil),
 		p(phaseDeleteBackups, stepCleanupVelero, nil),
 		p(phaseDeleteRestores, stepCleanupVelero, nil),
 		p(phaseDeleteRegistries, stepCleanupHelpers, nil),
+		p(phaseDeleteHookJobs, stepCleanupHelpers, nil),
 		p(phaseEnsureStagePodsDeleted, stepCleanupHelpers, nil),
 		p(phaseEnsureAnnotationsDeleted, stepCleanupHelpers, rollbackAnnotations),
 		p(phaseQuiesceDestinationApplications, stepCleanupMigrated, withDVM),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 )
 
@@ -48,7 +49,7 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseWaitForRegistriesReady:          notSupported,
 		phaseEnsureCloudSecretPropagated:     ensureCloudSecretPropagated,
 		// Backup.
-		phasePreBackupHooks:             notSupported,
+		phasePreBackupHooks:             runHook(migv1.HookPhasePreBackup),
 		phaseCreateDirectImageMigration: createDirectImageMigration,
 		phaseEnsureInitialBackup:        ensureBackup(initialBackup),
 		phaseInitialBackupCreated:       backupCreated(initialBackup),
@@ -76,13 +77,13 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseWaitForDirectImageMigrationToComplete:  nothing, // No DirectImageMigration is ever created (see createDirectImageMigration).
 		phaseWaitForDirectVolumeMigrationToComplete: r.waitForDirectVolumeMigration,
 		// Restore.
-		phasePostBackupHooks:               notSupported,
-		phasePreRestoreHooks:               notSupported,
+		phasePostBackupHooks:               runHook(migv1.HookPhasePostBackup),
+		phasePreRestoreHooks:               runHook(migv1.HookPhasePreRestore),
 		phaseEnsureInitialBackupReplicated: backupReplicated(initialBackup),
 		phaseEnsureFinalRestore:            ensureRestore(finalRestore),
 		phaseFinalRestoreCreated:           restoreCreated(finalRestore),
 		phaseUnQuiesceDestApplications:     unquiesceDestination,
-		phasePostRestoreHooks:              notSupported,
+		phasePostRestoreHooks:              runHook(migv1.HookPhasePostRestore),
 		// Cleanup.
 		phaseSwapPVCReferences: notSupported,
 		phaseDeleteRegistries:  nothing, // Ferry creates no migration registries.

@@ -46,7 +46,7 @@ func validate(o *observed, facts *Facts) []migv1.Condition {
 	var problems []string
 	problems = append(problems, specProblems(o)...)
 	if facts != nil {
-		problems = append(problems, unsupported(*facts, m)...)
+		problems = append(problems, unsupported(*facts)...)
 	}
 	if len(problems) > 0 {
 		out = append(out, conditions.Critical(migv1.InvalidSpec, migv1.NotSupported, strings.Join(problems, " ")))
@@ -101,7 +101,7 @@ func specProblems(o *observed) []string {
 
 // unsupported reports what the plan needs that this release cannot do yet, so the migration
 // stops before it touches anything rather than fail half-way.
-func unsupported(f Facts, m *migv1.MigMigration) []string {
+func unsupported(f Facts) []string {
 	var out []string
 	add := func(what string) { out = append(out, notSupportedPrefix+what) }
 	if withStagePods(f) {
@@ -118,10 +118,6 @@ func unsupported(f Facts, m *migv1.MigMigration) []string {
 	}
 	if f.LiveVMMigration {
 		add("live migration of VirtualMachine storage.")
-	}
-	hooks := f.HasPreBackupHooks || f.HasPostBackupHooks || f.HasPreRestoreHooks || f.HasPostRestoreHooks
-	if hooks && !f.Stage && !m.Spec.Rollback {
-		add("running MigHooks; remove spec.hooks from the MigPlan.")
 	}
 	return out
 }

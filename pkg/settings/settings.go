@@ -19,7 +19,9 @@ const (
 	DefaultPVResizingThreshold = 3
 	DefaultRsyncBackoffLimit   = 20
 	DefaultVeleroNamespace     = "openshift-migration"
-	DefaultRsyncEndpointType   = migv1.RsyncEndpointRoute
+	// DefaultHookRunnerImage is MTC's hook runner (Ansible) image.
+	DefaultHookRunnerImage   = "quay.io/konveyor/hook-runner:latest"
+	DefaultRsyncEndpointType = migv1.RsyncEndpointRoute
 )
 
 // DefaultExcludedResources is the MTC operator's default excluded_resources list: service
@@ -59,6 +61,8 @@ type Settings struct {
 	DisableImageCopy bool
 	// VeleroNamespace is where Velero runs on every cluster.
 	VeleroNamespace string
+	// HookRunnerImage runs Ansible playbook hooks (hook_runner_image).
+	HookRunnerImage string
 	// Invalid lists values that did not parse and were replaced by their defaults.
 	Invalid []string
 }
@@ -83,6 +87,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		ClusterSubdomain:          spec.ClusterSubdomain,
 		DisableImageCopy:          spec.DisableImageCopy,
 		VeleroNamespace:           spec.VeleroNamespace,
+		HookRunnerImage:           spec.HookRunnerImage,
 	}
 	s.NamespaceLimit = s.positive("mig_namespace_limit", spec.MigNamespaceLimit, DefaultNamespaceLimit)
 	s.PodLimit = s.positive("mig_pod_limit", spec.MigPodLimit, DefaultPodLimit)
@@ -100,6 +105,9 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 	}
 	if s.VeleroNamespace == "" {
 		s.VeleroNamespace = DefaultVeleroNamespace
+	}
+	if s.HookRunnerImage == "" {
+		s.HookRunnerImage = DefaultHookRunnerImage
 	}
 	s.ExcludedResources = excludedResources(spec)
 	return s
