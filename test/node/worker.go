@@ -476,6 +476,11 @@ func (w *podWorker) terminate() {
 			for _, q := range procs {
 				q.signal(syscall.SIGKILL)
 			}
+		case <-w.n.ctx.Done():
+			// The node stops: no more grace.
+			for _, q := range procs {
+				q.signal(syscall.SIGKILL)
+			}
 		}
 	}
 	for _, p := range procs {
