@@ -62,6 +62,10 @@ envtest: ## Build the pinned kube-apiserver, kube-controller-manager, kube-sched
 s3server: ## Build the pinned S3 test server (versitygw) into bin/s3; rebuilt only when hack/tools/versitygw changes.
 	hack/build-s3.sh
 
+.PHONY: packages
+packages: ## Install the Debian packages the local clusters use (rsync, stunnel, iproute2, curl, ansible-core) when missing.
+	hack/install-packages.sh
+
 .PHONY: velero
 velero: ## Build the pinned Velero server and AWS plugin into bin/velero; rebuilt only when hack/tools/velero changes.
 	hack/build-velero.sh
@@ -69,7 +73,7 @@ velero: ## Build the pinned Velero server and AWS plugin into bin/velero; rebuil
 ##@ Test
 
 .PHONY: test
-test: verify-gen verify-modules vet lint envtest s3server velero ## Run every check and test (the README's test command).
+test: packages verify-gen verify-modules vet lint envtest s3server velero ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
 
 ##@ Benchmarks
@@ -79,7 +83,7 @@ bench-plan: envtest s3server build ## Time a MigPlan over 1,000 namespaces and 2
 	go run ./test/bench/plan --manager $(BIN)/manager
 
 .PHONY: bench-migration
-bench-migration: envtest s3server velero build ## Time Ferry's own overhead in a cutover of a 50-object namespace (total minus Velero's backup and restore).
+bench-migration: packages envtest s3server velero build ## Time Ferry's own overhead in a cutover of a 50-object namespace (total minus Velero's backup and restore).
 	go run ./test/bench/migration --manager $(BIN)/manager
 
 ##@ Build
@@ -89,7 +93,7 @@ build: ## Build the operator into bin/.
 	go build -o $(BIN)/manager ./cmd/manager
 
 .PHONY: demo
-demo: envtest s3server velero build ## Run Ferry on two local clusters; Ctrl-C tears everything down.
+demo: packages envtest s3server velero build ## Run Ferry on two local clusters; Ctrl-C tears everything down.
 	go run ./test/cmd/demo --manager $(BIN)/manager
 
 .PHONY: run

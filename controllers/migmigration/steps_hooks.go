@@ -133,6 +133,15 @@ func (s *Scope) startHook(ctx context.Context, target Remote, key types.Namespac
 		Spec: batchv1.JobSpec{
 			BackoffLimit:          ptr.To[int32](hookBackoffLimit),
 			ActiveDeadlineSeconds: ptr.To(deadline),
+			// A hook that exits non-zero has failed: running the same script again would take
+			// minutes of Job back-off (MTC's way) to fail the same way. Pods lost to the
+			// infrastructure (evicted, node gone) are retried up to the back-off limit.
+			PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{
+				Action: batchv1.PodFailurePolicyActionFailJob,
+				OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
+					Operator: batchv1.PodFailurePolicyOnExitCodesOpNotIn, Values: []int32{0},
+				},
+			}}},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{

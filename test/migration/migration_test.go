@@ -132,6 +132,15 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
+	It("runs a hook at each phase, in order, on the right cluster, with the right environment", runHooksInOrder)
+
+	It("fails the migration with the hook's log when a hook exits non-zero, and starts the source app again",
+		failingHook("hookfail", "hooks.example/fail:1", 0, "cannot reach the database"))
+
+	It("fails the migration when a hook outlives its deadline", failingHook("hookslow", "hooks.example/slow:1", 15, "DeadlineExceeded"))
+
+	It("runs an Ansible playbook hook with its playbook mounted from a ConfigMap", playbookHook)
+
 	It("finishes a cutover after the operator is killed at each step, with no duplicate backup or restore", killDuringCutover)
 
 	It("fails the migration with Velero's reason when the bucket is unavailable, and starts the source app again", failVelero)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local clusters need when a command is missing: rsync and
+# stunnel (volume transfers), iproute2 (the process nodes' network namespaces), curl (hook
+# images in the tests) and ansible-core (playbook hooks). Needs root (or sudo) and apt.
+set -euo pipefail
+
+declare -A packages=(
+  [rsync]=rsync
+  [stunnel]=stunnel4
+  [ip]=iproute2
+  [curl]=curl
+  [ansible-playbook]=ansible-core
+)
+missing=()
+for cmd in "${!packages[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${packages[$cmd]}")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo ">> system packages present"
+  exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo ">> installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
