@@ -76,6 +76,10 @@ velero: ## Build the pinned Velero server and AWS plugin into bin/velero; rebuil
 test: packages verify-gen verify-modules vet lint envtest s3server velero ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
 
+.PHONY: test-e2e
+test-e2e: packages envtest s3server velero ## Run only the end-to-end suites (local clusters with process nodes, S3, Velero, the operator); part of make test.
+	go test $(GO_TEST_FLAGS) ./test/...
+
 ##@ Benchmarks
 
 .PHONY: bench-plan

@@ -1,6 +1,7 @@
 // Package migenv starts everything a migration needs on this machine, for the migration
 // tests, the migration benchmark and the demo: a source and a destination cluster (real
-// control planes with kube-controller-manager), an S3 server with a bucket, a real Velero
+// control planes with kube-controller-manager and kube-scheduler, and a process node each, so
+// pods run), an S3 server with a bucket, a real Velero
 // server for each cluster on that bucket, and the Ferry operator as its own process on the
 // destination (the host cluster), with both clusters and the storage registered and Ready.
 //

@@ -18,6 +18,7 @@ import (
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/manager"
+	"github.com/ferrymtc/ferry/test/node"
 	"github.com/ferrymtc/ferry/test/s3"
 	"github.com/ferrymtc/ferry/test/velero"
 )
@@ -34,6 +35,9 @@ type Options struct {
 	Dir string
 	// Manager is the operator binary; built from ./cmd/manager when empty.
 	Manager string
+	// Entrypoints are the entrypoints of the images pods use without a command (see
+	// node.Options.Entrypoints).
+	Entrypoints map[string][]string
 }
 
 // Env is a running migration environment.
@@ -50,6 +54,7 @@ type Env struct {
 	starts   int
 	operator *manager.Process
 	veleros  []*velero.Server
+	nodes    []*node.Node
 }
 
 // Start builds the environment. On error, what was started is stopped.
@@ -77,11 +82,18 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 			return env, err
 		}
 	}
-	if env.Source, err = controlplane.Start("source", controlplane.WithControllerManager()); err != nil {
+	if env.Source, err = controlplane.Start("source", controlplane.WithControllerManager(), controlplane.WithScheduler()); err != nil {
 		return env, err
 	}
-	if env.Destination, err = controlplane.Start("destination", controlplane.WithControllerManager()); err != nil {
+	if env.Destination, err = controlplane.Start("destination", controlplane.WithControllerManager(), controlplane.WithScheduler()); err != nil {
 		return env, err
+	}
+	for _, cp := range []*controlplane.ControlPlane{env.Source, env.Destination} {
+		n, nerr := node.Start(ctx, cp.Config, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints})
+		if nerr != nil {
+			return env, fmt.Errorf("start the node of %s: %w", cp.Name, nerr)
+		}
+		env.nodes = append(env.nodes, n)
 	}
 	if env.Store, err = s3.Start(s3.Options{}); err != nil {
 		return env, err
@@ -196,6 +208,10 @@ func (e *Env) Stop() error {
 		errs = append(errs, v.Stop())
 	}
 	e.veleros = nil
+	for _, n := range e.nodes {
+		errs = append(errs, n.Stop())
+	}
+	e.nodes = nil
 	if e.Store != nil {
 		errs = append(errs, e.Store.Stop())
 	}

@@ -24,6 +24,7 @@ func moveVolume() {
 
 	app("movers", 1)
 	pv, pvc := fixtures.BoundVolume("movers", "data", "pv-movers", "1Gi")
+	pv.Spec.Local.Path = GinkgoT().TempDir()
 	Expect(env.Source.Client.Create(ctx, pv)).To(Succeed())
 	Expect(env.Source.Client.Create(ctx, pvc)).To(Succeed())
 	Expect(fixtures.WaitBound(ctx, env.Source.Client, 1, time.Minute)).To(Succeed())

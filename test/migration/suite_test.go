@@ -43,7 +43,7 @@ var _ = BeforeSuite(func() {
 	SetDefaultEventuallyTimeout(90 * time.Second)
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
-	env, err = migenv.Start(ctx, migenv.Options{Dir: os.Getenv("FERRY_MIGENV_DIR")})
+	env, err = migenv.Start(ctx, migenv.Options{Dir: os.Getenv("FERRY_MIGENV_DIR"), Entrypoints: hookImages})
 	Expect(err).NotTo(HaveOccurred())
 })
 
@@ -66,6 +66,9 @@ var _ = ReportAfterEach(func(r SpecReport) {
 	}
 })
 
+// serve is the command of the test apps: it runs until SIGTERM.
+var serve = []string{"sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"}
+
 // app creates namespace name on the source with a small application: a Deployment web with
 // replicas, a Service, a ConfigMap and a Secret labelled app=frontend, and a ConfigMap
 // "internal" without that label.
@@ -81,7 +84,7 @@ func app(name string, replicas int32) {
 				Replicas: ptr.To(replicas),
 				Selector: &metav1.LabelSelector{MatchLabels: labels},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-					Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1", Command: []string{"sleep", "infinity"}}},
+					Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1", Command: serve}},
 				}},
 			}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "web", Labels: labels},

@@ -35,6 +35,10 @@ type Options struct {
 	// pods reach at the same address: each pod's loopback forwards them to the host's. The
 	// API server's port always is.
 	LoopbackPorts []int
+	// Entrypoints are the entrypoints of images, by image reference: a container without a
+	// command runs its image's entrypoint (with the container's args), as a runtime runs an
+	// image's ENTRYPOINT. A container with neither fails to start.
+	Entrypoints map[string][]string
 }
 
 // Node is a running process node: a registered, Ready Node object whose pods run as host
@@ -48,6 +52,8 @@ type Node struct {
 	logf    func(string, ...any)
 	// hostPorts maps ports of every pod's loopback to the host addresses they forward to.
 	hostPorts map[int]string
+	// entrypoints are the images' entrypoints (Options.Entrypoints).
+	entrypoints map[string][]string
 
 	slot    int
 	netns   string
@@ -94,7 +100,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *Node, err er
 	n := &Node{
 		name: opts.Name, cs: cs, restCfg: cfg, apiAddr: u.Host, apiPort: apiPort, logf: opts.Logf,
 		rootDir: opts.RootDir, workers: map[types.UID]*podWorker{}, byName: map[string]*podWorker{},
-		started: time.Now(),
+		started: time.Now(), entrypoints: opts.Entrypoints,
 	}
 	n.hostPorts = map[int]string{apiPort: u.Host}
 	for _, port := range opts.LoopbackPorts {

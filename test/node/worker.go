@@ -322,8 +322,12 @@ func (w *podWorker) start(c *ctrState) {
 // launchSpec turns a container into what the helper needs.
 func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*launchSpec, error) {
 	vals := envMap(env)
-	argv := make([]string, 0, len(c.spec.Command)+len(c.spec.Args))
-	for _, a := range append(append([]string(nil), c.spec.Command...), c.spec.Args...) {
+	command := c.spec.Command
+	if len(command) == 0 {
+		command = w.n.entrypoints[c.spec.Image]
+	}
+	argv := make([]string, 0, len(command)+len(c.spec.Args))
+	for _, a := range append(append([]string(nil), command...), c.spec.Args...) {
 		argv = append(argv, expand(a, vals))
 	}
 	var mounts []mountSpec

@@ -209,7 +209,7 @@ func populate(ctx context.Context, c client.Client, app string) error {
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: app, Name: "web"}, Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-				Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1", Command: []string{"sleep", "infinity"}}}}}}},
+				Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1", Command: []string{"sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"}}}}}}},
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: app, Name: "web"}, Spec: corev1.ServiceSpec{
 			Selector: labels, Ports: []corev1.ServicePort{{Port: 80}}}},
 	}
