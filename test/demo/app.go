@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,22 +29,61 @@ func standardClass() *storagev1.StorageClass {
 }
 
 // deploySampleApp creates, in each sample namespace of the source, a Deployment whose pod
-// mounts a PVC bound to a local PV, with a ConfigMap, a Secret and a Service. (The pods stay
-// Pending until the local clusters run pods.)
-func deploySampleApp(ctx context.Context, cp *controlplane.ControlPlane) error {
+// mounts a PVC bound to a local PV under volumes and appends a line to a file on it when it
+// starts, with a ConfigMap, a Secret and a Service; it waits until the pods have written.
+func deploySampleApp(ctx context.Context, cp *controlplane.ControlPlane, volumes string) error {
 	for _, ns := range []string{"demo-app", "demo-db"} {
-		for _, obj := range appObjects(ns) {
+		for _, obj := range appObjects(ns, volumes) {
 			if err := cp.Client.Create(ctx, obj); err != nil {
 				return fmt.Errorf("create %T %s/%s: %w", obj, ns, obj.GetName(), err)
 			}
 		}
 	}
-	return fixtures.WaitBound(ctx, cp.Client, 2, time.Minute)
+	if err := fixtures.WaitBound(ctx, cp.Client, 2, time.Minute); err != nil {
+		return err
+	}
+	return waitForFile(ctx, filepath.Join(volumes, "pv-demo-db", "log"), 1)
 }
 
-func appObjects(ns string) []client.Object {
+// waitForFile waits until the file has at least lines lines.
+func waitForFile(ctx context.Context, path string, lines int) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		data, err := os.ReadFile(path)
+		if err == nil && strings.Count(string(data), "\n") >= lines {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no %d lines in %s after a minute: %w", lines, path, ctx.Err())
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// showVolume prints the file the sample pods wrote: a line from the source pod, then one from
+// the destination pod, on the same moved volume.
+func showVolume(ctx context.Context, out io.Writer, c client.Client, volumes string) error {
+	path := filepath.Join(volumes, "pv-demo-db", "log")
+	if err := waitForFile(ctx, path, 2); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	say(out, "Volume data/log of demo-db, written by the source pod and then by the destination pod:")
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		say(out, "  %s", line)
+	}
+	return nil
+}
+
+func appObjects(ns, volumes string) []client.Object {
 	labels := map[string]string{"app": ns}
 	pvObj, pvcObj := fixtures.BoundVolume(ns, "data", "pv-"+ns, "1Gi")
+	pvObj.Spec.Local.Path = filepath.Join(volumes, pvObj.Name)
 	return []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "settings"}, Data: map[string]string{"greeting": "hello"}},
@@ -54,7 +95,10 @@ func appObjects(ns string) []client.Object {
 			Replicas: ptr.To[int32](1),
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-				Containers: []corev1.Container{{Name: "web", Image: "web", Command: []string{"sh", "-c", "date >> /data/log; sleep infinity"},
+				Containers: []corev1.Container{{Name: "web", Image: "web", Env: []corev1.EnvVar{{Name: "POD", ValueFrom: &corev1.EnvVarSource{
+					FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}, {Name: "NS", ValueFrom: &corev1.EnvVarSource{
+					FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}}},
+					Command:      []string{"sh", "-c", "echo \"$(date -u +%T) pod $NS/$POD started\" >> /data/log; trap 'exit 0' TERM; while :; do sleep 1; done"},
 					VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}}},
 				Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
 					PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}}},

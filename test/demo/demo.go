@@ -13,6 +13,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/manager"
+	"github.com/ferrymtc/ferry/test/node"
 	"github.com/ferrymtc/ferry/test/s3"
 	"github.com/ferrymtc/ferry/test/velero"
 )
@@ -40,6 +41,7 @@ type env struct {
 	source, destination *controlplane.ControlPlane
 	store               *s3.Server
 	veleros             []*velero.Server
+	nodes               []*node.Node
 	operator            *manager.Process
 	kubeconfigs         map[string]string
 }
@@ -61,7 +63,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	say(opts.Out, "Deploying the sample application on the source: namespaces demo-app and demo-db")
-	if err := deploySampleApp(ctx, e.source); err != nil {
+	if err := deploySampleApp(ctx, e.source, filepath.Join(opts.StateDir, "volumes")); err != nil {
 		return err
 	}
 	say(opts.Out, "Applying config/samples: MigClusters, MigStorage and MigPlan")
@@ -91,6 +93,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	say(opts.Out, "The sample application now runs on the destination:")
 	describeResult(ctx, opts.Out, e.source.Client, e.destination.Client)
+	if err := showVolume(ctx, opts.Out, e.destination.Client, filepath.Join(opts.StateDir, "volumes")); err != nil {
+		return err
+	}
 
 	say(opts.Out, "Look around with kubectl:")
 	say(opts.Out, "  kubectl --kubeconfig %s -n %s get migplans,migmigrations", e.kubeconfigs["destination"], namespace)
@@ -109,11 +114,19 @@ func Run(ctx context.Context, opts Options) error {
 func (e *env) start(opts Options) error {
 	say(e.out, "Starting the source and destination clusters, and an S3 server")
 	var err error
-	if e.source, err = controlplane.Start("source", controlplane.WithControllerManager()); err != nil {
+	if e.source, err = controlplane.Start("source", controlplane.WithControllerManager(), controlplane.WithScheduler()); err != nil {
 		return err
 	}
-	if e.destination, err = controlplane.Start("destination", controlplane.WithControllerManager()); err != nil {
+	if e.destination, err = controlplane.Start("destination", controlplane.WithControllerManager(), controlplane.WithScheduler()); err != nil {
 		return err
+	}
+	say(e.out, "Starting a process node for each cluster: pods run as processes of this machine")
+	for _, cp := range []*controlplane.ControlPlane{e.source, e.destination} {
+		n, err := node.Start(context.Background(), cp.Config, node.Options{Name: node.DefaultName})
+		if err != nil {
+			return fmt.Errorf("start the node of %s: %w", cp.Name, err)
+		}
+		e.nodes = append(e.nodes, n)
 	}
 	if e.store, err = s3.Start(s3.Options{}); err != nil {
 		return err
@@ -161,6 +174,11 @@ func (e *env) stop() {
 	}
 	if len(e.veleros) > 0 {
 		say(e.out, "Stopped the Velero servers")
+	}
+	for _, n := range e.nodes {
+		if err := n.Stop(); err != nil {
+			say(e.out, "Stopping node %s: %v", n.Name(), err)
+		}
 	}
 	if e.store != nil {
 		_ = e.store.Stop()

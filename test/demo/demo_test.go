@@ -45,6 +45,7 @@ func TestDemoMigratesTheSampleApp(t *testing.T) {
 		"Stage Completed. Succeeded",
 		"Final Completed. Succeeded",
 		"source demo-db has 0 replicas, destination demo-db-migrated has 1",
+		"pod demo-db-migrated/web-",
 		"Stopped the Velero servers",
 		"Stopped the operator",
 		"Stopped the source cluster",
