@@ -1,0 +1,115 @@
+package transfer
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kinds of transfer failure.
+const (
+	// FailureUnreachable: the client's stunnel could not reach the server's endpoint
+	// (NetworkPolicy, firewall, proxy, wrong address).
+	FailureUnreachable = "EndpointUnreachable"
+	// FailureTLS: the TLS handshake failed: a certificate was refused on either side.
+	FailureTLS = "TLSRefused"
+	// FailureAuth: the rsync daemon refused the password or the module.
+	FailureAuth = "RsyncAuthFailed"
+	// FailureRsync: rsync itself failed; the exit code says how.
+	FailureRsync = "RsyncFailed"
+	// FailureKilled: the client was killed (signal, deleted pod, node loss).
+	FailureKilled = "RsyncKilled"
+)
+
+// Failure is a classified failed transfer attempt.
+type Failure struct {
+	Kind     string
+	ExitCode int
+	Message  string
+}
+
+// rsyncExitCodes are rsync's documented exit codes.
+var rsyncExitCodes = map[int]string{
+	1:  "syntax or usage error",
+	2:  "protocol incompatibility",
+	3:  "errors selecting input/output files or directories",
+	4:  "requested action not supported",
+	5:  "error starting the client-server protocol",
+	6:  "daemon unable to append to its log file",
+	10: "error in socket I/O",
+	11: "error in file I/O",
+	12: "error in the rsync protocol data stream",
+	13: "errors with program diagnostics",
+	14: "error in IPC code",
+	20: "received SIGUSR1 or SIGINT",
+	21: "some error returned by waitpid()",
+	22: "error allocating core memory buffers",
+	23: "partial transfer due to error",
+	24: "partial transfer due to vanished source files",
+	25: "the --max-delete limit stopped deletions",
+	30: "timeout in data send/receive",
+	35: "timeout waiting for daemon connection",
+}
+
+// unreachable and tlsRefused are what stunnel logs when it cannot connect, or when a
+// handshake fails on either side.
+var (
+	unreachable = []string{"Connection refused", "No route to host", "Network is unreachable", "TIMEOUTconnect exceeded", "Connection timed out", "Error resolving", "Name or service not known", "Connection reset by peer"}
+	tlsRefused  = []string{"certificate verify failed", "alert unknown ca", "alert bad certificate", "alert certificate required", "alert handshake failure", "peer did not return a certificate", "CERT: ", "SSL_connect:", "wrong version number", "alert decrypt error"}
+)
+
+// Classify explains a failed client run from its exit code and output (rsync's, then
+// stunnel's log after StunnelLogMarker).
+func Classify(exitCode int, out string) Failure {
+	f := Failure{ExitCode: exitCode}
+	stunnelLog := ""
+	if _, after, ok := strings.Cut(out, StunnelLogMarker); ok {
+		stunnelLog = after
+	}
+	if line := findLine(stunnelLog, tlsRefused...); line != "" {
+		f.Kind = FailureTLS
+		f.Message = "TLS refused between the rsync client and server (certificates of another migration, or an intercepting proxy): " + line
+		return f
+	}
+	if line := findLine(stunnelLog, unreachable...); line != "" {
+		f.Kind = FailureUnreachable
+		f.Message = "rsync endpoint unreachable from the source cluster (check NetworkPolicies, firewalls and stunnel_tcp_proxy): " + line
+		return f
+	}
+	if line := findLine(out, "@ERROR: auth failed", "@ERROR: Unknown module", "@ERROR: access denied"); line != "" {
+		f.Kind = FailureAuth
+		f.Message = "rsync daemon refused the client: " + line
+		return f
+	}
+	if exitCode > 128 {
+		f.Kind = FailureKilled
+		f.Message = fmt.Sprintf("rsync was killed by signal %d", exitCode-128)
+		return f
+	}
+	f.Kind = FailureRsync
+	desc, ok := rsyncExitCodes[exitCode]
+	if !ok {
+		desc = "unknown error"
+	}
+	f.Message = fmt.Sprintf("rsync exited with code %d (%s)", exitCode, desc)
+	if line := findLine(out, "rsync error:", "rsync: "); line != "" {
+		f.Message += ": " + line
+	}
+	return f
+}
+
+// findLine returns the last line of text containing one of the needles, trimmed.
+func findLine(text string, needles ...string) string {
+	lines := strings.Split(text, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		for _, n := range needles {
+			if strings.Contains(lines[i], n) {
+				line := strings.TrimSpace(lines[i])
+				if len(line) > 300 {
+					line = line[:300]
+				}
+				return line
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,153 @@
+package transfer
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Ports and paths inside the transfer pods.
+const (
+	// StunnelPort is where the server's stunnel accepts TLS (container and Service port).
+	StunnelPort = 6443
+	// RsyncPort is where the rsync daemon listens, on the server pod's loopback only.
+	RsyncPort = 2222
+	// RsyncUser is the rsync daemon user the clients authenticate as.
+	RsyncUser = "ferry"
+	// ConfigDir holds rsyncd.conf and stunnel.conf (ConfigMap volume).
+	ConfigDir = "/etc/ferry-transfer/config"
+	// SecretDir holds the certificates, key and password files (Secret volume).
+	SecretDir = "/etc/ferry-transfer/secret"
+	// WorkDir is an emptyDir for stunnel's log.
+	WorkDir = "/var/run/ferry-transfer"
+	// DataRoot is where volumes are mounted: DataRoot/<module> on the server, DataRoot/source
+	// on clients.
+	DataRoot = "/mnt"
+)
+
+// Keys of the transfer ConfigMaps and Secrets.
+const (
+	FileRsyncdConf   = "rsyncd.conf"
+	FileStunnelConf  = "stunnel.conf"
+	FileRsyncSecrets = "rsyncd.secrets"
+	FileCACert       = "ca.crt"
+	FileCert         = "tls.crt"
+	FileKey          = "tls.key"
+	FilePassword     = "password"
+)
+
+// ServerStunnelConf is the server's stunnel configuration: TLS 1.2 or later on StunnelPort,
+// forwarded to the rsync daemon on loopback, and only for clients whose certificate was
+// signed by the migration's CA (verifyChain with requireCert).
+func ServerStunnelConf() string {
+	return strings.Join([]string{
+		"foreground = yes",
+		"pid =",
+		"debug = notice",
+		"sslVersionMin = TLSv1.2",
+		"socket = l:TCP_NODELAY=1",
+		"socket = r:TCP_NODELAY=1",
+		"[rsync]",
+		"accept = " + strconv.Itoa(StunnelPort),
+		"connect = 127.0.0.1:" + strconv.Itoa(RsyncPort),
+		"cert = " + SecretDir + "/" + FileCert,
+		"key = " + SecretDir + "/" + FileKey,
+		"CAfile = " + SecretDir + "/" + FileCACert,
+		"requireCert = yes",
+		"verifyChain = yes",
+		"TIMEOUTclose = 0",
+		"",
+	}, "\n")
+}
+
+// Proxy is an HTTP CONNECT proxy between the clients and the server (stunnel_tcp_proxy).
+type Proxy struct {
+	Host, Port, Username, Password string
+}
+
+// ParseProxy reads stunnel_tcp_proxy: http://[user:password@]host:port. Empty means no proxy.
+func ParseProxy(raw string) (*Proxy, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("stunnel_tcp_proxy: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" || u.Port() == "" {
+		return nil, fmt.Errorf("stunnel_tcp_proxy %q: want http://[user:password@]host:port", u.Redacted())
+	}
+	p := &Proxy{Host: u.Hostname(), Port: u.Port()}
+	if u.User != nil {
+		p.Username = u.User.Username()
+		p.Password, _ = u.User.Password()
+	}
+	return p, nil
+}
+
+// ClientStunnelConf is the clients' stunnel configuration, run by rsync for each connection
+// (RSYNC_CONNECT_PROG) in inetd mode: no listening port. It presents the client certificate
+// and accepts only a server certificate of the migration's CA naming ServerName. host and
+// port are the server's endpoint; with a proxy, stunnel connects through it with HTTP
+// CONNECT.
+func ClientStunnelConf(host string, port int, proxy *Proxy) string {
+	lines := []string{
+		"client = yes",
+		"pid =",
+		"debug = notice",
+		"output = " + WorkDir + "/stunnel.log",
+		"sslVersionMin = TLSv1.2",
+		"socket = r:TCP_NODELAY=1",
+		// inetd mode: the global section is the service; a [section] would need an accept.
+		"cert = " + SecretDir + "/" + FileCert,
+		"key = " + SecretDir + "/" + FileKey,
+		"CAfile = " + SecretDir + "/" + FileCACert,
+		"verifyChain = yes",
+		"checkHost = " + ServerName,
+		"TIMEOUTconnect = 20",
+		"TIMEOUTclose = 0",
+	}
+	endpoint := net.JoinHostPort(host, strconv.Itoa(port))
+	if proxy == nil {
+		lines = append(lines, "connect = "+endpoint)
+	} else {
+		lines = append(lines, "connect = "+net.JoinHostPort(proxy.Host, proxy.Port), "protocol = connect", "protocolHost = "+endpoint)
+		if proxy.Username != "" {
+			lines = append(lines, "protocolUsername = "+proxy.Username, "protocolPassword = "+proxy.Password, "protocolAuthentication = basic")
+		}
+	}
+	return strings.Join(append(lines, ""), "\n")
+}
+
+// RsyncdConf is the rsync daemon's configuration: one writable module per destination PVC,
+// reachable from loopback only (stunnel), for RsyncUser with the password file. The daemon
+// runs as root so that owners, groups and modes are kept; symlinks are written as they are
+// (munge symlinks off: the module paths are not exposed to anything but the clients).
+func RsyncdConf(modules []string) string {
+	lines := []string{
+		"port = " + strconv.Itoa(RsyncPort),
+		"address = 127.0.0.1",
+		"log file = /dev/stdout",
+		"max verbosity = 2",
+		"use chroot = no",
+		"munge symlinks = no",
+		"numeric ids = yes",
+		"read only = no",
+		"list = no",
+		"uid = 0",
+		"gid = 0",
+		"auth users = " + RsyncUser,
+		"secrets file = " + SecretDir + "/" + FileRsyncSecrets,
+		"strict modes = no",
+		"hosts allow = 127.0.0.1 ::1",
+	}
+	for _, m := range modules {
+		lines = append(lines, "", "["+m+"]", "path = "+DataRoot+"/"+m)
+	}
+	return strings.Join(append(lines, ""), "\n")
+}
+
+// RsyncSecrets is the daemon's secrets file.
+func RsyncSecrets(password string) string { return RsyncUser + ":" + password + "\n" }

@@ -1,0 +1,43 @@
+// Package transfer builds what a direct volume migration runs: a certificate authority made
+// for each migration with a server and a client certificate, the rsync daemon and stunnel
+// configurations, the rsync server and client pods, and it reads what rsync prints (progress,
+// statistics, failures). Everything here is pure: no clients, no I/O besides crypto/rand.
+//
+// The data path of one PVC: the client pod on the source runs rsync against
+// rsync://ferry@ferry-rsync-server/<md5(destPVC)>/; rsync does not open a socket itself but
+// starts stunnel for each connection (RSYNC_CONNECT_PROG, stunnel in inetd mode), which
+// connects over TLS to the server's endpoint (NodePort, ClusterIP or Route); the server pod's
+// stunnel accepts on 6443 and forwards to the rsync daemon on its loopback.
+//
+// # Implementation considerations
+//
+//   - Peer verification on both sides. MTC generated one self-signed certificate, gave the
+//     same certificate and key to both ends and verified nothing, so anything that reached the
+//     endpoint could write into the volumes. Here each migration gets its own CA (whose
+//     private key is discarded once the two certificates are signed), the server requires a
+//     client certificate of that CA (requireCert, verifyChain), the client requires a server
+//     certificate of that CA naming ServerName (verifyChain, checkHost), and each leaf has a
+//     single extended key usage, so the client's certificate cannot pose as the server. A
+//     client of another migration is refused by TLS, before rsync sees a byte
+//     (transport_test.go runs real stunnel and rsync processes to prove it).
+//   - ECDSA P-256 rather than MTC's RSA-4096: generating the keys takes microseconds instead
+//     of seconds inside a reconcile, and every stunnel/OpenSSL in use supports it.
+//   - The rsync password (32 random bytes; MTC used 6 letters) is a second factor behind TLS.
+//   - stunnel in inetd mode started by rsync itself means there is no local listening port,
+//     no "wait for the port" loop and no done-file handshake between two containers (MTC's
+//     client pod had both): the client pod has one container whose exit code is rsync's. The
+//     script appends stunnel's log to the output when rsync fails, so a refused certificate or
+//     an unreachable endpoint is classified from the pod log alone (Classify).
+//   - The rsync daemon runs as root with "munge symlinks = no" and "numeric ids = yes": without
+//     them a daemon outside a chroot rewrites symlinks and maps owners by name. Modules are
+//     reachable from the pod's loopback only; stunnel is the only way in.
+//   - Progress comes from --info=progress2 (one whole-transfer line rewritten with \r) and the
+//     statistics from --info=stats2; numbers are printed without --human-readable so that
+//     they parse exactly.
+//   - --sparse is always on: sparse files stay sparse; a non-sparse file full of zeros becomes
+//     sparse on the destination (same content, fewer blocks). --partial (MTC's default) lets a
+//     retry resume a large file instead of starting it again.
+//   - Pods run as root with a small set of capabilities (no privileged mode): keeping owners,
+//     groups and modes needs CHOWN, FOWNER, FSETID and DAC_OVERRIDE. A non-root mode for
+//     namespaces under the restricted Pod Security level is not built yet.
+package transfer

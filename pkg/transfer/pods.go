@@ -1,0 +1,280 @@
+package transfer
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+)
+
+// DefaultImage is the transfer image (hack/images/transfer) when the MigrationController
+// names none.
+const DefaultImage = "quay.io/ferrymtc/ferry-transfer:latest"
+
+// Container names. The client's is "rsync", as in MTC, so tools that read its log find it.
+const (
+	ContainerRsync   = "rsync"
+	ContainerStunnel = "stunnel"
+)
+
+// PurposeRsync is the value of LabelPurpose on rsync servers and their endpoints.
+const PurposeRsync = "rsync"
+
+// Volume names inside transfer pods.
+const (
+	volConfig = "config"
+	volSecret = "secret"
+	volWork   = "work"
+	volSource = "source"
+)
+
+// ServerVolume is a destination PVC served as an rsync module.
+type ServerVolume struct {
+	PVC    string
+	Module string
+}
+
+// Server describes the rsync server of one destination namespace.
+type Server struct {
+	Namespace string
+	Name      string
+	// Labels are the DVM's transfer labels (Labels).
+	Labels             map[string]string
+	Image              string
+	Volumes            []ServerVolume
+	SupplementalGroups []int64
+}
+
+// serverLabels are the labels of the server's pod, Service, ConfigMap and Secret.
+func (s Server) serverLabels() map[string]string {
+	l := maps.Clone(s.Labels)
+	l[LabelPurpose] = PurposeRsync
+	return l
+}
+
+// ConfigMap holds the rsync daemon's and stunnel's configuration.
+func (s Server) ConfigMap() *corev1.ConfigMap {
+	modules := make([]string, 0, len(s.Volumes))
+	for _, v := range s.Volumes {
+		modules = append(modules, v.Module)
+	}
+	slices.Sort(modules)
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
+		Data:       map[string]string{FileRsyncdConf: RsyncdConf(modules), FileStunnelConf: ServerStunnelConf()},
+	}
+}
+
+// Secret holds the server's certificate and key, the CA and the daemon's password file.
+func (s Server) Secret(c *Credentials) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
+		Type:       corev1.SecretTypeOpaque,
+		Data: map[string][]byte{
+			FileCACert: c.CACert, FileCert: c.ServerCert, FileKey: c.ServerKey,
+			FileRsyncSecrets: []byte(RsyncSecrets(c.Password)),
+		},
+	}
+}
+
+// Service exposes the server's stunnel on StunnelPort, as NodePort or ClusterIP.
+func (s Server) Service(kind corev1.ServiceType) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
+		Spec: corev1.ServiceSpec{
+			Type:     kind,
+			Selector: s.serverLabels(),
+			Ports: []corev1.ServicePort{{
+				Name: "stunnel", Protocol: corev1.ProtocolTCP, Port: StunnelPort, TargetPort: intstr.FromInt32(StunnelPort),
+			}},
+		},
+	}
+}
+
+// Pod runs the rsync daemon and stunnel, with every destination PVC of the namespace mounted.
+func (s Server) Pod() *corev1.Pod {
+	mounts := []corev1.VolumeMount{
+		{Name: volConfig, MountPath: ConfigDir, ReadOnly: true},
+		{Name: volSecret, MountPath: SecretDir, ReadOnly: true},
+	}
+	volumes := []corev1.Volume{configVolume(s.Name), secretVolume(s.Name)}
+	for i, v := range s.Volumes {
+		name := "data-" + strconv.Itoa(i)
+		volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: v.PVC},
+		}})
+		mounts = append(mounts, corev1.VolumeMount{Name: name, MountPath: DataRoot + "/" + v.Module})
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                corev1.RestartPolicyAlways,
+			AutomountServiceAccountToken: ptr.To(false),
+			SecurityContext:              podSecurity(s.SupplementalGroups),
+			Volumes:                      volumes,
+			Containers: []corev1.Container{
+				{
+					Name: ContainerRsync, Image: s.Image,
+					Command:         []string{"rsync", "--daemon", "--no-detach", "--config=" + ConfigDir + "/" + FileRsyncdConf},
+					VolumeMounts:    mounts,
+					Resources:       resources(),
+					SecurityContext: containerSecurity(),
+				},
+				{
+					Name: ContainerStunnel, Image: s.Image,
+					Command:         []string{"stunnel", ConfigDir + "/" + FileStunnelConf},
+					Ports:           []corev1.ContainerPort{{Name: "stunnel", ContainerPort: StunnelPort, Protocol: corev1.ProtocolTCP}},
+					VolumeMounts:    mounts[:2],
+					Resources:       resources(),
+					SecurityContext: containerSecurity(),
+				},
+			},
+		},
+	}
+}
+
+// Endpoint is where clients reach the server of a destination namespace.
+type Endpoint struct {
+	DestinationNamespace string
+	Host                 string
+	Port                 int
+}
+
+// ClientConfig describes the client side of one source namespace.
+type ClientConfig struct {
+	Namespace string
+	Name      string
+	Labels    map[string]string
+	// Endpoints are the servers of the destination namespaces this namespace's PVCs go to.
+	Endpoints []Endpoint
+	Proxy     *Proxy
+}
+
+// StunnelKey is the ConfigMap key of the client stunnel configuration for a destination
+// namespace.
+func StunnelKey(destNamespace string) string { return "stunnel-" + destNamespace + ".conf" }
+
+// ConfigMap holds one stunnel client configuration per destination namespace.
+func (c ClientConfig) ConfigMap() *corev1.ConfigMap {
+	data := map[string]string{}
+	for _, e := range c.Endpoints {
+		data[StunnelKey(e.DestinationNamespace)] = ClientStunnelConf(e.Host, e.Port, c.Proxy)
+	}
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
+		Data:       data,
+	}
+}
+
+// Secret holds the client certificate and key, the CA and the rsync password.
+func (c ClientConfig) Secret(cr *Credentials) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
+		Type:       corev1.SecretTypeOpaque,
+		Data: map[string][]byte{
+			FileCACert: cr.CACert, FileCert: cr.ClientCert, FileKey: cr.ClientKey, FilePassword: []byte(cr.Password),
+		},
+	}
+}
+
+// Client describes one attempt at copying one source PVC.
+type Client struct {
+	Namespace string
+	Name      string
+	// Config is the name of the namespace's client ConfigMap and Secret.
+	Config               string
+	DestinationNamespace string
+	Labels               map[string]string
+	Image                string
+	PVC                  string
+	Module               string
+	Verify               bool
+	Options              RsyncOptions
+	// NodeName co-schedules the client with the pod that mounts a ReadWriteOnce PVC.
+	NodeName           string
+	SupplementalGroups []int64
+}
+
+// Pod is the client pod: rsync through stunnel, run once (restartPolicy Never; retries are
+// new pods, one per attempt).
+func (c Client) Pod() *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                corev1.RestartPolicyNever,
+			AutomountServiceAccountToken: ptr.To(false),
+			NodeName:                     c.NodeName,
+			SecurityContext:              podSecurity(c.SupplementalGroups),
+			Volumes: []corev1.Volume{
+				configVolume(c.Config), secretVolume(c.Config),
+				{Name: volWork, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+				{Name: volSource, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: c.PVC}}},
+			},
+			Containers: []corev1.Container{{
+				Name: ContainerRsync, Image: c.Image,
+				Command: []string{"sh", "-c", ClientScript, "rsync"},
+				Args:    ClientArgs(c.Options, c.Module, c.Verify),
+				Env: []corev1.EnvVar{
+					{Name: "RSYNC_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+						LocalObjectReference: corev1.LocalObjectReference{Name: c.Config}, Key: FilePassword,
+					}}},
+					{Name: "RSYNC_CONNECT_PROG", Value: "stunnel " + ConfigDir + "/" + StunnelKey(c.DestinationNamespace)},
+				},
+				VolumeMounts: []corev1.VolumeMount{
+					{Name: volConfig, MountPath: ConfigDir, ReadOnly: true},
+					{Name: volSecret, MountPath: SecretDir, ReadOnly: true},
+					{Name: volWork, MountPath: WorkDir},
+					{Name: volSource, MountPath: DataRoot + "/source", ReadOnly: true},
+				},
+				Resources:       resources(),
+				SecurityContext: containerSecurity(),
+			}},
+		},
+	}
+}
+
+func configVolume(name string) corev1.Volume {
+	return corev1.Volume{Name: volConfig, VolumeSource: corev1.VolumeSource{
+		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}},
+	}}
+}
+
+func secretVolume(name string) corev1.Volume {
+	return corev1.Volume{Name: volSecret, VolumeSource: corev1.VolumeSource{
+		Secret: &corev1.SecretVolumeSource{SecretName: name, DefaultMode: ptr.To[int32](0o400)},
+	}}
+}
+
+// resources are MTC's transfer pod defaults: requests of 400m CPU and 512Mi, no limits.
+func resources() corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{Requests: corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse("400m"), corev1.ResourceMemory: resource.MustParse("512Mi"),
+	}}
+}
+
+// podSecurity runs the transfer as root, which keeping owners and groups needs.
+func podSecurity(groups []int64) *corev1.PodSecurityContext {
+	return &corev1.PodSecurityContext{
+		RunAsUser: ptr.To[int64](0), RunAsGroup: ptr.To[int64](0),
+		SupplementalGroups: groups,
+		SeccompProfile:     &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+// containerSecurity keeps only the capabilities rsync needs to write any file with its
+// owner, group and mode: not privileged, no escalation.
+func containerSecurity() *corev1.SecurityContext {
+	return &corev1.SecurityContext{
+		Privileged:               ptr.To(false),
+		AllowPrivilegeEscalation: ptr.To(false),
+		Capabilities: &corev1.Capabilities{
+			Drop: []corev1.Capability{"ALL"},
+			Add:  []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETUID", "SETGID", "MKNOD"},
+		},
+	}
+}

@@ -1,0 +1,111 @@
+package transfer
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// RsyncOptions are the rsync client options of a migration (MTC's rsync_opt_* settings).
+type RsyncOptions struct {
+	// Archive keeps links, permissions, times, owners, groups, devices and specials.
+	Archive bool
+	// HardLinks keeps hard links.
+	HardLinks bool
+	// Delete removes files on the destination that the source no longer has.
+	Delete bool
+	// Partial keeps partially transferred files so that a retry resumes them.
+	Partial bool
+	// BwLimit limits the bandwidth in KiB/s; 0 means no limit.
+	BwLimit int
+	// Extras are further options, each checked by ValidateExtra.
+	Extras []string
+}
+
+// DefaultRsyncOptions are MTC's defaults: archive, hard links, delete and partial.
+func DefaultRsyncOptions() RsyncOptions {
+	return RsyncOptions{Archive: true, HardLinks: true, Delete: true, Partial: true}
+}
+
+// extraOption is MTC's check of rsync_opt_extras: one option per word, no shell syntax.
+var extraOption = regexp.MustCompile(`^-{1,2}([a-z0-9]+-)*[a-z0-9]+(=.*)?$`)
+
+// forbiddenExtras would break the transfer's contract: the connection program, the daemon
+// password or the log format are Ferry's.
+var forbiddenExtras = []string{"--rsh", "-e", "--password-file", "--port", "--address", "--log-file", "--daemon", "--config", "--remove-source-files"}
+
+// ValidateExtra reports whether opt may be passed to rsync as an extra option.
+func ValidateExtra(opt string) error {
+	if !extraOption.MatchString(opt) {
+		return fmt.Errorf("rsync option %q is malformed", opt)
+	}
+	name, _, _ := strings.Cut(opt, "=")
+	for _, f := range forbiddenExtras {
+		if name == f {
+			return fmt.Errorf("rsync option %q is not allowed", opt)
+		}
+	}
+	return nil
+}
+
+// ParseExtras splits rsync_opt_extras into options, returning the invalid ones separately.
+func ParseExtras(raw string) (valid []string, invalid []error) {
+	for _, f := range strings.Fields(raw) {
+		if err := ValidateExtra(f); err != nil {
+			invalid = append(invalid, err)
+			continue
+		}
+		valid = append(valid, f)
+	}
+	return valid, invalid
+}
+
+// Info is the rsync --info flags Ferry's progress and statistics parsing reads.
+const Info = "--info=COPY2,DEL2,REMOVE2,SKIP2,FLIST2,PROGRESS2,STATS2"
+
+// ClientArgs returns the rsync arguments that copy the source volume to module: the options,
+// verify (--checksum), sparse files kept sparse, numeric owners, lost+found skipped.
+func ClientArgs(o RsyncOptions, module string, verify bool) []string {
+	var args []string
+	if o.Archive {
+		args = append(args, "--recursive", "--links", "--perms", "--devices", "--specials", "--times", "--owner", "--group")
+	}
+	if o.HardLinks {
+		args = append(args, "--hard-links")
+	}
+	if o.Delete {
+		args = append(args, "--delete")
+	}
+	if o.Partial {
+		args = append(args, "--partial")
+	}
+	if o.BwLimit > 0 {
+		args = append(args, "--bwlimit="+strconv.Itoa(o.BwLimit))
+	}
+	args = append(args, "--sparse", "--numeric-ids", "--timeout=600", Info, "--exclude=lost+found")
+	if verify {
+		args = append(args, "--checksum")
+	}
+	args = append(args, o.Extras...)
+	return append(args, DataRoot+"/source/", "rsync://"+RsyncUser+"@"+ServerName+"/"+module+"/")
+}
+
+// ClientScript is the client container's program (sh -c). It runs rsync with the arguments
+// it is given; rsync reaches the server through stunnel, started per connection by
+// RSYNC_CONNECT_PROG. When rsync fails, stunnel's log follows, so that a refused or
+// unreachable endpoint is visible in the pod log. The exit code is rsync's.
+const ClientScript = `rsync "$@"
+rc=$?
+if [ "$rc" -ne 0 ] && [ -s ` + WorkDir + `/stunnel.log ]; then
+  echo "` + StunnelLogMarker + `"
+  tail -n 20 ` + WorkDir + `/stunnel.log
+fi
+exit "$rc"
+`
+
+// StunnelLogMarker introduces stunnel's log in a failed client's output.
+const StunnelLogMarker = "--- stunnel log ---"
+
+// ConnectProg is RSYNC_CONNECT_PROG: stunnel in inetd mode with the client configuration.
+const ConnectProg = "stunnel " + ConfigDir + "/" + FileStunnelConf
