@@ -55,6 +55,10 @@ func Run(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(opts.StateDir, 0o755); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
+	// Absolute: Velero servers and the operator run in other working directories.
+	if opts.StateDir, err = filepath.Abs(opts.StateDir); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
 	defer func() { _ = os.RemoveAll(opts.StateDir) }()
 	e := &env{out: opts.Out, kubeconfigs: map[string]string{}}
 	defer e.stop()

@@ -89,16 +89,16 @@ func progressLine(m *migv1.MigMigration) string {
 		ends = append(ends, m.Status.Errors...)
 		return fmt.Sprintf("%s Completed. %s", m.Status.Itinerary, strings.Join(ends, " "))
 	}
-	step := ""
-	if c := conditions.Find(m.Status.Conditions, migv1.Running); c != nil {
-		step = c.Message
-	}
 	for _, c := range m.Status.Conditions {
 		if conditions.IsBlocker(c) {
 			return fmt.Sprintf("waiting: %s: %s", c.Type, c.Message)
 		}
 	}
-	return fmt.Sprintf("%s %s (%s)", m.Status.Itinerary, m.Status.Phase, step)
+	c := conditions.Find(m.Status.Conditions, migv1.Running)
+	if m.Status.Phase == "" || c == nil {
+		return "waiting for the operator"
+	}
+	return fmt.Sprintf("%s %s (%s)", m.Status.Itinerary, m.Status.Phase, c.Message)
 }
 
 // describeResult prints where the sample application runs after the cutover.
