@@ -69,8 +69,17 @@ func waitQuiesced(ctx context.Context, s *Scope, r Remote, namespaces []string, 
 	return itinerary.Done(), nil
 }
 
+// KeepSourceQuiescedAnnotation on a MigMigration set to "true" keeps the source applications
+// scaled down when the migration fails or is canceled (Ferry starts them again by default,
+// where MTC left them down). A rollback always starts them.
+const KeepSourceQuiescedAnnotation = "ferrymtc.io/keep-source-quiesced"
+
 // unquiesceSource starts the source applications again with the replicas they had.
 func unquiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	if !s.Facts.Rollback && s.Migration.Annotations[KeepSourceQuiescedAnnotation] == "true" {
+		s.setProgress(fmt.Sprintf("The source applications stay scaled down, as annotation %s asks.", KeepSourceQuiescedAnnotation))
+		return itinerary.Done(), nil
+	}
 	report, err := appquiesce.Unquiesce(ctx, s.Source.Client, appquiesce.Options{Namespaces: s.sourceNamespaces()})
 	if err != nil {
 		return itinerary.Outcome{}, fmt.Errorf("unquiesce the source applications: %w", err)
