@@ -132,6 +132,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
+	It("ends SucceededWithWarnings naming what Velero could not restore", partialRestore)
+
 	It("runs a hook at each phase, in order, on the right cluster, with the right environment", runHooksInOrder)
 
 	It("fails the migration with the hook's log when a hook exits non-zero, and starts the source app again",
