@@ -123,15 +123,16 @@ func ClientStunnelConf(host string, port int, proxy *Proxy) string {
 
 // RsyncdConf is the rsync daemon's configuration: one writable module per destination PVC,
 // reachable from loopback only (stunnel), for RsyncUser with the password file. The daemon
-// runs as root so that owners, groups and modes are kept; symlinks are written as they are
-// (munge symlinks off: the module paths are not exposed to anything but the clients).
+// runs as root so that owners, groups and modes are kept, and chroots into the module: outside
+// a chroot rsync sanitizes symlink targets (an absolute target loses its leading slash, ".."
+// elements are trimmed), which would change the data.
 func RsyncdConf(modules []string) string {
 	lines := []string{
 		"port = " + strconv.Itoa(RsyncPort),
 		"address = 127.0.0.1",
 		"log file = /dev/stdout",
 		"max verbosity = 2",
-		"use chroot = no",
+		"use chroot = yes",
 		"munge symlinks = no",
 		"numeric ids = yes",
 		"read only = no",

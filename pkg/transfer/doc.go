@@ -28,8 +28,9 @@
 //     client pod had both): the client pod has one container whose exit code is rsync's. The
 //     script appends stunnel's log to the output when rsync fails, so a refused certificate or
 //     an unreachable endpoint is classified from the pod log alone (Classify).
-//   - The rsync daemon runs as root with "munge symlinks = no" and "numeric ids = yes": without
-//     them a daemon outside a chroot rewrites symlinks and maps owners by name. Modules are
+//   - The rsync daemon runs as root, chrooted into each module ("use chroot = yes",
+//     "munge symlinks = no", "numeric ids = yes"): outside a chroot a daemon sanitizes symlink
+//     targets (absolute ones lose their leading slash) and maps owners by name. Modules are
 //     reachable from the pod's loopback only; stunnel is the only way in.
 //   - Progress comes from --info=progress2 (one whole-transfer line rewritten with \r) and the
 //     statistics from --info=stats2; numbers are printed without --human-readable so that

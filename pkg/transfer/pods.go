@@ -267,14 +267,14 @@ func podSecurity(groups []int64) *corev1.PodSecurityContext {
 }
 
 // containerSecurity keeps only the capabilities rsync needs to write any file with its
-// owner, group and mode: not privileged, no escalation.
+// owner, group and mode, and to chroot into a module: not privileged, no escalation.
 func containerSecurity() *corev1.SecurityContext {
 	return &corev1.SecurityContext{
 		Privileged:               ptr.To(false),
 		AllowPrivilegeEscalation: ptr.To(false),
 		Capabilities: &corev1.Capabilities{
 			Drop: []corev1.Capability{"ALL"},
-			Add:  []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETUID", "SETGID", "MKNOD"},
+			Add:  []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETUID", "SETGID", "MKNOD", "SYS_CHROOT"},
 		},
 	}
 }

@@ -3,6 +3,7 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -38,7 +39,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -138,7 +139,8 @@ func runClient(ctx context.Context, t *testing.T, creds *Credentials, server tes
 	code := 0
 	if err != nil {
 		code = -1
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		}
 	}
@@ -172,6 +174,9 @@ func TestTransportCopiesThroughVerifiedTLS(t *testing.T) {
 	if err := os.Symlink("a.txt", filepath.Join(src, "link")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink("/etc/../etc/hostname", filepath.Join(src, "absolute")); err != nil {
+		t.Fatal(err)
+	}
 	code, out := runClient(ctx, t, creds, server, server.stunnelPort, module, src)
 	if code != 0 {
 		t.Fatalf("client exit %d:\n%s", code, out)
@@ -182,6 +187,9 @@ func TestTransportCopiesThroughVerifiedTLS(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(server.dir, "mnt", module, "link")); err != nil || target != "a.txt" {
 		t.Fatalf("link -> %q, %v", target, err)
+	}
+	if target, err := os.Readlink(filepath.Join(server.dir, "mnt", module, "absolute")); err != nil || target != "/etc/../etc/hostname" {
+		t.Fatalf("absolute -> %q, %v", target, err)
 	}
 	stats, ok := ParseStats(out)
 	if !ok || stats.RegularFilesTransferred != 2 {
