@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/ferrymtc/ferry/controllers/directvolumemigration"
 	"github.com/ferrymtc/ferry/controllers/migcluster"
 	"github.com/ferrymtc/ferry/controllers/mighook"
 	"github.com/ferrymtc/ferry/controllers/migmigration"
@@ -132,6 +133,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Clusters:   clusters,
 			Settings:   cfgs,
 			Recorder:   mgr.GetEventRecorder(migmigration.ControllerName),
+			Clock:      clock.RealClock{},
+		}).SetupWithManager},
+		{directvolumemigration.ControllerName, (&directvolumemigration.Reconciler{
+			Client:     mgr.GetClient(),
+			HostDirect: direct,
+			Clusters:   clusters,
+			Settings:   cfgs,
+			Recorder:   mgr.GetEventRecorder(directvolumemigration.ControllerName),
 			Clock:      clock.RealClock{},
 		}).SetupWithManager},
 	}

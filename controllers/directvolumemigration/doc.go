@@ -1,0 +1,74 @@
+// Package directvolumemigration runs DirectVolumeMigrations: it copies PVCs from a source to a
+// destination cluster with rsync over mutually authenticated TLS (stunnel), one client pod per
+// PVC on the source and one rsync server pod per destination namespace. The objects it runs
+// are built by pkg/transfer; this package decides when to create, observe and delete them.
+//
+// A reconcile reads the DVM without a cache (observe.go), validates it with MTC's conditions
+// (validate.go), runs its itinerary with pkg/itinerary (itineraries.go, run.go) and patches
+// the status subresource once, under optimistic locking, with the conditions computed in one
+// place (status.go). Step functions live in steps_*.go, one small function per phase.
+//
+// Itineraries (MTC's phase names): VolumeMigration runs Started, Prepare,
+// CleanStaleRsyncResources, WaitForStaleRsyncResourcesTerminated, CreateDestinationNamespaces,
+// DestinationNamespacesCreated, CreateDestinationPVCs, CreateRsyncRoute (the Services),
+// EnsureRsyncRouteAdmitted (an address for each), CreateRsyncConfig (credentials),
+// CreateStunnelConfig, CreatePVProgressCRs, CreateRsyncTransferPods,
+// WaitForRsyncTransferPodsRunning, RunRsyncOperations, DeleteRsyncResources and
+// WaitForRsyncResourcesTerminated; VolumeMigrationFailed runs MigrationFailed and the same
+// cleanup; VolumeMigrationRollback only cleans stale resources (MTC's rollback copies nothing
+// for PVCs that are not VM disks).
+//
+// # Controller considerations
+//
+//   - Nothing blocks: every phase creates or checks something and returns; pods on the
+//     clusters are polled (2 s while servers start, 3 s during the transfer) because remote
+//     clusters have no watch source in pkg/clustercache yet. A reconcile is bounded
+//     (remoteTimeout) and so is every log read.
+//   - Crash safety: every object has a deterministic name derived from the DVM's UID
+//     (transfer.Names): two DVMs writing to one namespace never collide, and a reconcile that
+//     died half-way finds what it created. A client pod's name also carries its attempt
+//     number, which is written to status.rsyncOperations before the pod is created. The
+//     credentials (CA, certificates, password) are made once and stored on the host before
+//     any cluster gets a copy, so both ends always match.
+//   - Cleanup is by label (directvolumemigration=<uid>, app=directvolumemigration-rsync-
+//     transfer) on both clusters, after success, after failure (MTC jumped from
+//     MigrationFailed to Completed and left the pods behind) and from the finalizer when the
+//     DVM is deleted. DVMPs are kept (they hold the statistics of each attempt) unless
+//     deleteProgressReportingCRs is set; they are owned by the DVM and go with it.
+//   - Progress: this controller writes the DVMPs' status itself while it follows each client
+//     pod (one log read per running pod per poll, the tail only), instead of a second
+//     controller polling the same pods every 5 s as MTC did. A DVMP created by hand is not
+//     reconciled.
+//   - Failures are classified from the pod log (transfer.Classify): endpoint unreachable,
+//     TLS refused, rsync authentication, rsync exit codes; each failed PVC gets its own line in
+//     status.errors and the DVMP keeps the message and the log tail. When every failure is an
+//     unreachable endpoint, the durable SourceToDestinationNetworkError says so. Any failed PVC
+//     fails the DVM with a Critical Failed condition (what MigMigration reads), but the other
+//     PVCs still run to their end.
+//   - Retries: up to the back-off limit (rsync_backoff_limit when it differs from its default,
+//     else spec.backOffLimit, else 20), each attempt a new pod; --partial lets an attempt
+//     resume the file the previous one was copying. There is no delay between attempts besides
+//     the poll.
+//
+// # Implementation considerations
+//
+//   - Endpoints are NodePort or ClusterIP Services (rsync_endpoint_type). Route (MTC's
+//     default) falls back to NodePort, also on clusters that have the Route API: passthrough
+//     Routes need SNI in the client stunnel and an admitted host, which are not built yet. The
+//     NodePort address is the InternalIP (else ExternalIP) of the first Ready node by name.
+//   - The transfer image and the rsync_opt_* settings are not in pkg/settings yet: the image is
+//     transfer.DefaultImage and the options are MTC's defaults. The local test clusters ignore
+//     images (their process nodes run the host's rsync and stunnel).
+//   - Destination PVCs request the larger of the source PVC's request and capacity; PV
+//     resizing (enable_dvm_pv_resizing) is not done yet. Existing destination PVCs are kept as
+//     they are, which is what makes a second DVM (stage after stage, then cutover) copy only
+//     what changed.
+//   - createDestinationNamespaces is not consulted (as in MTC): missing destination namespaces
+//     are always created, with the source namespace's labels and annotations.
+//   - Transfer pods run as root with a few capabilities, so that owners and modes are kept;
+//     a restricted (non-root) mode and MTC's runAsRoot/PSA checks are not built yet.
+//   - KubeVirt (VM disks, live migration, blockrsync) is not supported; the VM phases of MTC's
+//     itinerary are left out rather than kept as no-ops, because a DVM never persisted them
+//     without VMs.
+//   - A Completed DVM is not reconciled again, except for its deletion.
+package directvolumemigration

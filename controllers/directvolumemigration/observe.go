@@ -1,0 +1,124 @@
+package directvolumemigration
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/settings"
+)
+
+// observed is what a reconcile reads before deciding anything.
+type observed struct {
+	dvm       *migv1.DirectVolumeMigration
+	settings  settings.Settings
+	src, dest *migv1.MigCluster
+	// source and destination are set when their cluster is Ready and reachable.
+	source, destination *Remote
+	// missingPVCs are the spec's source PVCs ("ns/name") absent from the source cluster.
+	missingPVCs []string
+	// sourcePVCs are the spec's source PVCs found, by "ns/name".
+	sourcePVCs map[string]*corev1.PersistentVolumeClaim
+	// connectErrors explain why a Ready cluster could not be reached.
+	srcErr, destErr error
+}
+
+// Remote is one of the DVM's clusters.
+type Remote struct {
+	Cluster *migv1.MigCluster
+	Client  client.Client
+	// Logs reads pod logs (the log API is not part of controller-runtime's client).
+	Logs kubernetes.Interface
+}
+
+// observe reads the DVM's clusters and, when they are usable, its source PVCs.
+func (r *Reconciler) observe(ctx context.Context, dvm *migv1.DirectVolumeMigration) (*observed, error) {
+	o := &observed{dvm: dvm, sourcePVCs: map[string]*corev1.PersistentVolumeClaim{}}
+	s, err := r.Settings.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.settings = s
+	if o.src, err = r.cluster(ctx, dvm.Spec.SrcMigClusterRef, dvm.Namespace); err != nil {
+		return nil, err
+	}
+	if o.dest, err = r.cluster(ctx, dvm.Spec.DestMigClusterRef, dvm.Namespace); err != nil {
+		return nil, err
+	}
+	if ready(o.src) {
+		o.source, o.srcErr = r.remote(ctx, o.src)
+	}
+	if ready(o.dest) {
+		o.destination, o.destErr = r.remote(ctx, o.dest)
+	}
+	if o.source == nil {
+		return o, nil
+	}
+	for _, p := range dvm.Spec.PersistentVolumeClaims {
+		if p.ObjectReference == nil {
+			continue
+		}
+		pvc := &corev1.PersistentVolumeClaim{}
+		err := o.source.Client.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: p.Name}, pvc)
+		switch {
+		case apierrors.IsNotFound(err):
+			o.missingPVCs = append(o.missingPVCs, p.Namespace+"/"+p.Name)
+		case err != nil:
+			return nil, fmt.Errorf("get PVC %s/%s on the source cluster: %w", p.Namespace, p.Name, err)
+		default:
+			o.sourcePVCs[p.Namespace+"/"+p.Name] = pvc
+		}
+	}
+	return o, nil
+}
+
+func ready(c *migv1.MigCluster) bool {
+	return c != nil && conditions.IsTrue(c.Status.Conditions, migv1.Ready)
+}
+
+// cluster reads a referenced MigCluster; nil when the reference is unset or the cluster is
+// gone (validation says which).
+func (r *Reconciler) cluster(ctx context.Context, ref *corev1.ObjectReference, defaultNS string) (*migv1.MigCluster, error) {
+	if ref == nil || ref.Name == "" {
+		return nil, nil
+	}
+	ns := ref.Namespace
+	if ns == "" {
+		ns = defaultNS
+	}
+	c := &migv1.MigCluster{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, c); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get MigCluster %s/%s: %w", ns, ref.Name, err)
+	}
+	return c, nil
+}
+
+// remote returns clients for a MigCluster: the direct host client for the host cluster.
+func (r *Reconciler) remote(ctx context.Context, cluster *migv1.MigCluster) (*Remote, error) {
+	c, err := r.Clusters.Get(ctx, cluster)
+	if err != nil {
+		return nil, fmt.Errorf("client for cluster %s: %w", cluster.Name, err)
+	}
+	if cluster.Spec.IsHostCluster && r.HostDirect != nil {
+		c = r.HostDirect
+	}
+	cfg, err := r.Clusters.RESTConfig(ctx, cluster)
+	if err != nil {
+		return nil, fmt.Errorf("config for cluster %s: %w", cluster.Name, err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clientset for cluster %s: %w", cluster.Name, err)
+	}
+	return &Remote{Cluster: cluster, Client: c, Logs: cs}, nil
+}

@@ -1,0 +1,128 @@
+package directvolumemigration
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/settings"
+	"github.com/ferrymtc/ferry/pkg/transfer"
+)
+
+// Scope is what a step function works with during one reconcile. Steps change the DVM's
+// status in memory (the controller patches it once) and leave what they observed for the
+// status computation (status.go).
+type Scope struct {
+	DVM         *migv1.DirectVolumeMigration
+	Source      *Remote
+	Destination *Remote
+	// Host is the operator's cluster, uncached: the credentials Secret and the DVMPs live
+	// there, next to the DVM.
+	Host     client.Client
+	Settings settings.Settings
+	Names    transfer.Names
+	// SourcePVCs are the spec's source PVCs by "ns/name".
+	SourcePVCs map[string]*corev1.PersistentVolumeClaim
+	Now        func() time.Time
+	Log        logr.Logger
+
+	// warnings are Warn conditions steps observed in this reconcile.
+	warnings []migv1.Condition
+	// networkError is set when every failed transfer failed to reach the endpoint.
+	networkError *migv1.Condition
+	// description overrides the phase's description (progress of the transfer).
+	description string
+}
+
+func (r *Reconciler) scope(ctx context.Context, o *observed) *Scope {
+	return &Scope{
+		DVM: o.dvm, Source: o.source, Destination: o.destination, Host: r.HostDirect,
+		Settings: o.settings, Names: transfer.NamesFor(string(o.dvm.UID)), SourcePVCs: o.sourcePVCs,
+		Now: r.Clock.Now, Log: ctrl.LoggerFrom(ctx),
+	}
+}
+
+// pvcKey is "namespace/name" of a source PVC.
+func pvcKey(p migv1.PVCToMigrate) string { return p.Namespace + "/" + p.Name }
+
+// destNamespace is where the PVC is copied to: targetNamespace, else the same namespace.
+func destNamespace(p migv1.PVCToMigrate) string {
+	if p.TargetNamespace != "" {
+		return p.TargetNamespace
+	}
+	return p.Namespace
+}
+
+// destName is the destination PVC's name: targetName, else the same name.
+func destName(p migv1.PVCToMigrate) string {
+	if p.TargetName != "" {
+		return p.TargetName
+	}
+	return p.Name
+}
+
+// destKey is "namespace/name" of a destination PVC.
+func destKey(p migv1.PVCToMigrate) string { return destNamespace(p) + "/" + destName(p) }
+
+// pvcs returns the spec's PVC entries (validation refused entries without a reference).
+func (s *Scope) pvcs() []migv1.PVCToMigrate {
+	return slices.DeleteFunc(slices.Clone(s.DVM.Spec.PersistentVolumeClaims), func(p migv1.PVCToMigrate) bool {
+		return p.ObjectReference == nil
+	})
+}
+
+// sourceNamespaces returns the source namespaces, sorted.
+func (s *Scope) sourceNamespaces() []string {
+	var out []string
+	for _, p := range s.pvcs() {
+		out = append(out, p.Namespace)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// destinationNamespaces returns the destination namespaces, sorted.
+func (s *Scope) destinationNamespaces() []string {
+	var out []string
+	for _, p := range s.pvcs() {
+		out = append(out, destNamespace(p))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// labels are the DVM's transfer labels.
+func (s *Scope) labels() map[string]string { return transfer.Labels(string(s.DVM.UID)) }
+
+// image is the transfer image. The MigrationController's rsync_transfer_image is not in
+// pkg/settings yet, so the default is used.
+func (s *Scope) image() string { return transfer.DefaultImage }
+
+// rsyncOptions are the rsync options in force (MTC's defaults; the rsync_opt_* settings are
+// not in pkg/settings yet).
+func (s *Scope) rsyncOptions() transfer.RsyncOptions { return transfer.DefaultRsyncOptions() }
+
+// backOffLimit is the number of attempts per PVC: rsync_backoff_limit when set to something
+// other than its default, else spec.backOffLimit, else 20 (MTC's order).
+func (s *Scope) backOffLimit() int {
+	switch {
+	case s.Settings.RsyncBackoffLimit > 0 && s.Settings.RsyncBackoffLimit != settings.DefaultRsyncBackoffLimit:
+		return s.Settings.RsyncBackoffLimit
+	case s.DVM.Spec.BackOffLimit > 0:
+		return s.DVM.Spec.BackOffLimit
+	}
+	return settings.DefaultRsyncBackoffLimit
+}
+
+// warn records a Warn condition for this reconcile.
+func (s *Scope) warn(conditionType, reason, message string) {
+	s.warnings = append(s.warnings, migv1.Condition{
+		Type: conditionType, Status: migv1.True, Reason: reason, Category: migv1.CategoryWarn, Message: message,
+	})
+}

@@ -1,0 +1,185 @@
+package directvolumemigration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/transfer"
+)
+
+// createCredentials makes the migration's CA, certificates and rsync password once, in a
+// Secret on the host next to the DVM (MTC's CreateRsyncConfig). Both clusters' transfer
+// Secrets are built from it, so a crash between creating them never leaves two halves that
+// do not match.
+func createCredentials(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	key := types.NamespacedName{Namespace: s.DVM.Namespace, Name: s.Names.Credentials()}
+	err := s.Host.Get(ctx, key, &corev1.Secret{})
+	switch {
+	case err == nil:
+		return itinerary.Done(), nil
+	case !apierrors.IsNotFound(err):
+		return itinerary.Outcome{}, fmt.Errorf("get credentials Secret %s: %w", key, err)
+	}
+	creds, err := transfer.NewCredentials(s.DVM.Name, s.Now())
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: s.labels()},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       creds.Data(),
+	}
+	if err := s.Host.Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
+		return itinerary.Outcome{}, fmt.Errorf("create credentials Secret %s: %w", key, err)
+	}
+	return itinerary.Done(), nil
+}
+
+// credentials reads the migration's credentials from the host.
+func credentials(ctx context.Context, s *Scope) (*transfer.Credentials, error) {
+	key := types.NamespacedName{Namespace: s.DVM.Namespace, Name: s.Names.Credentials()}
+	secret := &corev1.Secret{}
+	if err := s.Host.Get(ctx, key, secret); err != nil {
+		return nil, fmt.Errorf("get credentials Secret %s: %w", key, err)
+	}
+	creds, err := transfer.CredentialsFrom(secret.Data)
+	if err != nil {
+		return nil, fmt.Errorf("credentials Secret %s: %w", key, err)
+	}
+	return creds, nil
+}
+
+// server describes the rsync server of a destination namespace.
+func (s *Scope) server(ns string) transfer.Server {
+	srv := transfer.Server{
+		Namespace: ns, Name: s.Names.Server(), Labels: s.labels(), Image: s.image(),
+		SupplementalGroups: s.Settings.TargetSupplementalGroups,
+	}
+	for _, p := range s.pvcs() {
+		if destNamespace(p) == ns {
+			srv.Volumes = append(srv.Volumes, transfer.ServerVolume{PVC: destName(p), Module: transfer.Module(destName(p))})
+		}
+	}
+	return srv
+}
+
+// createTransferConfig creates the server ConfigMap and Secret in each destination namespace
+// and the client ConfigMap (one stunnel configuration per destination endpoint) and Secret in
+// each source namespace (MTC's CreateStunnelConfig).
+func createTransferConfig(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	creds, err := credentials(ctx, s)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	proxy, err := transfer.ParseProxy(s.Settings.StunnelTCPProxy)
+	if err != nil {
+		return itinerary.Failed("InvalidStunnelTCPProxy", err.Error()), nil
+	}
+	endpoints := map[string]transfer.Endpoint{}
+	for _, ns := range s.destinationNamespaces() {
+		srv := s.server(ns)
+		if err := create(ctx, s.Destination.Client, srv.ConfigMap(), srv.Secret(creds)); err != nil {
+			return itinerary.Outcome{}, err
+		}
+		ep, err := endpoint(ctx, s, ns)
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
+		if ep == nil {
+			return itinerary.Wait(pollPods), nil
+		}
+		endpoints[ns] = *ep
+	}
+	for _, ns := range s.sourceNamespaces() {
+		cfg := transfer.ClientConfig{Namespace: ns, Name: s.Names.Client(), Labels: s.labels(), Proxy: proxy}
+		seen := map[string]bool{}
+		for _, p := range s.pvcs() {
+			if d := destNamespace(p); p.Namespace == ns && !seen[d] {
+				seen[d] = true
+				cfg.Endpoints = append(cfg.Endpoints, endpoints[d])
+			}
+		}
+		if err := create(ctx, s.Source.Client, cfg.ConfigMap(), cfg.Secret(creds)); err != nil {
+			return itinerary.Outcome{}, err
+		}
+	}
+	return itinerary.Done(), nil
+}
+
+// create creates objects, accepting those that exist already.
+func create(ctx context.Context, c client.Client, objs ...client.Object) error {
+	for _, obj := range objs {
+		if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// createServerPods creates the rsync server pod of each destination namespace (MTC's
+// CreateRsyncTransferPods).
+func createServerPods(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	for _, ns := range s.destinationNamespaces() {
+		if err := create(ctx, s.Destination.Client, s.server(ns).Pod()); err != nil {
+			return itinerary.Outcome{}, err
+		}
+	}
+	return itinerary.Done(), nil
+}
+
+// serverPendingWarning is how long server pods may take to run before a warning.
+const serverPendingWarning = 3 * time.Minute
+
+// waitServerPodsRunning waits until every rsync server pod runs; a pod that ended is
+// recreated (it runs until the DVM deletes it).
+func waitServerPodsRunning(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	var pending []string
+	for _, ns := range s.destinationNamespaces() {
+		pod := &corev1.Pod{}
+		err := s.Destination.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: s.Names.Server()}, pod)
+		switch {
+		case apierrors.IsNotFound(err):
+			if err := create(ctx, s.Destination.Client, s.server(ns).Pod()); err != nil {
+				return itinerary.Outcome{}, err
+			}
+			pending = append(pending, ns+"/"+s.Names.Server())
+			continue
+		case err != nil:
+			return itinerary.Outcome{}, fmt.Errorf("get rsync server pod in %s: %w", ns, err)
+		}
+		if pod.Status.Phase != corev1.PodRunning || !allContainersRunning(pod) {
+			pending = append(pending, ns+"/"+pod.Name)
+		}
+	}
+	if len(pending) == 0 {
+		return itinerary.Done(), nil
+	}
+	if started := cursorOf(s.DVM).PhaseStartedAt; !started.IsZero() && s.Now().Sub(started) > serverPendingWarning {
+		s.warn(migv1.RsyncTransferPodsPending, "", fmt.Sprintf(
+			"Rsync Transfer Pod(s) on destination cluster have not started Running within 3 minutes: %s. Check their events with kubectl describe pod.",
+			strings.Join(pending, ", ")))
+	}
+	return itinerary.Wait(pollPods), nil
+}
+
+func allContainersRunning(pod *corev1.Pod) bool {
+	if len(pod.Status.ContainerStatuses) < len(pod.Spec.Containers) {
+		return false
+	}
+	for _, c := range pod.Status.ContainerStatuses {
+		if c.State.Running == nil {
+			return false
+		}
+	}
+	return true
+}

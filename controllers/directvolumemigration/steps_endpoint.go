@@ -1,0 +1,135 @@
+package directvolumemigration
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/transfer"
+)
+
+var routeListGVK = schema.GroupVersionKind{Group: "route.openshift.io", Version: "v1", Kind: "RouteList"}
+
+// serviceType is how the rsync servers are exposed: rsync_endpoint_type, where Route falls
+// back to NodePort. Routes (passthrough TLS on 443 with SNI) are not built yet, so Route
+// means NodePort on every cluster for now; on clusters without the Route API that is also
+// what MTC's users would need.
+func serviceType(ctx context.Context, s *Scope) (corev1.ServiceType, error) {
+	switch s.Settings.RsyncEndpointType {
+	case migv1.RsyncEndpointClusterIP:
+		return corev1.ServiceTypeClusterIP, nil
+	case migv1.RsyncEndpointNodePort:
+		return corev1.ServiceTypeNodePort, nil
+	}
+	routes := &unstructured.UnstructuredList{}
+	routes.SetGroupVersionKind(routeListGVK)
+	err := s.Destination.Client.List(ctx, routes, client.Limit(1))
+	if err != nil && !apimeta.IsNoMatchError(err) && !apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("look for the Route API on the destination cluster: %w", err)
+	}
+	if err == nil {
+		s.Log.Info("The Route API exists but rsync Routes are not supported yet; exposing rsync servers with NodePort Services")
+	}
+	return corev1.ServiceTypeNodePort, nil
+}
+
+// createEndpoints creates the Service of each destination namespace's rsync server (MTC's
+// CreateRsyncRoute).
+func createEndpoints(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	kind, err := serviceType(ctx, s)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	for _, ns := range s.destinationNamespaces() {
+		svc := s.server(ns).Service(kind)
+		if err := s.Destination.Client.Create(ctx, svc); err != nil && !apierrors.IsAlreadyExists(err) {
+			return itinerary.Outcome{}, fmt.Errorf("create Service %s/%s: %w", ns, svc.Name, err)
+		}
+	}
+	return itinerary.Done(), nil
+}
+
+// ensureEndpointsReady waits until every rsync endpoint has an address (MTC's
+// EnsureRsyncRouteAdmitted).
+func ensureEndpointsReady(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	for _, ns := range s.destinationNamespaces() {
+		ep, err := endpoint(ctx, s, ns)
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
+		if ep == nil {
+			return itinerary.Wait(pollPods), nil
+		}
+	}
+	return itinerary.Done(), nil
+}
+
+// endpoint returns where clients reach the server of the destination namespace: a node
+// address and the node port, or the cluster IP; nil while it has none.
+func endpoint(ctx context.Context, s *Scope, ns string) (*transfer.Endpoint, error) {
+	svc := &corev1.Service{}
+	if err := s.Destination.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: s.Names.Server()}, svc); err != nil {
+		return nil, fmt.Errorf("get rsync Service in %s: %w", ns, err)
+	}
+	if len(svc.Spec.Ports) == 0 {
+		return nil, fmt.Errorf("rsync Service %s/%s has no port", ns, svc.Name)
+	}
+	if svc.Spec.Type != corev1.ServiceTypeNodePort {
+		if svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone {
+			return nil, nil
+		}
+		return &transfer.Endpoint{DestinationNamespace: ns, Host: svc.Spec.ClusterIP, Port: int(svc.Spec.Ports[0].Port)}, nil
+	}
+	port := int(svc.Spec.Ports[0].NodePort)
+	if port == 0 {
+		return nil, nil
+	}
+	host, err := nodeAddress(ctx, s.Destination.Client)
+	if err != nil || host == "" {
+		return nil, err
+	}
+	return &transfer.Endpoint{DestinationNamespace: ns, Host: host, Port: port}, nil
+}
+
+// nodeAddress returns an address of a Ready node of the destination cluster, the same one on
+// every call (the first by name): its InternalIP, else its ExternalIP.
+func nodeAddress(ctx context.Context, c client.Client) (string, error) {
+	nodes := &corev1.NodeList{}
+	if err := c.List(ctx, nodes); err != nil {
+		return "", fmt.Errorf("list nodes of the destination cluster: %w", err)
+	}
+	slices.SortFunc(nodes.Items, func(a, b corev1.Node) int { return strings.Compare(a.Name, b.Name) })
+	for _, want := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP} {
+		for _, n := range nodes.Items {
+			if !nodeReady(&n) || n.Spec.Unschedulable {
+				continue
+			}
+			for _, a := range n.Status.Addresses {
+				if a.Type == want && a.Address != "" {
+					return a.Address, nil
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}

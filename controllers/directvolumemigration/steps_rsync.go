@@ -1,0 +1,288 @@
+package directvolumemigration
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/transfer"
+)
+
+const (
+	// maxParallel is how many PVCs are transferred at once.
+	maxParallel = 10
+	// clientPendingWarning is how long a client pod may stay Pending before a warning.
+	clientPendingWarning = 10 * time.Minute
+)
+
+// pvcOutcome is where one PVC stands after this reconcile looked at it.
+type pvcOutcome struct {
+	pvc      migv1.PVCToMigrate
+	progress *migv1.PodProgress
+	state    string // one of the list names below
+	failure  string
+	kind     string
+}
+
+const (
+	stateSucceeded = "succeeded"
+	stateFailed    = "failed"
+	stateRunning   = "running"
+	statePending   = "pending"
+)
+
+// runRsyncOperations runs one rsync client pod per PVC (up to maxParallel at a time), each
+// attempt a new pod with a deterministic name recorded in status.rsyncOperations before it is
+// created; a failed attempt is followed by the next one until the back-off limit, and each
+// attempt resumes what the previous ones copied (--partial). It finishes when every PVC has
+// succeeded or used up its attempts; any failed PVC fails the DVM, with one message per PVC.
+func runRsyncOperations(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	var outcomes []pvcOutcome
+	recorded, active := false, 0
+	for _, p := range s.pvcs() {
+		op := operation(s.DVM, p)
+		if op.CurrentAttempt == 0 {
+			if active >= maxParallel {
+				outcomes = append(outcomes, pvcOutcome{pvc: p, state: statePending})
+				continue
+			}
+			op.CurrentAttempt, recorded = 1, true
+			active++
+			outcomes = append(outcomes, pvcOutcome{pvc: p, state: statePending})
+			continue
+		}
+		out, err := followOperation(ctx, s, p, op)
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
+		if out.recorded {
+			recorded = true
+		}
+		if out.state == stateRunning || out.state == statePending {
+			active++
+		}
+		outcomes = append(outcomes, out.pvcOutcome)
+	}
+	s.applyOutcomes(outcomes)
+	if recorded {
+		// Persist the new attempt numbers before creating their pods.
+		return itinerary.Wait(again), nil
+	}
+	if slices.ContainsFunc(outcomes, func(o pvcOutcome) bool { return o.state == stateRunning || o.state == statePending }) {
+		return itinerary.Wait(pollTransfer), nil
+	}
+	return finish(s, outcomes), nil
+}
+
+// operation returns the status.rsyncOperations entry of p, adding it when missing.
+func operation(dvm *migv1.DirectVolumeMigration, p migv1.PVCToMigrate) *migv1.RsyncOperation {
+	for _, op := range dvm.Status.RsyncOperations {
+		if op != nil && op.PVCReference != nil && op.PVCReference.Namespace == p.Namespace && op.PVCReference.Name == p.Name {
+			return op
+		}
+	}
+	op := &migv1.RsyncOperation{PVCReference: &corev1.ObjectReference{Namespace: p.Namespace, Name: p.Name}}
+	dvm.Status.RsyncOperations = append(dvm.Status.RsyncOperations, op)
+	return op
+}
+
+type followed struct {
+	pvcOutcome
+	recorded bool
+}
+
+// followOperation looks at the pod of the operation's current attempt: creates it when it is
+// missing, records its progress, and moves to the next attempt when it failed.
+func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *migv1.RsyncOperation) (followed, error) {
+	out := followed{pvcOutcome: pvcOutcome{pvc: p}}
+	name := s.Names.ClientPod(p.Name, op.CurrentAttempt)
+	dvmp := &migv1.DirectVolumeMigrationProgress{}
+	if err := s.Host.Get(ctx, s.progressKey(p), dvmp); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return out, fmt.Errorf("get DirectVolumeMigrationProgress of %s: %w", pvcKey(p), err)
+		}
+		dvmp = nil
+	}
+	pod := &corev1.Pod{}
+	err := s.Source.Client.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: name}, pod)
+	switch {
+	case apierrors.IsNotFound(err) && (op.Succeeded || op.Failed):
+		out.progress = podProgress(p, p.Namespace, name, dvmp)
+		out.state, out.failure = stateOf(op), failureOf(dvmp)
+		return out, nil
+	case apierrors.IsNotFound(err):
+		if err := createClientPod(ctx, s, p, op.CurrentAttempt); err != nil {
+			return out, err
+		}
+		out.progress, out.state = podProgress(p, p.Namespace, name, nil), statePending
+		return out, nil
+	case err != nil:
+		return out, fmt.Errorf("get rsync client pod %s/%s: %w", p.Namespace, name, err)
+	}
+	var known *migv1.RsyncPodStatus
+	if dvmp != nil {
+		known = &dvmp.Status.RsyncPodStatus
+	}
+	a, err := observeAttempt(ctx, s, pod, known)
+	if err != nil {
+		return out, err
+	}
+	if err := recordProgress(ctx, s, dvmp, a); err != nil {
+		return out, err
+	}
+	out.progress = podProgress(p, p.Namespace, name, dvmp)
+	switch pod.Status.Phase {
+	case corev1.PodSucceeded:
+		op.Succeeded, op.Failed = true, false
+		out.state = stateSucceeded
+	case corev1.PodFailed:
+		switch {
+		case op.Failed:
+			out.state = stateFailed
+		case op.CurrentAttempt < s.backOffLimit():
+			op.CurrentAttempt++
+			out.recorded, out.state = true, stateRunning
+		default:
+			op.Failed = true
+			out.state = stateFailed
+		}
+		out.failure, out.kind = a.failure.Message, a.failure.Kind
+	case corev1.PodRunning:
+		out.state = stateRunning
+	default:
+		out.state = statePending
+		if s.Now().Sub(pod.CreationTimestamp.Time) > clientPendingWarning {
+			s.warn(migv1.RsyncClientPodsPending, "", fmt.Sprintf("Rsync Client Pods [%s/%s] are stuck in Pending state for more than 10 mins", p.Namespace, name))
+		}
+	}
+	return out, nil
+}
+
+func stateOf(op *migv1.RsyncOperation) string {
+	if op.Succeeded {
+		return stateSucceeded
+	}
+	return stateFailed
+}
+
+func failureOf(dvmp *migv1.DirectVolumeMigrationProgress) string {
+	if dvmp == nil {
+		return "rsync failed"
+	}
+	return firstLine(dvmp.Status.LogMessage)
+}
+
+// createClientPod creates the client pod of an attempt, on the node of a running pod that
+// mounts the PVC when there is one (a ReadWriteOnce volume can only be mounted there).
+func createClientPod(ctx context.Context, s *Scope, p migv1.PVCToMigrate, attempt int) error {
+	node, err := mountingNode(ctx, s.Source.Client, p.Namespace, p.Name)
+	if err != nil {
+		return err
+	}
+	labels := s.labels()
+	labels[transfer.LabelCreatedForPVC] = transfer.MD5(p.Name)
+	labels[transfer.LabelAttempt] = strconv.Itoa(attempt)
+	c := transfer.Client{
+		Namespace: p.Namespace, Name: s.Names.ClientPod(p.Name, attempt), Config: s.Names.Client(),
+		DestinationNamespace: destNamespace(p), Labels: labels, Image: s.image(), PVC: p.Name,
+		Module: transfer.Module(destName(p)), Verify: p.Verify, Options: s.rsyncOptions(), NodeName: node,
+		SupplementalGroups: s.Settings.SourceSupplementalGroups,
+	}
+	return create(ctx, s.Source.Client, c.Pod())
+}
+
+// mountingNode returns the node of a running pod that mounts the claim, or "".
+func mountingNode(ctx context.Context, c client.Client, ns, claim string) (string, error) {
+	pods := &corev1.PodList{}
+	if err := c.List(ctx, pods, client.InNamespace(ns)); err != nil {
+		return "", fmt.Errorf("list pods in %s: %w", ns, err)
+	}
+	for _, pod := range pods.Items {
+		if pod.Status.Phase != corev1.PodRunning || pod.Spec.NodeName == "" || pod.Labels[transfer.LabelApp] == transfer.AppTransfer {
+			continue
+		}
+		for _, v := range pod.Spec.Volumes {
+			if v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == claim {
+				return pod.Spec.NodeName, nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// applyOutcomes writes MTC's per-pod lists and a description of the transfer.
+func (s *Scope) applyOutcomes(outcomes []pvcOutcome) {
+	st := &s.DVM.Status
+	st.SuccessfulPods, st.FailedPods, st.RunningPods, st.PendingPods = nil, nil, nil, nil
+	var percents []int
+	for _, o := range outcomes {
+		if o.progress == nil {
+			o.progress = &migv1.PodProgress{PVCReference: &corev1.ObjectReference{Namespace: o.pvc.Namespace, Name: o.pvc.Name}}
+		}
+		switch o.state {
+		case stateSucceeded:
+			st.SuccessfulPods = append(st.SuccessfulPods, o.progress)
+			percents = append(percents, 100)
+			continue
+		case stateFailed:
+			st.FailedPods = append(st.FailedPods, o.progress)
+		case stateRunning:
+			st.RunningPods = append(st.RunningPods, o.progress)
+		default:
+			st.PendingPods = append(st.PendingPods, o.progress)
+		}
+		pct, _ := strconv.Atoi(strings.TrimSuffix(o.progress.LastObservedProgressPercent, "%"))
+		percents = append(percents, pct)
+	}
+	total := 0
+	for _, p := range percents {
+		total += p
+	}
+	if len(percents) > 0 {
+		s.description = fmt.Sprintf("Transferring data: %d of %d volumes done (%d failed), %d running, %d pending; %d%% overall.",
+			len(st.SuccessfulPods)+len(st.FailedPods), len(outcomes), len(st.FailedPods), len(st.RunningPods), len(st.PendingPods), total/len(percents))
+	}
+}
+
+// finish judges operations that all ended: success, or a failure naming each failed PVC. When
+// every failure is an unreachable endpoint, the durable SourceToDestinationNetworkError says
+// so (MTC's diagnosis).
+func finish(s *Scope, outcomes []pvcOutcome) itinerary.Outcome {
+	var msgs []string
+	allUnreachable := true
+	for _, o := range outcomes {
+		if o.state != stateFailed {
+			continue
+		}
+		op := operation(s.DVM, o.pvc)
+		msgs = append(msgs, fmt.Sprintf("%s: %s (after %d attempts)", pvcKey(o.pvc), o.failure, op.CurrentAttempt))
+		if o.kind != transfer.FailureUnreachable && !strings.Contains(o.failure, "endpoint unreachable") {
+			allUnreachable = false
+		}
+	}
+	if len(msgs) == 0 {
+		return itinerary.Done()
+	}
+	if allUnreachable {
+		reason := migv1.RsyncTimedOut
+		if strings.Contains(strings.Join(msgs, " "), "No route to host") {
+			reason = migv1.RsyncNoRouteToHost
+		}
+		c := conditions.Critical(migv1.SourceToDestinationNetworkError, reason,
+			"The rsync clients on the source cluster could not reach the rsync servers on the destination cluster: "+msgs[0])
+		c.Durable = true
+		s.networkError = &c
+	}
+	return itinerary.Failed("RsyncOperationsFailed", fmt.Sprintf("rsync failed for %d of %d PVCs: %s", len(msgs), len(outcomes), strings.Join(msgs, "; ")))
+}

@@ -1,0 +1,65 @@
+package directvolumemigration
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
+)
+
+// validate returns MTC's DVM validation conditions (all Critical) for what observe saw, plus
+// Ferry's: a spec that would write two PVCs into one, and clusters that cannot be reached.
+func validate(o *observed) []migv1.Condition {
+	var out []migv1.Condition
+	spec := o.dvm.Spec
+	out = append(out, clusterConditions(spec.SrcMigClusterRef == nil || spec.SrcMigClusterRef.Name == "", o.src,
+		migv1.InvalidSourceClusterRef, migv1.SourceClusterNotReady, "source", o.srcErr)...)
+	out = append(out, clusterConditions(spec.DestMigClusterRef == nil || spec.DestMigClusterRef.Name == "", o.dest,
+		migv1.InvalidDestinationClusterRef, migv1.DestinationClusterNotReady, "destination", o.destErr)...)
+	if len(spec.PersistentVolumeClaims) == 0 {
+		out = append(out, conditions.Critical(migv1.InvalidPVCs, migv1.NotSet, "The set of persistent volume claims is empty."))
+	}
+	if msg := specProblems(o.dvm); msg != "" {
+		out = append(out, conditions.Critical(migv1.InvalidSpec, migv1.NotSupported, msg))
+	}
+	if len(o.missingPVCs) > 0 {
+		out = append(out, conditions.Critical(migv1.PVCsNotFoundOnSourceCluster, migv1.NotFound,
+			fmt.Sprintf("The set of pvcs were not found on source cluster: %s.", strings.Join(o.missingPVCs, ", "))))
+	}
+	return out
+}
+
+func clusterConditions(unset bool, c *migv1.MigCluster, invalidType, notReadyType, which string, connectErr error) []migv1.Condition {
+	switch {
+	case unset:
+		return []migv1.Condition{conditions.Critical(invalidType, migv1.NotSet, fmt.Sprintf("The %s cluster reference is not set.", which))}
+	case c == nil:
+		return []migv1.Condition{conditions.Critical(invalidType, migv1.NotFound, fmt.Sprintf("The %s cluster reference is invalid: the MigCluster does not exist.", which))}
+	case !ready(c):
+		return []migv1.Condition{conditions.Critical(notReadyType, migv1.NotReady, fmt.Sprintf("The %s cluster %s is not ready.", which, c.Name))}
+	case connectErr != nil:
+		return []migv1.Condition{conditions.Critical(notReadyType, migv1.NotReady, fmt.Sprintf("The %s cluster %s cannot be reached: %v", which, c.Name, connectErr))}
+	}
+	return nil
+}
+
+// specProblems reports PVC entries without a name and destinations used twice.
+func specProblems(dvm *migv1.DirectVolumeMigration) string {
+	var problems []string
+	seen := map[string]bool{}
+	for i, p := range dvm.Spec.PersistentVolumeClaims {
+		if p.ObjectReference == nil || p.Name == "" || p.Namespace == "" {
+			problems = append(problems, fmt.Sprintf("persistentVolumeClaims[%d] has no namespace or name", i))
+			continue
+		}
+		dest := destKey(p)
+		if seen[dest] {
+			problems = append(problems, fmt.Sprintf("two PVCs are copied to %s", dest))
+		}
+		seen[dest] = true
+	}
+	slices.Sort(problems)
+	return strings.Join(problems, "; ")
+}
