@@ -2,14 +2,17 @@ package migmigration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	ctrlpredicate "sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -39,6 +42,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 	})
 	if err != nil {
 		return fmt.Errorf("index %s: %w", migrationPlanIndex, err)
+	}
+	if err := metrics.Registry.Register(collector{reader: mgr.GetCache()}); err != nil {
+		// A second manager in one process (tests) keeps the first one's collector.
+		if !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
+			return fmt.Errorf("register migration metrics: %w", err)
+		}
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(ControllerName).
