@@ -92,7 +92,7 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseCanceling:                                      canceling,
 		phaseDeleteBackups:                                  deleteBackups,
 		phaseDeleteRestores:                                 deleteRestores,
-		phaseDeleteHookJobs:                                 nothing, // Hooks do not run in this release.
+		phaseDeleteHookJobs:                                 deleteHookJobs,
 		phaseDeleteDirectVolumeMigrationResources:           r.deleteDirectVolumeMigrations,
 		phaseDeleteDirectImageMigrationResources:            nothing,
 		phaseUnQuiesceSrcApplications:                       unquiesceSource,

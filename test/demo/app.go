@@ -64,7 +64,7 @@ func waitForFile(ctx context.Context, path string, lines int) error {
 
 // showVolume prints the file the sample pods wrote: a line from the source pod, then one from
 // the destination pod, on the same moved volume.
-func showVolume(ctx context.Context, out io.Writer, c client.Client, volumes string) error {
+func showVolume(ctx context.Context, out io.Writer, volumes string) error {
 	path := filepath.Join(volumes, "pv-demo-db", "log")
 	if err := waitForFile(ctx, path, 2); err != nil {
 		return err

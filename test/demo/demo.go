@@ -97,7 +97,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	say(opts.Out, "The sample application now runs on the destination:")
 	describeResult(ctx, opts.Out, e.source.Client, e.destination.Client)
-	if err := showVolume(ctx, opts.Out, e.destination.Client, filepath.Join(opts.StateDir, "volumes")); err != nil {
+	if err := showVolume(ctx, opts.Out, filepath.Join(opts.StateDir, "volumes")); err != nil {
 		return err
 	}
 

@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -125,6 +126,26 @@ func runHooksInOrder() {
 		Expect(stepOf(m, step)).NotTo(BeNil(), "pipeline step %s", step)
 		Expect(stepOf(m, step).Completed).NotTo(BeNil())
 	}
+	Expect(hookJobs(env.Source.Client)).To(HaveLen(2), "hook Jobs stay after a migration, as in MTC")
+
+	rb := completed(migrate("hooked-rollback", plan, migv1.MigMigrationSpec{Rollback: true}), 3*time.Minute)
+	Expect(rb.Status.Errors).To(BeEmpty())
+	Expect(hookJobs(env.Source.Client)).To(BeEmpty(), "a rollback deletes the plan's hook Jobs")
+	Expect(hookJobs(env.Destination.Client)).To(BeEmpty(), "a rollback deletes the plan's hook Jobs")
+}
+
+// hookJobs lists the hook Jobs in the hooks namespace of c.
+func hookJobs(c client.Client) []string {
+	GinkgoHelper()
+	list := &batchv1.JobList{}
+	Expect(c.List(ctx, list, client.InNamespace(hookNamespace), client.HasLabels{"mighook"})).To(Succeed())
+	var out []string
+	for _, j := range list.Items {
+		if j.DeletionTimestamp == nil {
+			out = append(out, j.Name)
+		}
+	}
+	return out
 }
 
 // failingHook runs a cutover whose PostBackup hook exits non-zero, or outlives its deadline.
