@@ -70,7 +70,7 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 	m.Status.Itinerary, m.Status.Phase = res.Cursor.Itinerary, res.Cursor.Phase
 	started := metav1.NewTime(res.Cursor.PhaseStartedAt)
 	m.Status.PhaseStartedAt = &started
-	m.Status.Pipeline = updatePipeline(m.Status.Pipeline, it, s.Facts, res.Cursor.Phase, "", now)
+	m.Status.Pipeline = updatePipeline(m.Status.Pipeline, it, s.Facts, res.Cursor.Phase, s.details[res.Cursor.Phase], now)
 	s.applyProgress(it)
 
 	desired := slices.Clone(validation)

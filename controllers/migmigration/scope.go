@@ -40,6 +40,8 @@ type Scope struct {
 	phase string
 	// progress holds the lines each phase that ran reported, for its pipeline step.
 	progress map[string][]string
+	// details replace a phase's description on its step (the DVM's own description).
+	details map[string]string
 }
 
 // Remote is one of the migration's clusters.
@@ -88,4 +90,12 @@ func (s *Scope) record(ref migv1.MigrationReference) bool {
 	}
 	s.Migration.Status.References = append(s.Migration.Status.References, ref)
 	return true
+}
+
+// setDetail replaces the current phase's description on its step.
+func (s *Scope) setDetail(text string) {
+	if s.details == nil {
+		s.details = map[string]string{}
+	}
+	s.details[s.phase] = text
 }

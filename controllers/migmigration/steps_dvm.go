@@ -3,6 +3,7 @@ package migmigration
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -85,6 +86,8 @@ func (s *Scope) newDirectVolumeMigration(key types.NamespacedName) *migv1.Direct
 	}
 	labels := veleroadapter.MigrationSelector(string(s.Migration.UID))
 	labels[directVolumeLabel] = string(s.Migration.UID)
+	// The DVM puts the plan's label on the PVCs it creates, so that a rollback deletes them.
+	labels[migratedByPlanLabel] = string(s.Plan.UID)
 	return &migv1.DirectVolumeMigration{
 		ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: labels},
 		Spec: migv1.DirectVolumeMigrationSpec{
@@ -110,8 +113,18 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 		return itinerary.Outcome{}, fmt.Errorf("get DirectVolumeMigration %s: %w", key, err)
 	}
 	st := dvm.Status
-	s.setProgress(fmt.Sprintf("%d total volumes; %d successful; %d running; %d failed",
-		len(dvm.Spec.PersistentVolumeClaims), len(st.SuccessfulPods), len(st.RunningPods), len(st.FailedPods)))
+	lines := []string{fmt.Sprintf("%d total volumes; %d successful; %d running; %d failed",
+		len(dvm.Spec.PersistentVolumeClaims), len(st.SuccessfulPods), len(st.RunningPods), len(st.FailedPods))}
+	for _, group := range []struct {
+		state string
+		pods  []*migv1.PodProgress
+	}{{"Running", st.RunningPods}, {"Pending", st.PendingPods}, {"Completed", st.SuccessfulPods}, {"Failed", st.FailedPods}} {
+		for _, p := range group.pods {
+			lines = append(lines, podLine(group.state, p))
+		}
+	}
+	s.setProgress(lines...)
+	s.setDetail(st.PhaseDescription)
 	failed := conditions.Find(st.Conditions, migv1.Failed)
 	switch {
 	case failed != nil && failed.Category == migv1.CategoryCritical:
@@ -141,4 +154,26 @@ func (r *Reconciler) deleteDirectVolumeMigrations(ctx context.Context, s *Scope)
 		return itinerary.Wait(pollWorkload), nil
 	}
 	return itinerary.Done(), nil
+}
+
+// podLine is MTC's progress line of one volume transfer: "[pvc] ns/pod: State 45% (rate) (elapsed)".
+func podLine(state string, p *migv1.PodProgress) string {
+	pvc, pod := "", ""
+	if p.PVCReference != nil {
+		pvc = p.PVCReference.Name
+	}
+	if p.ObjectReference != nil {
+		pod = p.Namespace + "/" + p.Name
+	}
+	line := fmt.Sprintf("[%s] %s: %s", pvc, pod, state)
+	if p.LastObservedProgressPercent != "" {
+		line += " " + p.LastObservedProgressPercent
+	}
+	if p.LastObservedTransferRate != "" {
+		line += " (Transfer rate " + p.LastObservedTransferRate + ")"
+	}
+	if p.TotalElapsedTime != nil {
+		line += " (" + p.TotalElapsedTime.Round(time.Second).String() + ")"
+	}
+	return line
 }

@@ -110,9 +110,6 @@ func unsupported(f Facts) []string {
 	if viaRegistries(f) || (withDIM(f) && f.HasISs) {
 		add("copying ImageStream images.")
 	}
-	if withDVM(f) {
-		add("direct volume migration (rsync) of PVs with action copy; set their selection.action to skip, or wait for the DirectVolumeMigration controller.")
-	}
 	if f.StorageConversion {
 		add("storage conversion within one cluster.")
 	}

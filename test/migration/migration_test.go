@@ -130,6 +130,8 @@ var _ = Describe("Migrations", Ordered, func() {
 		Expect(exists(env.Destination.Client, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "cancel-new", Name: "web"}})()).To(BeFalse())
 	})
 
+	It("copies a PV with rsync while the app runs, then what changed after quiesce", copyVolume)
+
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
 	It("ends SucceededWithWarnings naming what Velero could not restore", partialRestore)
