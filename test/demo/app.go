@@ -21,10 +21,12 @@ import (
 	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
-func standardClass() *storagev1.StorageClass {
+// standardClass is the default storage class: local PVs made by hand on the source, host
+// directories provisioned by kube-controller-manager on the destination.
+func standardClass(provisioner string) *storagev1.StorageClass {
 	return &storagev1.StorageClass{
 		ObjectMeta:  metav1.ObjectMeta{Name: "standard", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
-		Provisioner: "kubernetes.io/no-provisioner",
+		Provisioner: provisioner,
 	}
 }
 
@@ -62,10 +64,14 @@ func waitForFile(ctx context.Context, path string, lines int) error {
 	}
 }
 
-// showVolume prints the file the sample pods wrote: a line from the source pod, then one from
-// the destination pod, on the same moved volume.
-func showVolume(ctx context.Context, out io.Writer, volumes string) error {
-	path := filepath.Join(volumes, "pv-demo-db", "log")
+// showVolume prints the file the demo-db pods wrote on their volume: a line from the source
+// pod, copied by rsync, then a line from the destination pod, on the destination's copy.
+func showVolume(ctx context.Context, out io.Writer, c client.Client) error {
+	path, err := volumeDir(ctx, c, "demo-db-migrated", "data")
+	if err != nil {
+		return err
+	}
+	path = filepath.Join(path, "log")
 	if err := waitForFile(ctx, path, 2); err != nil {
 		return err
 	}
@@ -73,11 +79,30 @@ func showVolume(ctx context.Context, out io.Writer, volumes string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	say(out, "Volume data/log of demo-db, written by the source pod and then by the destination pod:")
+	say(out, "Volume data/log of demo-db on the destination, written by the source pod (copied by rsync) and by the destination pod:")
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		say(out, "  %s", line)
 	}
 	return nil
+}
+
+// volumeDir returns the host directory of the PV bound to a claim.
+func volumeDir(ctx context.Context, c client.Client, namespace, claim string) (string, error) {
+	pvc := &corev1.PersistentVolumeClaim{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: claim}, pvc); err != nil {
+		return "", fmt.Errorf("get PVC %s/%s: %w", namespace, claim, err)
+	}
+	pv := &corev1.PersistentVolume{}
+	if err := c.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv); err != nil {
+		return "", fmt.Errorf("get the PV of %s/%s: %w", namespace, claim, err)
+	}
+	switch {
+	case pv.Spec.HostPath != nil:
+		return pv.Spec.HostPath.Path, nil
+	case pv.Spec.Local != nil:
+		return pv.Spec.Local.Path, nil
+	}
+	return "", fmt.Errorf("the PV of %s/%s is neither hostPath nor local", namespace, claim)
 }
 
 func appObjects(ns, volumes string) []client.Object {

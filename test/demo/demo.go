@@ -6,12 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/manager"
 	"github.com/ferrymtc/ferry/test/node"
 	"github.com/ferrymtc/ferry/test/s3"
@@ -87,9 +89,6 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	describePlan(opts.Out, plan)
-	if err := moveVolumes(ctx, opts.Out, e.destination.Client, plan); err != nil {
-		return err
-	}
 	for _, file := range []string{"migmigration_stage.yaml", "migmigration_cutover.yaml"} {
 		if _, err := migrate(ctx, opts.Out, e.destination, filepath.Join(samples, file)); err != nil {
 			return err
@@ -97,7 +96,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	say(opts.Out, "The sample application now runs on the destination:")
 	describeResult(ctx, opts.Out, e.source.Client, e.destination.Client)
-	if err := showVolume(ctx, opts.Out, filepath.Join(opts.StateDir, "volumes")); err != nil {
+	if err := showVolume(ctx, opts.Out, e.destination.Client); err != nil {
 		return err
 	}
 
@@ -144,7 +143,11 @@ func (e *env) start(opts Options) error {
 			return err
 		}
 		e.kubeconfigs[cp.Name] = path
-		if err := prepareCluster(context.Background(), cp); err != nil {
+		provisioner := "kubernetes.io/no-provisioner"
+		if cp == e.destination {
+			provisioner = "kubernetes.io/host-path"
+		}
+		if err := prepareCluster(context.Background(), cp, provisioner); err != nil {
 			return err
 		}
 	}
@@ -166,6 +169,14 @@ func (e *env) start(opts Options) error {
 }
 
 func (e *env) stop() {
+	if e.destination != nil {
+		// Volumes kube-controller-manager provisioned on this machine for the destination.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		for _, dir := range fixtures.ProvisionedDirs(ctx, e.destination.Client) {
+			_ = os.RemoveAll(dir)
+		}
+		cancel()
+	}
 	if e.operator != nil {
 		if err := e.operator.Stop(); err != nil {
 			say(e.out, "Stopped the operator (%v)", err)
@@ -201,11 +212,11 @@ func (e *env) stop() {
 
 // prepareCluster creates what an MTC installation has on every cluster: the
 // openshift-migration namespace (Velero's, too) and a default storage class.
-func prepareCluster(ctx context.Context, cp *controlplane.ControlPlane) error {
+func prepareCluster(ctx context.Context, cp *controlplane.ControlPlane, provisioner string) error {
 	if err := cp.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		return fmt.Errorf("create namespace %s on %s: %w", namespace, cp.Name, err)
 	}
-	if err := cp.Client.Create(ctx, standardClass()); err != nil {
+	if err := cp.Client.Create(ctx, standardClass(provisioner)); err != nil {
 		return fmt.Errorf("create StorageClass on %s: %w", cp.Name, err)
 	}
 	return nil

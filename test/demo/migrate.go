@@ -14,26 +14,10 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/test/controlplane"
-	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 // migrationTimeout bounds one migration of the demo.
 const migrationTimeout = 5 * time.Minute
-
-// moveVolumes selects the move action for the plan's volumes, as a user edits the plan after
-// PV discovery: both demo clusters run on this machine, so their storage is shared, which the
-// MigrationController sample declares with mig_pv_move_storageclasses.
-func moveVolumes(ctx context.Context, out io.Writer, c client.Client, plan *migv1.MigPlan) error {
-	before := plan.DeepCopy()
-	for i := range plan.Spec.PersistentVolumes {
-		plan.Spec.PersistentVolumes[i].Selection.Action = migv1.PvMoveAction
-	}
-	if err := c.Patch(ctx, plan, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("select the move action: %w", err)
-	}
-	say(out, "Selected the move action for the plan's volumes: both clusters reach the same storage")
-	return fixtures.WaitReady(ctx, c, readyTimeout, plan)
-}
 
 // migrate applies a MigMigration sample and prints its progress until it completes.
 func migrate(ctx context.Context, out io.Writer, cp *controlplane.ControlPlane, path string) (*migv1.MigMigration, error) {

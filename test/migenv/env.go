@@ -200,6 +200,17 @@ func (e *Env) VeleroLogs(n int) string {
 // Stop stops everything Start started, in reverse order.
 func (e *Env) Stop() error {
 	var errs []error
+	for _, cp := range []*controlplane.ControlPlane{e.Source, e.Destination} {
+		if cp == nil {
+			continue
+		}
+		// Volumes kube-controller-manager provisioned on this machine.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		for _, dir := range fixtures.ProvisionedDirs(ctx, cp.Client) {
+			errs = append(errs, os.RemoveAll(dir))
+		}
+		cancel()
+	}
 	if e.operator != nil {
 		errs = append(errs, e.operator.Stop())
 		e.operator = nil
