@@ -104,9 +104,15 @@ func (s *Scope) labels() map[string]string { return transfer.Labels(string(s.DVM
 // pkg/settings yet, so the default is used.
 func (s *Scope) image() string { return transfer.DefaultImage }
 
-// rsyncOptions are the rsync options in force (MTC's defaults; the rsync_opt_* settings are
-// not in pkg/settings yet).
-func (s *Scope) rsyncOptions() transfer.RsyncOptions { return transfer.DefaultRsyncOptions() }
+// rsyncOptions are the rsync options in force: the MigrationController's rsync_opt_*
+// settings. Extra options that fail transfer.ValidateExtra are left out: they never reach
+// rsync.
+func (s *Scope) rsyncOptions() transfer.RsyncOptions {
+	o := s.Settings.Rsync
+	extras, _ := transfer.ParseExtras(o.Extras)
+	return transfer.RsyncOptions{Archive: o.Archive, HardLinks: o.HardLinks, Delete: o.Delete, Partial: o.Partial,
+		BwLimit: o.BwLimit, Extras: extras}
+}
 
 // backOffLimit is the number of attempts per PVC: rsync_backoff_limit when set to something
 // other than its default, else spec.backOffLimit, else 20 (MTC's order).

@@ -63,8 +63,19 @@ type Settings struct {
 	VeleroNamespace string
 	// HookRunnerImage runs Ansible playbook hooks (hook_runner_image).
 	HookRunnerImage string
+	// Rsync holds the rsync_opt_* options of volume transfers.
+	Rsync RsyncOptions
 	// Invalid lists values that did not parse and were replaced by their defaults.
 	Invalid []string
+}
+
+// RsyncOptions are the rsync_opt_* settings: archive, hard links, delete and partial default
+// to true; BwLimit is KiB/s, 0 for none; Extras are further options, validated by the
+// transfer package before use.
+type RsyncOptions struct {
+	Archive, HardLinks, Delete, Partial bool
+	BwLimit                             int
+	Extras                              string
 }
 
 // Defaults returns the settings in force when there is no MigrationController.
@@ -88,6 +99,14 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		DisableImageCopy:          spec.DisableImageCopy,
 		VeleroNamespace:           spec.VeleroNamespace,
 		HookRunnerImage:           spec.HookRunnerImage,
+	}
+	s.Rsync = RsyncOptions{
+		Archive:   boolOr(spec.RsyncOptArchive, true),
+		HardLinks: boolOr(spec.RsyncOptHardlinks, true),
+		Delete:    boolOr(spec.RsyncOptDelete, true),
+		Partial:   boolOr(spec.RsyncOptPartial, true),
+		BwLimit:   s.positive("rsync_opt_bwlimit", spec.RsyncOptBwlimit, 0),
+		Extras:    spec.RsyncOptExtras,
 	}
 	s.NamespaceLimit = s.positive("mig_namespace_limit", spec.MigNamespaceLimit, DefaultNamespaceLimit)
 	s.PodLimit = s.positive("mig_pod_limit", spec.MigPodLimit, DefaultPodLimit)
@@ -131,6 +150,13 @@ func excludedResources(spec *migv1.MigrationControllerSpec) []string {
 		seen[r] = true
 		return dup
 	})
+}
+
+func boolOr(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 // positive parses an optional positive integer; zero or unset means the default.
