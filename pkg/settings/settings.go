@@ -101,10 +101,10 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		HookRunnerImage:           spec.HookRunnerImage,
 	}
 	s.Rsync = RsyncOptions{
-		Archive:   boolOr(spec.RsyncOptArchive, true),
-		HardLinks: boolOr(spec.RsyncOptHardlinks, true),
-		Delete:    boolOr(spec.RsyncOptDelete, true),
-		Partial:   boolOr(spec.RsyncOptPartial, true),
+		Archive:   onUnlessFalse(spec.RsyncOptArchive),
+		HardLinks: onUnlessFalse(spec.RsyncOptHardlinks),
+		Delete:    onUnlessFalse(spec.RsyncOptDelete),
+		Partial:   onUnlessFalse(spec.RsyncOptPartial),
 		BwLimit:   s.positive("rsync_opt_bwlimit", spec.RsyncOptBwlimit, 0),
 		Extras:    spec.RsyncOptExtras,
 	}
@@ -152,12 +152,8 @@ func excludedResources(spec *migv1.MigrationControllerSpec) []string {
 	})
 }
 
-func boolOr(p *bool, def bool) bool {
-	if p == nil {
-		return def
-	}
-	return *p
-}
+// onUnlessFalse reads an optional switch that defaults to on.
+func onUnlessFalse(p *bool) bool { return p == nil || *p }
 
 // positive parses an optional positive integer; zero or unset means the default.
 func (s *Settings) positive(field string, v *intstr.IntOrString, def int) int {
