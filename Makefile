@@ -90,6 +90,10 @@ bench-plan: envtest s3server build ## Time a MigPlan over 1,000 namespaces and 2
 bench-migration: packages envtest s3server velero build ## Time Ferry's own overhead in a cutover of a 50-object namespace (total minus Velero's backup and restore).
 	go run ./test/bench/migration --manager $(BIN)/manager
 
+.PHONY: bench-transfer
+bench-transfer: packages envtest s3server velero build ## Time DirectVolumeMigration transfers (large files, small files, 3 PVCs in parallel) against plain rsync -a.
+	go run ./test/bench/transfer --manager $(BIN)/manager
+
 ##@ Build
 
 .PHONY: build

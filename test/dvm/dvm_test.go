@@ -94,6 +94,16 @@ var _ = Describe("A standalone DirectVolumeMigration", Ordered, func() {
 // run applies a DVM of volumes from the source to the host and waits until it completes.
 func run(name, srcNS string, volumes []*volume) *migv1.DirectVolumeMigration {
 	GinkgoHelper()
+	dvm := newDVM(name, srcNS, volumes)
+	Expect(env.Destination.Client.Create(ctx, dvm)).To(Succeed())
+	got := waitCompleted(dvm)
+	Expect(got.Status.Errors).To(BeEmpty())
+	Expect(conditions.IsTrue(got.Status.Conditions, migv1.Succeeded)).To(BeTrue(), "conditions %v", got.Status.Conditions)
+	return got
+}
+
+// newDVM builds a DVM of volumes from the source to the host.
+func newDVM(name, srcNS string, volumes []*volume) *migv1.DirectVolumeMigration {
 	dvm := &migv1.DirectVolumeMigration{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: migv1.DirectVolumeMigrationSpec{
 		SrcMigClusterRef:            fixtures.Ref(ns, fixtures.SourceCluster),
 		DestMigClusterRef:           fixtures.Ref(ns, fixtures.HostCluster),
@@ -108,15 +118,18 @@ func run(name, srcNS string, volumes []*volume) *migv1.DirectVolumeMigration {
 			TargetName:         v.targetName,
 		})
 	}
-	Expect(env.Destination.Client.Create(ctx, dvm)).To(Succeed())
+	return dvm
+}
+
+// waitCompleted waits until the DVM's phase is Completed and returns it.
+func waitCompleted(dvm *migv1.DirectVolumeMigration) *migv1.DirectVolumeMigration {
+	GinkgoHelper()
 	got := &migv1.DirectVolumeMigration{}
 	Eventually(func(g Gomega) {
 		g.Expect(env.Destination.Client.Get(ctx, client.ObjectKeyFromObject(dvm), got)).To(Succeed())
 		g.Expect(got.Status.Phase).To(Equal("Completed"), "phase %s (%s), conditions %v, errors %v",
 			got.Status.Phase, got.Status.PhaseDescription, got.Status.Conditions, got.Status.Errors)
 	}).Should(Succeed())
-	Expect(got.Status.Errors).To(BeEmpty())
-	Expect(conditions.IsTrue(got.Status.Conditions, migv1.Succeeded)).To(BeTrue(), "conditions %v", got.Status.Conditions)
 	return got
 }
 
