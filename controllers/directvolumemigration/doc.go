@@ -56,9 +56,10 @@
 //     default) falls back to NodePort, also on clusters that have the Route API: passthrough
 //     Routes need SNI in the client stunnel and an admitted host, which are not built yet. The
 //     NodePort address is the InternalIP (else ExternalIP) of the first Ready node by name.
-//   - The transfer image and the rsync_opt_* settings are not in pkg/settings yet: the image is
-//     transfer.DefaultImage and the options are MTC's defaults. The local test clusters ignore
-//     images (their process nodes run the host's rsync and stunnel).
+//   - rsync options come from the MigrationController's rsync_opt_* settings (extra options
+//     that fail validation are left out). The transfer image is not a setting yet:
+//     transfer.DefaultImage (hack/images/transfer). The local test clusters ignore images
+//     (their process nodes run the host's rsync and stunnel).
 //   - Destination PVCs request the larger of the source PVC's request and capacity; PV
 //     resizing (enable_dvm_pv_resizing) is not done yet. Existing destination PVCs are kept as
 //     they are, which is what makes a second DVM (stage after stage, then cutover) copy only
