@@ -28,6 +28,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/transfer"
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/migenv"
 )
@@ -220,25 +221,18 @@ func dvm(ctx context.Context, env *migenv.Env, namespace string, pvcs int) (time
 	if len(d.Status.Errors) > 0 {
 		return 0, 0, fmt.Errorf("DVM %s failed: %v", d.Name, d.Status.Errors)
 	}
-	progress := &migv1.DirectVolumeMigrationProgressList{}
-	if err := host.List(ctx, progress, client.InNamespace(ns)); err != nil {
-		return 0, 0, err
-	}
 	var longest time.Duration
-	found := 0
-	for _, p := range progress.Items {
-		if !strings.HasPrefix(p.Name, d.Name) {
-			continue
+	for _, claim := range d.Spec.PersistentVolumeClaims {
+		p := &migv1.DirectVolumeMigrationProgress{}
+		key := client.ObjectKey{Namespace: ns, Name: transfer.ProgressName(d.Name, claim.Name, claim.Namespace)}
+		if err := host.Get(ctx, key, p); err != nil {
+			return 0, 0, fmt.Errorf("progress of %s: %w", claim.Name, err)
 		}
 		t, err := rsyncTime(p.Status.LogMessage)
 		if err != nil {
 			return 0, 0, fmt.Errorf("progress %s: %w", p.Name, err)
 		}
-		found++
 		longest = max(longest, t)
-	}
-	if found != pvcs {
-		return 0, 0, fmt.Errorf("DVM %s: %d progress objects with statistics, want %d", d.Name, found, pvcs)
 	}
 	return longest, e2e, nil
 }
