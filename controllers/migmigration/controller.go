@@ -31,6 +31,8 @@ const (
 	blockedRecheck = 30 * time.Second
 	// budget is how many phases one reconcile may run.
 	budget = 25
+	// reconcileTimeout bounds a whole reconcile: every call to a cluster inside it ends by then.
+	reconcileTimeout = 2 * time.Minute
 )
 
 // Reconciler reconciles MigMigrations.
@@ -66,6 +68,8 @@ type Reconciler struct {
 
 // Reconcile moves a migration along its itinerary.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, reconcileTimeout)
+	defer cancel()
 	m := &migv1.MigMigration{}
 	if err := r.Client.Get(ctx, req.NamespacedName, m); err != nil {
 		if apierrors.IsNotFound(err) {
