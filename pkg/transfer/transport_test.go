@@ -152,11 +152,11 @@ func needTools(t *testing.T) {
 	t.Helper()
 	for _, tool := range []string{"rsync", "stunnel", "sh"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
+			t.Fatalf("%s is not installed (make packages installs it)", tool)
 		}
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("the rsync daemon keeps owners as root only")
+		t.Fatal("the transfer tests run as root: the rsync daemon keeps owners as root only")
 	}
 }
 

@@ -73,7 +73,7 @@ func TestBackoff(t *testing.T) {
 // after its dead PID) is removed, and what a live process owns is kept.
 func TestSweepStale(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces")
+		t.Fatal("the process node needs root for network namespaces")
 	}
 	ctx := context.Background()
 	dead := exec.Command("true")
