@@ -194,4 +194,14 @@ func equalMeta(a, b *migv1.MigMigration) bool {
 
 func (r *Reconciler) now() metav1.Time { return metav1.NewTime(r.Clock.Now()) }
 
+// host is the client for host objects a step changes and reads back at once (a
+// DirectVolumeMigration it created, the plan it asked to refresh): direct when configured,
+// since a cache may not show the change yet.
+func (r *Reconciler) host() client.Client {
+	if r.HostDirect != nil {
+		return r.HostDirect
+	}
+	return r.Client
+}
+
 func nowMeta(now func() time.Time) metav1.Time { return metav1.NewTime(now()) }

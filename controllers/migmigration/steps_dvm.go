@@ -43,7 +43,7 @@ func (r *Reconciler) createDirectVolumeMigration(ctx context.Context, s *Scope) 
 	if err := controllerutil.SetControllerReference(s.Migration, dvm, r.Client.Scheme()); err != nil {
 		return itinerary.Outcome{}, fmt.Errorf("own DirectVolumeMigration: %w", err)
 	}
-	if err := r.Client.Create(ctx, dvm); err != nil && !apierrors.IsAlreadyExists(err) {
+	if err := r.host().Create(ctx, dvm); err != nil && !apierrors.IsAlreadyExists(err) {
 		return itinerary.Outcome{}, fmt.Errorf("create DirectVolumeMigration %s: %w", key, err)
 	}
 	return itinerary.Done(), nil
@@ -106,9 +106,11 @@ func (s *Scope) newDirectVolumeMigration(key types.NamespacedName) *migv1.Direct
 func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	key := s.dvmKey()
 	dvm := &migv1.DirectVolumeMigration{}
-	if err := r.Client.Get(ctx, key, dvm); err != nil {
+	if err := r.host().Get(ctx, key, dvm); err != nil {
 		if apierrors.IsNotFound(err) {
-			return itinerary.Done(), nil
+			// The DVM is created by an earlier phase of the same migration, so it is gone only
+			// if someone deleted it: its volumes may not have been copied.
+			return itinerary.Failed("DirectVolumeMigrationFailed", fmt.Sprintf("DirectVolumeMigration %s was deleted before it completed.", key)), nil
 		}
 		return itinerary.Outcome{}, fmt.Errorf("get DirectVolumeMigration %s: %w", key, err)
 	}
@@ -142,11 +144,11 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 // they created on the clusters.
 func (r *Reconciler) deleteDirectVolumeMigrations(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	list := &migv1.DirectVolumeMigrationList{}
-	if err := r.Client.List(ctx, list, client.InNamespace(s.Migration.Namespace), client.MatchingLabels{directVolumeLabel: string(s.Migration.UID)}); err != nil {
+	if err := r.host().List(ctx, list, client.InNamespace(s.Migration.Namespace), client.MatchingLabels{directVolumeLabel: string(s.Migration.UID)}); err != nil {
 		return itinerary.Outcome{}, fmt.Errorf("list DirectVolumeMigrations: %w", err)
 	}
 	for i := range list.Items {
-		if err := client.IgnoreNotFound(r.Client.Delete(ctx, &list.Items[i], client.PropagationPolicy(metav1.DeletePropagationForeground))); err != nil {
+		if err := client.IgnoreNotFound(r.host().Delete(ctx, &list.Items[i], client.PropagationPolicy(metav1.DeletePropagationForeground))); err != nil {
 			return itinerary.Outcome{}, fmt.Errorf("delete DirectVolumeMigration %s: %w", list.Items[i].Name, err)
 		}
 	}

@@ -42,7 +42,7 @@ func (r *Reconciler) startRefresh(ctx context.Context, s *Scope) (itinerary.Outc
 // waitForRefresh waits until the plan controller has handled the refresh.
 func (r *Reconciler) waitForRefresh(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	plan := &migv1.MigPlan{}
-	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(s.Plan), plan); err != nil {
+	if err := r.host().Get(ctx, client.ObjectKeyFromObject(s.Plan), plan); err != nil {
 		return itinerary.Outcome{}, fmt.Errorf("get MigPlan: %w", err)
 	}
 	if plan.Spec.Refresh || plan.Status.ObservedGeneration < plan.Generation {
