@@ -53,6 +53,7 @@ type result struct {
 func main() {
 	largeMB := flag.Int("large-mb", 1024, "Size of the large-file scenario, in MiB.")
 	small := flag.Int("small-files", 20000, "Files in the small-file scenario.")
+	extras := flag.String("rsync-extras", "", "rsync_opt_extras of the MigrationController during the run, to compare options.")
 	managerPath := flag.String("manager", "", "Path of the operator binary (built when empty).")
 	dir := flag.String("state-dir", ".ferry/bench-transfer", "Where kubeconfigs, the operator log and the data go.")
 	flag.Parse()
@@ -62,13 +63,13 @@ func main() {
 		{name: "small files", pvcs: 1, filesPerPVC: *small, fileSize: 4 << 10},
 		{name: "3 PVCs in parallel", pvcs: 3, filesPerPVC: *largeMB / 256 / 3 * 1, fileSize: 256 << 20, plainOneStream: true},
 	}
-	if err := run(scenarios, *managerPath, *dir); err != nil {
+	if err := run(scenarios, *managerPath, *dir, *extras); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-transfer failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(scenarios []scenario, managerPath, dir string) error {
+func run(scenarios []scenario, managerPath, dir, extras string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -86,6 +87,14 @@ func run(scenarios []scenario, managerPath, dir string) error {
 		return err
 	}
 	defer func() { _ = env.Stop() }()
+	if extras != "" {
+		mc := &migv1.MigrationController{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "migration-controller"},
+			Spec: migv1.MigrationControllerSpec{RsyncOptExtras: extras}}
+		if err := env.Destination.Client.Create(ctx, mc); err != nil {
+			return fmt.Errorf("create MigrationController: %w", err)
+		}
+		fmt.Printf("rsync_opt_extras: %s\n", extras)
+	}
 	fmt.Printf("%-20s %10s %8s | %12s %12s %12s | %12s %12s | %6s\n", "scenario", "data", "files",
 		"DVM MB/s", "DVM files/s", "DVM e2e", "rsync MB/s", "rsync files/s", "ratio")
 	for i, sc := range scenarios {
