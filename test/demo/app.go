@@ -67,7 +67,7 @@ func waitForFile(ctx context.Context, path string, lines int) error {
 // showVolume prints the file the demo-db pods wrote on their volume: a line from the source
 // pod, copied by rsync, then a line from the destination pod, on the destination's copy.
 func showVolume(ctx context.Context, out io.Writer, c client.Client) error {
-	path, err := volumeDir(ctx, c, "demo-db-migrated", "data")
+	path, err := fixtures.VolumeDir(ctx, c, "demo-db-migrated", "data")
 	if err != nil {
 		return err
 	}
@@ -84,25 +84,6 @@ func showVolume(ctx context.Context, out io.Writer, c client.Client) error {
 		say(out, "  %s", line)
 	}
 	return nil
-}
-
-// volumeDir returns the host directory of the PV bound to a claim.
-func volumeDir(ctx context.Context, c client.Client, namespace, claim string) (string, error) {
-	pvc := &corev1.PersistentVolumeClaim{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: claim}, pvc); err != nil {
-		return "", fmt.Errorf("get PVC %s/%s: %w", namespace, claim, err)
-	}
-	pv := &corev1.PersistentVolume{}
-	if err := c.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv); err != nil {
-		return "", fmt.Errorf("get the PV of %s/%s: %w", namespace, claim, err)
-	}
-	switch {
-	case pv.Spec.HostPath != nil:
-		return pv.Spec.HostPath.Path, nil
-	case pv.Spec.Local != nil:
-		return pv.Spec.Local.Path, nil
-	}
-	return "", fmt.Errorf("the PV of %s/%s is neither hostPath nor local", namespace, claim)
 }
 
 func appObjects(ns, volumes string) []client.Object {

@@ -1,7 +1,6 @@
 package dvm_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -136,19 +135,9 @@ func waitCompleted(dvm *migv1.DirectVolumeMigration) *migv1.DirectVolumeMigratio
 // destinationDir is the host directory of the destination PV of v.
 func destinationDir(v *volume) string {
 	GinkgoHelper()
-	pvc := &corev1.PersistentVolumeClaim{}
-	Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: v.targetNS, Name: v.targetName}, pvc)).To(Succeed())
-	Expect(pvc.Spec.VolumeName).NotTo(BeEmpty())
-	pv := &corev1.PersistentVolume{}
-	Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv)).To(Succeed())
-	switch {
-	case pv.Spec.HostPath != nil:
-		return pv.Spec.HostPath.Path
-	case pv.Spec.Local != nil:
-		return pv.Spec.Local.Path
-	}
-	Fail(fmt.Sprintf("PV %s is neither hostPath nor local", pv.Name))
-	return ""
+	dir, err := fixtures.VolumeDir(ctx, env.Destination.Client, v.targetNS, v.targetName)
+	Expect(err).NotTo(HaveOccurred())
+	return dir
 }
 
 func mustSnapshot(dir string) map[string]entry {

@@ -91,18 +91,9 @@ func mountVolume(c client.Client, namespace, script string) {
 // destinationDir is the host directory of the PV bound to claim on the destination.
 func destinationDir(namespace, claim string) string {
 	GinkgoHelper()
-	pvc := &corev1.PersistentVolumeClaim{}
-	Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: claim}, pvc)).To(Succeed())
-	pv := &corev1.PersistentVolume{}
-	Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv)).To(Succeed())
-	switch {
-	case pv.Spec.HostPath != nil:
-		return pv.Spec.HostPath.Path
-	case pv.Spec.Local != nil:
-		return pv.Spec.Local.Path
-	}
-	Fail("the destination PV is neither hostPath nor local")
-	return ""
+	dir, err := fixtures.VolumeDir(ctx, env.Destination.Client, namespace, claim)
+	Expect(err).NotTo(HaveOccurred())
+	return dir
 }
 
 // checksums maps each regular file under dir to its SHA-256.
