@@ -3,7 +3,6 @@ package veleroadapter_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +36,6 @@ const (
 	// resultsTimeout is what a caller gives Results.
 	resultsTimeout = 10 * time.Second
 	apiTimeout     = 30 * time.Second
-	logTail        = 8 << 10
 )
 
 // TestReplicateAndRestoreAcrossClusters runs what a final migration does with Velero on two
@@ -58,10 +56,10 @@ func TestReplicateAndRestoreAcrossClusters(t *testing.T) {
 	if err := store.CreateBucket(ctx, bucket); err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
-	src := startCluster(t, "source")
-	dst := startCluster(t, "destination")
-	startVelero(ctx, t, src, store)
-	startVelero(ctx, t, dst, store)
+	src := controlplane.StartForTest(t, "source")
+	dst := controlplane.StartForTest(t, "destination")
+	velero.StartForTest(ctx, t, src, store, veleroNS, bucket)
+	velero.StartForTest(ctx, t, dst, store, veleroNS, bucket)
 	t.Logf("two clusters with Velero ready in %s", since(began))
 
 	create(ctx, t, src.Client, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "app"}})
@@ -260,40 +258,6 @@ func reached(o veleroadapter.Outcome, want veleroadapter.State) (bool, error) {
 	default:
 		return false, fmt.Errorf("ended %s (%s), want %s", o.State, o.Message, want)
 	}
-}
-
-func startCluster(t *testing.T, name string) *controlplane.ControlPlane {
-	t.Helper()
-	cp, err := controlplane.Start(name)
-	if err != nil {
-		t.Fatalf("start control plane %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Stop(); err != nil {
-			t.Errorf("stop control plane %s: %v", name, err)
-		}
-	})
-	return cp
-}
-
-func startVelero(ctx context.Context, t *testing.T, cp *controlplane.ControlPlane, store *s3.Server) {
-	t.Helper()
-	kubeconfig := filepath.Join(t.TempDir(), cp.Name+".kubeconfig")
-	if err := cp.WriteKubeconfig(kubeconfig); err != nil {
-		t.Fatalf("kubeconfig for %s: %v", cp.Name, err)
-	}
-	srv, err := velero.Start(ctx, velero.Options{Kubeconfig: kubeconfig, Namespace: veleroNS, S3: store, Bucket: bucket})
-	if err != nil {
-		t.Fatalf("start velero for %s: %v", cp.Name, err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("velero log tail of %s:\n%s", cp.Name, srv.LogTail(logTail))
-		}
-		if err := srv.Stop(); err != nil {
-			t.Errorf("stop velero of %s: %v", cp.Name, err)
-		}
-	})
 }
 
 func create(ctx context.Context, t *testing.T, c client.Client, obj client.Object) {

@@ -47,9 +47,7 @@ var _ = AfterSuite(func() {
 
 var _ = ReportAfterEach(func(r SpecReport) {
 	if r.Failed() && env != nil {
-		if log, err := os.ReadFile(env.OperatorLog); err == nil {
-			AddReportEntry("operator log tail", string(log[max(0, len(log)-12000):]))
-		}
+		AddReportEntry("operator log tail", env.OperatorLogTail(12000))
 	}
 })
 

@@ -233,3 +233,13 @@ func (e *Env) Stop() error {
 	}
 	return errors.Join(errs...)
 }
+
+// OperatorLogTail returns the last n bytes of the current operator log, for a failed test's
+// report; "" when there is none.
+func (e *Env) OperatorLogTail(n int) string {
+	log, err := os.ReadFile(e.OperatorLog)
+	if err != nil {
+		return ""
+	}
+	return string(log[max(0, len(log)-n):])
+}

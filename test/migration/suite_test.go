@@ -58,10 +58,7 @@ var _ = AfterSuite(func() {
 
 var _ = ReportAfterEach(func(r SpecReport) {
 	if r.Failed() && env != nil {
-		if log, err := os.ReadFile(env.OperatorLog); err == nil {
-			tail := log[max(0, len(log)-8000):]
-			AddReportEntry("operator log tail", string(tail))
-		}
+		AddReportEntry("operator log tail", env.OperatorLogTail(8000))
 		AddReportEntry("velero log tail", env.VeleroLogs(4000))
 	}
 })

@@ -3,7 +3,6 @@ package velero
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -33,8 +32,6 @@ const (
 	// the destination's server after the backup, so its first pass at start finds it at once;
 	// if that pass misses it, the next tick a minute later does.
 	syncTimeout = 3 * time.Minute
-	// logTail is how much of each server's log a failed test prints.
-	logTail = 8 << 10
 )
 
 // TestBackupOnSourceRestoresOnDestination runs the migration Velero was built for: two
@@ -53,9 +50,9 @@ func TestBackupOnSourceRestoresOnDestination(t *testing.T) {
 	if err := store.CreateBucket(ctx, bucket); err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
-	src := startCluster(t, "source")
-	dst := startCluster(t, "destination")
-	startVelero(ctx, t, src, store)
+	src := controlplane.StartForTest(t, "source", controlplane.WithControllerManager())
+	dst := controlplane.StartForTest(t, "destination", controlplane.WithControllerManager())
+	StartForTest(ctx, t, src, store, veleroNamespace, bucket)
 	t.Logf("two clusters and the source's Velero ready in %s", time.Since(began).Round(time.Millisecond))
 
 	createApp(ctx, t, src.Client, "app")
@@ -87,7 +84,7 @@ func TestBackupOnSourceRestoresOnDestination(t *testing.T) {
 	// and then once a minute: started now, its server finds the backup in its first pass
 	// instead of up to a minute later (see syncTimeout).
 	step = time.Now()
-	startVelero(ctx, t, dst, store)
+	StartForTest(ctx, t, dst, store, veleroNamespace, bucket)
 	waitFor(ctx, t, "Backup app-backup synced to destination", syncTimeout, func(ctx context.Context) (bool, error) {
 		b := &velerov1.Backup{}
 		err := get(ctx, dst.Client, client.ObjectKeyFromObject(backup), b)
@@ -136,44 +133,6 @@ func TestBackupOnSourceRestoresOnDestination(t *testing.T) {
 		t.Errorf("restored ConfigMap data = %v, want greeting=hello", cm.Data)
 	}
 	t.Logf("whole test took %s", time.Since(began).Round(time.Millisecond))
-}
-
-// startCluster starts a named control plane with kube-controller-manager (for default
-// ServiceAccounts and namespace behaviour) and stops it when the test ends.
-func startCluster(t *testing.T, name string) *controlplane.ControlPlane {
-	t.Helper()
-	cp, err := controlplane.Start(name, controlplane.WithControllerManager())
-	if err != nil {
-		t.Fatalf("start control plane %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Stop(); err != nil {
-			t.Errorf("stop control plane %s: %v", name, err)
-		}
-	})
-	return cp
-}
-
-// startVelero runs a Velero server for cp on the shared bucket. When the test fails, the
-// tail of its log is printed before it stops.
-func startVelero(ctx context.Context, t *testing.T, cp *controlplane.ControlPlane, store *s3.Server) {
-	t.Helper()
-	kubeconfig := filepath.Join(t.TempDir(), cp.Name+".kubeconfig")
-	if err := cp.WriteKubeconfig(kubeconfig); err != nil {
-		t.Fatalf("kubeconfig for %s: %v", cp.Name, err)
-	}
-	srv, err := Start(ctx, Options{Kubeconfig: kubeconfig, Namespace: veleroNamespace, S3: store, Bucket: bucket})
-	if err != nil {
-		t.Fatalf("start velero for %s: %v", cp.Name, err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("velero log tail of %s:\n%s", cp.Name, srv.LogTail(logTail))
-		}
-		if err := srv.Stop(); err != nil {
-			t.Errorf("stop velero of %s: %v", cp.Name, err)
-		}
-	})
 }
 
 // createApp creates namespace ns with a ConfigMap, a Secret and a Service, all named web.
