@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local clusters need when a command is missing: rsync and
 # stunnel (volume transfers), iproute2 (the process nodes' network namespaces), curl (hook
-# images in the tests) and ansible-core (playbook hooks). Needs root (or sudo) and apt.
+# images in the tests), ansible-core (playbook hooks), iptables (the process nodes enforce
+# NetworkPolicies with it) and tinyproxy (an HTTP CONNECT proxy for stunnel_tcp_proxy tests). Needs root (or sudo) and apt.
 set -euo pipefail
 
 declare -A packages=(
@@ -10,6 +11,8 @@ declare -A packages=(
   [ip]=iproute2
   [curl]=curl
   [ansible-playbook]=ansible-core
+  [iptables-legacy]=iptables
+  [tinyproxy]=tinyproxy
 )
 missing=()
 for cmd in "${!packages[@]}"; do

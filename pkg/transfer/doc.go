@@ -35,9 +35,11 @@
 //   - Progress comes from --info=progress2 (one whole-transfer line rewritten with \r) and the
 //     statistics from --info=stats2; numbers are printed without --human-readable so that
 //     they parse exactly.
-//   - --sparse is always on: sparse files stay sparse; a non-sparse file full of zeros becomes
-//     sparse on the destination (same content, fewer blocks). --partial (MTC's default) lets a
-//     retry resume a large file instead of starting it again.
+//   - Sparse files stay sparse: the client script adds --sparse when the volume holds one (a
+//     metadata walk with find). Not always: rsync --sparse writes in 1 KiB pieces and halves the
+//     speed of large files (measured by make bench-transfer). With it, a non-sparse file full of
+//     zeros becomes sparse on the destination (same content, fewer blocks). --partial (MTC's
+//     default) lets a retry resume a large file instead of starting it again.
 //   - Pods run as root with a small set of capabilities (no privileged mode): keeping owners,
 //     groups and modes needs CHOWN, FOWNER, FSETID and DAC_OVERRIDE. A non-root mode for
 //     namespaces under the restricted Pod Security level is not built yet.

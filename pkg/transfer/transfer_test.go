@@ -161,7 +161,7 @@ func TestClientArgs(t *testing.T) {
 	o.BwLimit, o.Extras = 100, []string{"-z"}
 	got := strings.Join(ClientArgs(o, "m", true), " ")
 	want := "--recursive --links --perms --devices --specials --times --owner --group --hard-links --delete --partial --bwlimit=100 " +
-		"--sparse --numeric-ids --timeout=600 " + Info + " --exclude=lost+found --checksum -z /mnt/source/ rsync://ferry@ferry-rsync-server/m/"
+		"--numeric-ids --timeout=600 " + Info + " --exclude=lost+found --checksum -z /mnt/source/ rsync://ferry@ferry-rsync-server/m/"
 	if got != want {
 		t.Errorf("ClientArgs =\n%s\nwant\n%s", got, want)
 	}

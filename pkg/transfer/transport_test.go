@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -195,11 +196,57 @@ func TestTransportCopiesThroughVerifiedTLS(t *testing.T) {
 	if !ok || stats.RegularFilesTransferred != 2 {
 		t.Fatalf("stats %+v (%v) from:\n%s", stats, ok, out)
 	}
+	if strings.Contains(out, SparseMarker) {
+		t.Errorf("rsync --sparse (half speed) for a volume without sparse files:\n%s", out)
+	}
 	// A second run moves nothing.
 	code, out = runClient(ctx, t, creds, server, server.stunnelPort, module, src)
 	stats, _ = ParseStats(out)
 	if code != 0 || stats.RegularFilesTransferred != 0 {
 		t.Fatalf("second run: exit %d, stats %+v:\n%s", code, stats, out)
+	}
+}
+
+func TestTransportKeepsSparseFilesSparse(t *testing.T) {
+	needTools(t)
+	ctx := t.Context()
+	creds, err := NewCredentials("a", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := Module("data")
+	server := startServer(ctx, t, creds, module)
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{"plain.txt": "hello"}, 0o644)
+	// 128 MiB with two short writes: find reports its sparseness as 6.10352e-05.
+	f, err := os.Create(filepath.Join(src, "disk.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		at   int64
+		data string
+	}{{0, "start"}, {64 << 20, "middle"}} {
+		if _, err := f.WriteAt([]byte(w.data), w.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := errors.Join(f.Truncate(128<<20), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	code, out := runClient(ctx, t, creds, server, server.stunnelPort, module, src)
+	if code != 0 {
+		t.Fatalf("client exit %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, SparseMarker) {
+		t.Errorf("no %q in the output:\n%s", SparseMarker, out)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(server.dir, "mnt", module, "disk.img"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Size != 128<<20 || st.Blocks*512 > 1<<20 {
+		t.Errorf("disk.img arrived with size %d and %d bytes allocated, want 128 MiB kept sparse", st.Size, st.Blocks*512)
 	}
 }
 
