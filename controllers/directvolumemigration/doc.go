@@ -57,9 +57,9 @@
 //     Routes need SNI in the client stunnel and an admitted host, which are not built yet. The
 //     NodePort address is the InternalIP (else ExternalIP) of the first Ready node by name.
 //   - rsync options come from the MigrationController's rsync_opt_* settings (extra options
-//     that fail validation are left out). The transfer image is not a setting yet:
-//     transfer.DefaultImage (hack/images/transfer). The local test clusters ignore images
-//     (their process nodes run the host's rsync and stunnel).
+//     that fail validation are left out). The transfer image is rsync_transfer_image, else
+//     settings.DefaultTransferImage (hack/images/transfer). The local test clusters ignore
+//     images (their process nodes run the host's rsync and stunnel).
 //   - Destination PVCs request the larger of the source PVC's request and capacity; PV
 //     resizing (enable_dvm_pv_resizing) is not done yet. Existing destination PVCs are kept as
 //     they are, which is what makes a second DVM (stage after stage, then cutover) copy only

@@ -100,9 +100,8 @@ func (s *Scope) destinationNamespaces() []string {
 // labels are the DVM's transfer labels.
 func (s *Scope) labels() map[string]string { return transfer.Labels(string(s.DVM.UID)) }
 
-// image is the transfer image. The MigrationController's rsync_transfer_image is not in
-// pkg/settings yet, so the default is used.
-func (s *Scope) image() string { return transfer.DefaultImage }
+// image is the transfer image: the MigrationController's rsync_transfer_image, else Ferry's.
+func (s *Scope) image() string { return s.Settings.TransferImage }
 
 // rsyncOptions are the rsync options in force: the MigrationController's rsync_opt_*
 // settings. Extra options that fail transfer.ValidateExtra are left out: they never reach

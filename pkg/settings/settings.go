@@ -20,7 +20,9 @@ const (
 	DefaultRsyncBackoffLimit   = 20
 	DefaultVeleroNamespace     = "openshift-migration"
 	// DefaultHookRunnerImage is MTC's hook runner (Ansible) image.
-	DefaultHookRunnerImage   = "quay.io/konveyor/hook-runner:latest"
+	DefaultHookRunnerImage = "quay.io/konveyor/hook-runner:latest"
+	// DefaultTransferImage is Ferry's rsync and stunnel image (hack/images/transfer).
+	DefaultTransferImage     = "quay.io/ferrymtc/ferry-transfer:latest"
 	DefaultRsyncEndpointType = migv1.RsyncEndpointRoute
 )
 
@@ -63,6 +65,9 @@ type Settings struct {
 	VeleroNamespace string
 	// HookRunnerImage runs Ansible playbook hooks (hook_runner_image).
 	HookRunnerImage string
+	// TransferImage runs the rsync and stunnel containers of volume transfers
+	// (rsync_transfer_image).
+	TransferImage string
 	// Rsync holds the rsync_opt_* options of volume transfers.
 	Rsync RsyncOptions
 	// Invalid lists values that did not parse and were replaced by their defaults.
@@ -99,6 +104,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		DisableImageCopy:          spec.DisableImageCopy,
 		VeleroNamespace:           spec.VeleroNamespace,
 		HookRunnerImage:           spec.HookRunnerImage,
+		TransferImage:             spec.RsyncTransferImage,
 	}
 	s.Rsync = RsyncOptions{
 		Archive:   onUnlessFalse(spec.RsyncOptArchive),
@@ -127,6 +133,9 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 	}
 	if s.HookRunnerImage == "" {
 		s.HookRunnerImage = DefaultHookRunnerImage
+	}
+	if s.TransferImage == "" {
+		s.TransferImage = DefaultTransferImage
 	}
 	s.ExcludedResources = excludedResources(spec)
 	return s

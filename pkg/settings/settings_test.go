@@ -20,6 +20,9 @@ func TestFromSpecDefaults(t *testing.T) {
 	if s.PVResizingThreshold != 3 || s.RsyncBackoffLimit != 20 || s.RsyncEndpointType != migv1.RsyncEndpointRoute {
 		t.Errorf("unexpected defaults: %+v", s)
 	}
+	if s.TransferImage != "quay.io/ferrymtc/ferry-transfer:latest" || s.HookRunnerImage != "quay.io/konveyor/hook-runner:latest" {
+		t.Errorf("images = %q / %q", s.TransferImage, s.HookRunnerImage)
+	}
 	if !slices.Equal(s.ExcludedResources, DefaultExcludedResources) || s.EnableCachedClient || len(s.Invalid) > 0 {
 		t.Errorf("unexpected defaults: %+v", s)
 	}
@@ -95,10 +98,11 @@ func TestFromSpec(t *testing.T) {
 		spec: migv1.MigrationControllerSpec{
 			MigControllerEnableCache: true, EnableDVMPVResizing: true, EnableIntelligentPVResize: ptr.To(true),
 			RsyncEndpointType: migv1.RsyncEndpointNodePort, StunnelTCPProxy: "http://u:p@proxy:3128", VeleroNamespace: "velero",
+			RsyncTransferImage: "registry.example.com/mirror/transfer:1.2",
 		},
 		check: func(t *testing.T, s Settings) {
 			if !s.EnableCachedClient || !s.EnableDVMPVResizing || !s.EnableIntelligentPVResize || s.RsyncEndpointType != migv1.RsyncEndpointNodePort ||
-				s.StunnelTCPProxy == "" || s.VeleroNamespace != "velero" {
+				s.StunnelTCPProxy == "" || s.VeleroNamespace != "velero" || s.TransferImage != "registry.example.com/mirror/transfer:1.2" {
 				t.Errorf("switches not honoured: %+v", s)
 			}
 		},

@@ -12,10 +12,6 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// DefaultImage is the transfer image (hack/images/transfer) when the MigrationController
-// names none.
-const DefaultImage = "quay.io/ferrymtc/ferry-transfer:latest"
-
 // Container names. The client's is "rsync", as in MTC, so tools that read its log find it.
 const (
 	ContainerRsync   = "rsync"
