@@ -80,6 +80,18 @@ type DirectVolumeMigrationSpec struct {
 	// MigrationType is Stage, CutOver or Rollback.
 	// +optional
 	MigrationType *DirectVolumeMigrationType `json:"migrationType,omitempty"`
+	// RunAsRoot runs the transfer pods as root, which keeping owners and groups needs; it is
+	// honoured only in namespaces whose Pod Security level is privileged. Otherwise the pods
+	// meet the restricted level. A MigMigration copies its own runAsRoot, runAsUser and
+	// runAsGroup here (Ferry's addition: MTC read them from the owning migration).
+	// +optional
+	RunAsRoot *bool `json:"runAsRoot,omitempty"`
+	// RunAsUser is the user ID of non-root transfer pods.
+	// +optional
+	RunAsUser *int64 `json:"runAsUser,omitempty"`
+	// RunAsGroup is the group ID of non-root transfer pods (also their fsGroup).
+	// +optional
+	RunAsGroup *int64 `json:"runAsGroup,omitempty"`
 }
 
 // PVCToMigrate is a source PVC (namespace and name of the inlined reference) and where to

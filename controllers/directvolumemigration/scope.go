@@ -36,6 +36,8 @@ type Scope struct {
 	warnings []migv1.Condition
 	// networkError is set when every failed transfer failed to reach the endpoint.
 	networkError *migv1.Condition
+	// nonRootNamespaces are "cluster/namespace" where root was asked for and refused.
+	nonRootNamespaces []string
 	// description overrides the phase's description (progress of the transfer).
 	description string
 }

@@ -24,6 +24,9 @@ func desiredConditions(s *Scope, validation []migv1.Condition, n, total int) []m
 	out := slices.Clone(validation)
 	out = append(out, conditions.Required(migv1.Ready, "", readyMessage))
 	out = append(out, s.warnings...)
+	if w := s.nonRootWarning(); w != nil {
+		out = append(out, *w)
+	}
 	if s.networkError != nil {
 		out = append(out, *s.networkError)
 	}

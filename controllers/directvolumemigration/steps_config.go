@@ -59,7 +59,20 @@ func credentials(ctx context.Context, s *Scope) (*transfer.Credentials, error) {
 	return creds, nil
 }
 
-// server describes the rsync server of a destination namespace.
+// runningServer describes the rsync server of a destination namespace with the identity
+// its pod runs as (which its rsyncd.conf depends on).
+func (s *Scope) runningServer(ctx context.Context, ns string) (transfer.Server, error) {
+	id, err := s.identity(ctx, s.Destination, ns)
+	if err != nil {
+		return transfer.Server{}, err
+	}
+	srv := s.server(ns)
+	srv.Identity = id
+	return srv, nil
+}
+
+// server describes the rsync server of a destination namespace, as far as its endpoint is
+// concerned.
 func (s *Scope) server(ns string) transfer.Server {
 	srv := transfer.Server{
 		Namespace: ns, Name: s.Names.Server(), Labels: s.labels(), Image: s.image(),
@@ -87,7 +100,10 @@ func createTransferConfig(ctx context.Context, s *Scope) (itinerary.Outcome, err
 	}
 	endpoints := map[string]transfer.Endpoint{}
 	for _, ns := range s.destinationNamespaces() {
-		srv := s.server(ns)
+		srv, err := s.runningServer(ctx, ns)
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
 		if err := create(ctx, s.Destination.Client, srv.ConfigMap(), srv.Secret(creds)); err != nil {
 			return itinerary.Outcome{}, err
 		}
@@ -130,7 +146,11 @@ func create(ctx context.Context, c client.Client, objs ...client.Object) error {
 // CreateRsyncTransferPods).
 func createServerPods(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	for _, ns := range s.destinationNamespaces() {
-		if err := create(ctx, s.Destination.Client, s.server(ns).Pod()); err != nil {
+		srv, err := s.runningServer(ctx, ns)
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
+		if err := create(ctx, s.Destination.Client, srv.Pod()); err != nil {
 			return itinerary.Outcome{}, err
 		}
 	}
@@ -149,7 +169,11 @@ func waitServerPodsRunning(ctx context.Context, s *Scope) (itinerary.Outcome, er
 		err := s.Destination.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: s.Names.Server()}, pod)
 		switch {
 		case apierrors.IsNotFound(err):
-			if err := create(ctx, s.Destination.Client, s.server(ns).Pod()); err != nil {
+			srv, err := s.runningServer(ctx, ns)
+			if err != nil {
+				return itinerary.Outcome{}, err
+			}
+			if err := create(ctx, s.Destination.Client, srv.Pod()); err != nil {
 				return itinerary.Outcome{}, err
 			}
 			pending = append(pending, ns+"/"+s.Names.Server())

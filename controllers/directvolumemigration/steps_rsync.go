@@ -190,6 +190,10 @@ func createClientPod(ctx context.Context, s *Scope, p migv1.PVCToMigrate, attemp
 	if err != nil {
 		return err
 	}
+	id, err := s.identity(ctx, s.Source, p.Namespace)
+	if err != nil {
+		return err
+	}
 	labels := s.labels()
 	labels[transfer.LabelCreatedForPVC] = transfer.MD5(p.Name)
 	labels[transfer.LabelAttempt] = strconv.Itoa(attempt)
@@ -197,7 +201,7 @@ func createClientPod(ctx context.Context, s *Scope, p migv1.PVCToMigrate, attemp
 		Namespace: p.Namespace, Name: s.Names.ClientPod(p.Name, attempt), Config: s.Names.Client(),
 		DestinationNamespace: destNamespace(p), Labels: labels, Image: s.image(), PVC: p.Name,
 		Module: transfer.Module(destName(p)), Verify: p.Verify, Options: s.rsyncOptions(), NodeName: node,
-		SupplementalGroups: s.Settings.SourceSupplementalGroups,
+		SupplementalGroups: s.Settings.SourceSupplementalGroups, Identity: id,
 	}
 	return create(ctx, s.Source.Client, c.Pod())
 }

@@ -97,6 +97,9 @@ func (s *Scope) newDirectVolumeMigration(key types.NamespacedName) *migv1.Direct
 			CreateDestinationNamespaces: true,
 			LiveMigrate:                 s.Plan.Spec.LiveMigrate,
 			MigrationType:               &kind,
+			RunAsRoot:                   s.Migration.Spec.RunAsRoot,
+			RunAsUser:                   s.Migration.Spec.RunAsUser,
+			RunAsGroup:                  s.Migration.Spec.RunAsGroup,
 		},
 	}
 }

@@ -122,28 +122,33 @@ func ClientStunnelConf(host string, port int, proxy *Proxy) string {
 }
 
 // RsyncdConf is the rsync daemon's configuration: one writable module per destination PVC,
-// reachable from loopback only (stunnel), for RsyncUser with the password file. The daemon
-// runs as root so that owners, groups and modes are kept, and chroots into the module: outside
-// a chroot rsync sanitizes symlink targets (an absolute target loses its leading slash, ".."
-// elements are trimmed), which would change the data.
-func RsyncdConf(modules []string) string {
+// reachable from loopback only (stunnel), for RsyncUser with the password file. As root the
+// daemon keeps owners, groups and modes, and chroots into the module: outside a chroot rsync
+// sanitizes symlink targets (an absolute target loses its leading slash, ".." elements are
+// trimmed), which changes the data. A non-root daemon can do neither (chroot needs root):
+// files get its user, and such symlinks are rewritten (the DVM warns about both).
+func RsyncdConf(modules []string, root bool) string {
 	lines := []string{
 		"port = " + strconv.Itoa(RsyncPort),
 		"address = 127.0.0.1",
 		"log file = /dev/stdout",
 		"max verbosity = 2",
-		"use chroot = yes",
 		"munge symlinks = no",
 		"numeric ids = yes",
 		"read only = no",
 		"list = no",
-		"uid = 0",
-		"gid = 0",
-		"auth users = " + RsyncUser,
-		"secrets file = " + SecretDir + "/" + FileRsyncSecrets,
+	}
+	if root {
+		lines = append(lines, "use chroot = yes", "uid = 0", "gid = 0")
+	} else {
+		lines = append(lines, "use chroot = no")
+	}
+	lines = append(lines,
+		"auth users = "+RsyncUser,
+		"secrets file = "+SecretDir+"/"+FileRsyncSecrets,
 		"strict modes = no",
 		"hosts allow = 127.0.0.1 ::1",
-	}
+	)
 	for _, m := range modules {
 		lines = append(lines, "", "["+m+"]", "path = "+DataRoot+"/"+m)
 	}

@@ -44,6 +44,7 @@ type Server struct {
 	Image              string
 	Volumes            []ServerVolume
 	SupplementalGroups []int64
+	Identity           Identity
 }
 
 // serverLabels are the labels of the server's pod, Service, ConfigMap and Secret.
@@ -62,7 +63,7 @@ func (s Server) ConfigMap() *corev1.ConfigMap {
 	slices.Sort(modules)
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
-		Data:       map[string]string{FileRsyncdConf: RsyncdConf(modules), FileStunnelConf: ServerStunnelConf()},
+		Data:       map[string]string{FileRsyncdConf: RsyncdConf(modules, s.Identity.Root), FileStunnelConf: ServerStunnelConf()},
 	}
 }
 
@@ -111,7 +112,7 @@ func (s Server) Pod() *corev1.Pod {
 		Spec: corev1.PodSpec{
 			RestartPolicy:                corev1.RestartPolicyAlways,
 			AutomountServiceAccountToken: ptr.To(false),
-			SecurityContext:              podSecurity(s.SupplementalGroups),
+			SecurityContext:              s.Identity.podSecurity(s.SupplementalGroups),
 			Volumes:                      volumes,
 			Containers: []corev1.Container{
 				{
@@ -119,7 +120,7 @@ func (s Server) Pod() *corev1.Pod {
 					Command:         []string{"rsync", "--daemon", "--no-detach", "--config=" + ConfigDir + "/" + FileRsyncdConf},
 					VolumeMounts:    mounts,
 					Resources:       resources(),
-					SecurityContext: containerSecurity(),
+					SecurityContext: s.Identity.containerSecurity(),
 				},
 				{
 					Name: ContainerStunnel, Image: s.Image,
@@ -127,7 +128,7 @@ func (s Server) Pod() *corev1.Pod {
 					Ports:           []corev1.ContainerPort{{Name: "stunnel", ContainerPort: StunnelPort, Protocol: corev1.ProtocolTCP}},
 					VolumeMounts:    mounts[:2],
 					Resources:       resources(),
-					SecurityContext: containerSecurity(),
+					SecurityContext: s.Identity.containerSecurity(),
 				},
 			},
 		},
@@ -194,6 +195,7 @@ type Client struct {
 	// NodeName co-schedules the client with the pod that mounts a ReadWriteOnce PVC.
 	NodeName           string
 	SupplementalGroups []int64
+	Identity           Identity
 }
 
 // Pod is the client pod: rsync through stunnel, run once (restartPolicy Never; retries are
@@ -205,11 +207,12 @@ func (c Client) Pod() *corev1.Pod {
 			RestartPolicy:                corev1.RestartPolicyNever,
 			AutomountServiceAccountToken: ptr.To(false),
 			NodeName:                     c.NodeName,
-			SecurityContext:              podSecurity(c.SupplementalGroups),
+			SecurityContext:              c.Identity.podSecurity(c.SupplementalGroups),
 			Volumes: []corev1.Volume{
 				configVolume(c.Config), secretVolume(c.Config),
 				{Name: volWork, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-				{Name: volSource, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: c.PVC}}},
+				// Read-only: the kubelet then leaves the source's ownership alone (fsGroup).
+				{Name: volSource, VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: c.PVC, ReadOnly: true}}},
 			},
 			Containers: []corev1.Container{{
 				Name: ContainerRsync, Image: c.Image,
@@ -228,7 +231,7 @@ func (c Client) Pod() *corev1.Pod {
 					{Name: volSource, MountPath: DataRoot + "/source", ReadOnly: true},
 				},
 				Resources:       resources(),
-				SecurityContext: containerSecurity(),
+				SecurityContext: c.Identity.containerSecurity(),
 			}},
 		},
 	}
@@ -242,7 +245,8 @@ func configVolume(name string) corev1.Volume {
 
 func secretVolume(name string) corev1.Volume {
 	return corev1.Volume{Name: volSecret, VolumeSource: corev1.VolumeSource{
-		Secret: &corev1.SecretVolumeSource{SecretName: name, DefaultMode: ptr.To[int32](0o400)},
+		// 0440: readable by a non-root pod's fsGroup, which the kubelet gives the files.
+		Secret: &corev1.SecretVolumeSource{SecretName: name, DefaultMode: ptr.To[int32](0o440)},
 	}}
 }
 
@@ -251,26 +255,4 @@ func resources() corev1.ResourceRequirements {
 	return corev1.ResourceRequirements{Requests: corev1.ResourceList{
 		corev1.ResourceCPU: resource.MustParse("400m"), corev1.ResourceMemory: resource.MustParse("512Mi"),
 	}}
-}
-
-// podSecurity runs the transfer as root, which keeping owners and groups needs.
-func podSecurity(groups []int64) *corev1.PodSecurityContext {
-	return &corev1.PodSecurityContext{
-		RunAsUser: ptr.To[int64](0), RunAsGroup: ptr.To[int64](0),
-		SupplementalGroups: groups,
-		SeccompProfile:     &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-	}
-}
-
-// containerSecurity keeps only the capabilities rsync needs to write any file with its
-// owner, group and mode, and to chroot into a module: not privileged, no escalation.
-func containerSecurity() *corev1.SecurityContext {
-	return &corev1.SecurityContext{
-		Privileged:               ptr.To(false),
-		AllowPrivilegeEscalation: ptr.To(false),
-		Capabilities: &corev1.Capabilities{
-			Drop: []corev1.Capability{"ALL"},
-			Add:  []corev1.Capability{"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "SETUID", "SETGID", "MKNOD", "SYS_CHROOT"},
-		},
-	}
 }

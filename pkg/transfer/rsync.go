@@ -101,12 +101,22 @@ func ClientArgs(o RsyncOptions, module string, verify bool) []string {
 // below 1: "0..." or "...e-..."), or when find cannot tell (an error counts as sparse): rsync
 // --sparse writes in 1 KiB pieces, which halves its speed on large files, and keeping sparse
 // files sparse is what matters (expanded, they may not fit the destination volume).
+//
+// A non-root rsync daemon cannot set the mode and time of the volume's root directory, which
+// belongs to root (the kubelet gives it the pod's fsGroup): rsync then exits 23 though every
+// file arrived. When those are its only errors, the script says so and exits 0; any other
+// error keeps 23. rsync's errors are therefore printed after its output.
 const ClientScript = `if (find ` + DataRoot + `/source/ -type f -printf '%S\n' || echo 0) 2>/dev/null | grep -q -e '^0' -e 'e-'; then
   echo "` + SparseMarker + `"
   set -- --sparse "$@"
 fi
-rsync "$@"
+rsync "$@" 2>` + WorkDir + `/rsync.err
 rc=$?
+cat ` + WorkDir + `/rsync.err >&2
+if [ "$rc" -eq 23 ] && ! grep -v -e 'failed to set permissions on "\."' -e 'failed to set times on "\."' -e '^rsync error: some files/attrs were not transferred' ` + WorkDir + `/rsync.err | grep -q .; then
+  echo "` + RootDirMarker + `"
+  rc=0
+fi
 if [ "$rc" -ne 0 ] && [ -s ` + WorkDir + `/stunnel.log ]; then
   echo "` + StunnelLogMarker + `"
   tail -n 20 ` + WorkDir + `/stunnel.log
@@ -116,6 +126,9 @@ exit "$rc"
 
 // SparseMarker is printed when the client keeps sparse files sparse (rsync --sparse).
 const SparseMarker = "ferry: the volume has sparse files: rsync --sparse"
+
+// RootDirMarker is printed when only the volume root's own attributes were not set.
+const RootDirMarker = "ferry: the mode and time of the volume's root directory were not set (it belongs to another user); every file arrived"
 
 // StunnelLogMarker introduces stunnel's log in a failed client's output.
 const StunnelLogMarker = "--- stunnel log ---"

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -167,12 +169,56 @@ func TestClientArgs(t *testing.T) {
 	}
 }
 
+func TestIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		id        Identity
+		user      int64
+		fsGroup   *int64
+		caps      int
+		restricts bool
+	}{
+		{"root", Identity{Root: true}, 0, nil, 8, false},
+		{"non-root default", Identity{}, DefaultNonRootID, ptr.To(DefaultNonRootID), 0, true},
+		{"non-root user and group", Identity{User: ptr.To[int64](1001), Group: ptr.To[int64](2002)}, 1001, ptr.To[int64](2002), 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, pod := range []*corev1.Pod{
+				Server{Name: "s", Labels: map[string]string{}, Identity: tc.id, Volumes: []ServerVolume{{PVC: "p", Module: "m"}}}.Pod(),
+				Client{Name: "c", Identity: tc.id, PVC: "p"}.Pod(),
+			} {
+				psc := pod.Spec.SecurityContext
+				if *psc.RunAsUser != tc.user || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+					t.Errorf("%s: pod security %+v", pod.Name, psc)
+				}
+				if (psc.FSGroup == nil) != (tc.fsGroup == nil) || tc.fsGroup != nil && *psc.FSGroup != *tc.fsGroup {
+					t.Errorf("%s: fsGroup %v, want %v", pod.Name, psc.FSGroup, tc.fsGroup)
+				}
+				if tc.restricts != (psc.RunAsNonRoot != nil && *psc.RunAsNonRoot) {
+					t.Errorf("%s: runAsNonRoot %v", pod.Name, psc.RunAsNonRoot)
+				}
+				for _, c := range pod.Spec.Containers {
+					sc := c.SecurityContext
+					if len(sc.Capabilities.Add) != tc.caps || *sc.AllowPrivilegeEscalation || len(sc.Capabilities.Drop) != 1 {
+						t.Errorf("%s/%s: container security %+v", pod.Name, c.Name, sc)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestConfigs(t *testing.T) {
-	conf := RsyncdConf([]string{"b", "a"})
-	for _, want := range []string{"munge symlinks = no", "hosts allow = 127.0.0.1 ::1", "[a]\npath = /mnt/a", "auth users = ferry"} {
+	conf := RsyncdConf([]string{"b", "a"}, true)
+	for _, want := range []string{"munge symlinks = no", "hosts allow = 127.0.0.1 ::1", "[a]\npath = /mnt/a", "auth users = ferry", "use chroot = yes", "uid = 0"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("rsyncd.conf lacks %q:\n%s", want, conf)
 		}
+	}
+	// A non-root daemon cannot chroot or switch users.
+	conf = RsyncdConf([]string{"a"}, false)
+	if !strings.Contains(conf, "use chroot = no") || strings.Contains(conf, "uid =") || strings.Contains(conf, "use chroot = yes") {
+		t.Errorf("non-root rsyncd.conf:\n%s", conf)
 	}
 	for _, want := range []string{"requireCert = yes", "verifyChain = yes", "accept = 6443", "connect = 127.0.0.1:2222"} {
 		if !strings.Contains(ServerStunnelConf(), want) {

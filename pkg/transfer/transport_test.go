@@ -61,7 +61,7 @@ func startServer(ctx context.Context, t *testing.T, creds *Credentials, module s
 	t.Helper()
 	p := testPaths{dir: t.TempDir(), stunnelPort: freePort(t), rsyncPort: freePort(t)}
 	writeFiles(t, filepath.Join(p.dir, "config"), map[string]string{
-		FileRsyncdConf: p.rewrite(RsyncdConf([]string{module})), FileStunnelConf: p.rewrite(ServerStunnelConf()),
+		FileRsyncdConf: p.rewrite(RsyncdConf([]string{module}, true)), FileStunnelConf: p.rewrite(ServerStunnelConf()),
 	}, 0o644)
 	writeFiles(t, filepath.Join(p.dir, "secret"), map[string]string{
 		FileCACert: string(creds.CACert), FileCert: string(creds.ServerCert), FileKey: string(creds.ServerKey),

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -37,8 +38,10 @@ var _ = Describe("A standalone DirectVolumeMigration", Ordered, func() {
 
 	BeforeAll(func() {
 		src := env.Source.Client
+		// Keeping owners needs root transfer pods, which only a privileged namespace admits.
 		Expect(src.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: srcNS,
-			Labels: map[string]string{"team": "storage"}, Annotations: map[string]string{"owner": "ops"}}})).To(Succeed())
+			Labels:      map[string]string{"team": "storage", "pod-security.kubernetes.io/enforce": "privileged"},
+			Annotations: map[string]string{"owner": "ops"}}})).To(Succeed())
 		for i, v := range volumes {
 			v.dir = GinkgoT().TempDir()
 			Expect(fill(v.dir, byte(i+1), (8<<20)*(i+1))).To(Succeed())
@@ -101,12 +104,14 @@ func run(name, srcNS string, volumes []*volume) *migv1.DirectVolumeMigration {
 	return got
 }
 
-// newDVM builds a DVM of volumes from the source to the host.
+// newDVM builds a DVM of volumes from the source to the host, asking for root transfer pods
+// (granted in privileged namespaces only).
 func newDVM(name, srcNS string, volumes []*volume) *migv1.DirectVolumeMigration {
 	dvm := &migv1.DirectVolumeMigration{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: migv1.DirectVolumeMigrationSpec{
 		SrcMigClusterRef:            fixtures.Ref(ns, fixtures.SourceCluster),
 		DestMigClusterRef:           fixtures.Ref(ns, fixtures.HostCluster),
 		CreateDestinationNamespaces: true,
+		RunAsRoot:                   ptr.To(true),
 	}}
 	for _, v := range volumes {
 		dvm.Spec.PersistentVolumeClaims = append(dvm.Spec.PersistentVolumeClaims, migv1.PVCToMigrate{

@@ -29,7 +29,8 @@ var _ = Describe("A transfer pod killed mid-way", Ordered, func() {
 		DeferCleanup(func() { Expect(env.Destination.Client.Delete(ctx, mc)).To(Succeed()) })
 
 		src := env.Source.Client
-		Expect(src.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: srcNS}})).To(Succeed())
+		Expect(src.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: srcNS,
+			Labels: map[string]string{"pod-security.kubernetes.io/enforce": "privileged"}}})).To(Succeed())
 		v := &volume{claim: "big", targetNS: srcNS, targetName: "big", dir: GinkgoT().TempDir()}
 		Expect(fill(v.dir, 9, 64<<20)).To(Succeed())
 		pv, pvc := fixtures.BoundVolume(srcNS, v.claim, "dvm-retry-big", "1Gi")

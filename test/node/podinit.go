@@ -36,6 +36,8 @@ type launchSpec struct {
 	WorkingDir string
 	Argv       []string
 	Env        []string
+	// User is who the command runs as (nil: root).
+	User *identity
 }
 
 type mountSpec struct {
@@ -116,6 +118,9 @@ func (s *launchSpec) launch() error {
 	}
 	path, err := lookPath(s.Argv[0], s.Env)
 	if err != nil {
+		return err
+	}
+	if err := s.User.become(); err != nil {
 		return err
 	}
 	return fmt.Errorf("exec %s: %w", path, syscall.Exec(path, s.Argv, s.Env))

@@ -55,6 +55,9 @@ func (n *Node) prepareVolumes(ctx context.Context, pod *corev1.Pod, dir string) 
 			res, err = hostPathVolume(v.HostPath)
 		case v.PersistentVolumeClaim != nil:
 			res, err = n.claimVolume(ctx, pod.Namespace, v.PersistentVolumeClaim)
+			if sc := pod.Spec.SecurityContext; err == nil && !res.readOnly && sc != nil && sc.FSGroup != nil {
+				err = setVolumeGroup(res.path, *sc.FSGroup, true)
+			}
 		case v.ConfigMap != nil:
 			res, err = volume{path: path, readOnly: true}, n.writeConfigMap(ctx, pod.Namespace, path, v.ConfigMap.Name,
 				v.ConfigMap.Items, v.ConfigMap.DefaultMode, v.ConfigMap.Optional)
@@ -67,6 +70,10 @@ func (n *Node) prepareVolumes(ctx context.Context, pod *corev1.Pod, dir string) 
 			res, err = volume{path: path, readOnly: true}, n.writeProjected(ctx, pod, path, v.Projected)
 		default:
 			err = fmt.Errorf("volume %s: this kind of volume is not supported by the process node", v.Name)
+		}
+		if sc := pod.Spec.SecurityContext; err == nil && sc != nil && sc.FSGroup != nil &&
+			(v.Secret != nil || v.ConfigMap != nil || v.Projected != nil || v.DownwardAPI != nil) {
+			err = setVolumeGroup(res.path, *sc.FSGroup, false)
 		}
 		if err != nil {
 			return nil, err

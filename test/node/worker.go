@@ -359,9 +359,13 @@ func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*lau
 		return nil, err
 	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + w.sb.ip + "\t" + pod.Name + "\n"
+	user, err := containerIdentity(pod, &c.spec)
+	if err != nil {
+		return nil, err
+	}
 	return &launchSpec{
 		Netns: netnsDir + "/" + w.sb.ns, Hostname: pod.Name, Dir: dir, Hosts: hosts,
-		Mounts: mounts, WorkingDir: c.spec.WorkingDir, Argv: argv, Env: env,
+		Mounts: mounts, WorkingDir: c.spec.WorkingDir, Argv: argv, Env: env, User: user,
 	}, nil
 }
 
