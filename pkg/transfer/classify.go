@@ -10,6 +10,11 @@ const (
 	// FailureUnreachable: the client's stunnel could not reach the server's endpoint
 	// (NetworkPolicy, firewall, proxy, wrong address).
 	FailureUnreachable = "EndpointUnreachable"
+	// FailureProxy: the HTTP CONNECT proxy of stunnel_tcp_proxy answered the client's CONNECT
+	// with something other than 2xx: wrong or missing proxy credentials (407, or 401 from
+	// tinyproxy), a port the proxy does not allow (403), or an endpoint the proxy cannot reach
+	// (5xx).
+	FailureProxy = "ProxyRefused"
 	// FailureTLS: the TLS handshake failed: a certificate was refused on either side.
 	FailureTLS = "TLSRefused"
 	// FailureAuth: the rsync daemon refused the password or the module.
@@ -57,6 +62,12 @@ var (
 	tlsRefused  = []string{"certificate verify failed", "alert unknown ca", "alert bad certificate", "alert certificate required", "alert handshake failure", "peer did not return a certificate", "CERT: ", "SSL_connect:", "wrong version number", "alert decrypt error"}
 )
 
+// proxyRejected is what stunnel logs (at notice level) when the CONNECT proxy answers with a
+// status other than 2xx. The status line itself is only logged at debug level, next to the
+// Proxy-Authorization header, so the client configuration does not log it and the message
+// cannot tell a refused password from a refused port.
+const proxyRejected = "CONNECT request rejected"
+
 // Classify explains a failed client run from its exit code and output (rsync's, then
 // stunnel's log after StunnelLogMarker).
 func Classify(exitCode int, out string) Failure {
@@ -64,6 +75,12 @@ func Classify(exitCode int, out string) Failure {
 	stunnelLog := ""
 	if _, after, ok := strings.Cut(out, StunnelLogMarker); ok {
 		stunnelLog = after
+	}
+	if line := findLine(stunnelLog, proxyRejected); line != "" {
+		f.Kind = FailureProxy
+		f.Message = "HTTP CONNECT proxy (stunnel_tcp_proxy) refused the rsync client's connection to the endpoint: " +
+			"check the proxy user name and password (proxy authentication), and that the proxy allows CONNECT to the endpoint's port and can reach it: " + line
+		return f
 	}
 	if line := findLine(stunnelLog, tlsRefused...); line != "" {
 		f.Kind = FailureTLS
