@@ -89,6 +89,13 @@ func TestValidate(t *testing.T) {
 			d.Spec.PersistentVolumeClaims = append(d.Spec.PersistentVolumeClaims, migv1.PVCToMigrate{
 				ObjectReference: &corev1.ObjectReference{Namespace: "b", Name: "other"}, TargetNamespace: "a", TargetName: "data"})
 		}), src: readyCluster("src"), dest: readyCluster("dst")}, []string{"InvalidSpec/NotSupported"}},
+		{"within one cluster, onto itself", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
+			d.Spec.DestMigClusterRef = d.Spec.SrcMigClusterRef
+		}), src: readyCluster("src"), dest: readyCluster("src")}, []string{"InvalidSpec/NotSupported"}},
+		{"within one cluster, into another namespace", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
+			d.Spec.DestMigClusterRef = d.Spec.SrcMigClusterRef
+			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "b"
+		}), src: readyCluster("src"), dest: readyCluster("src")}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string

@@ -21,7 +21,7 @@ func validate(o *observed) []migv1.Condition {
 	if len(spec.PersistentVolumeClaims) == 0 {
 		out = append(out, conditions.Critical(migv1.InvalidPVCs, migv1.NotSet, "The set of persistent volume claims is empty."))
 	}
-	if msg := specProblems(o.dvm); msg != "" {
+	if msg := specProblems(o.dvm, sameCluster(o.src, o.dest)); msg != "" {
 		out = append(out, conditions.Critical(migv1.InvalidSpec, migv1.NotSupported, msg))
 	}
 	if len(o.missingPVCs) > 0 {
@@ -45,8 +45,19 @@ func clusterConditions(unset bool, c *migv1.MigCluster, invalidType, notReadyTyp
 	return nil
 }
 
-// specProblems reports PVC entries without a name and destinations used twice.
-func specProblems(dvm *migv1.DirectVolumeMigration) string {
+// sameCluster reports whether the source and destination MigClusters are one cluster (a DVM
+// within a cluster copies PVCs into other namespaces or names).
+func sameCluster(src, dest *migv1.MigCluster) bool {
+	if src == nil || dest == nil {
+		return false
+	}
+	return src.Namespace == dest.Namespace && src.Name == dest.Name || src.Spec.IsHostCluster && dest.Spec.IsHostCluster
+}
+
+// specProblems reports PVC entries without a name, destinations used twice and, within one
+// cluster, a PVC that would be copied onto itself (its destination PVC is the source PVC:
+// rsync would find every file up to date and the DVM would succeed having migrated nothing).
+func specProblems(dvm *migv1.DirectVolumeMigration, oneCluster bool) string {
 	var problems []string
 	seen := map[string]bool{}
 	for i, p := range dvm.Spec.PersistentVolumeClaims {
@@ -55,6 +66,9 @@ func specProblems(dvm *migv1.DirectVolumeMigration) string {
 			continue
 		}
 		dest := destKey(p)
+		if oneCluster && dest == pvcKey(p) {
+			problems = append(problems, fmt.Sprintf("%s would be copied onto itself: the source and destination clusters are the same, set targetNamespace or targetName", dest))
+		}
 		if seen[dest] {
 			problems = append(problems, fmt.Sprintf("two PVCs are copied to %s", dest))
 		}
