@@ -40,7 +40,9 @@
 //     controller polling the same pods every 5 s as MTC did. A DVMP created by hand is not
 //     reconciled.
 //   - Failures are classified from the pod log (transfer.Classify): endpoint unreachable,
-//     TLS refused, rsync authentication, rsync exit codes; each failed PVC gets its own line in
+//     refused by the stunnel_tcp_proxy proxy (stunnel logs only "CONNECT request rejected",
+//     so a wrong proxy password and a port the proxy does not allow read the same), TLS
+//     refused, rsync authentication, rsync exit codes; each failed PVC gets its own line in
 //     status.errors and the DVMP keeps the message and the log tail. When every failure is an
 //     unreachable endpoint, the durable SourceToDestinationNetworkError says so. Any failed PVC
 //     fails the DVM with a Critical Failed condition (what MigMigration reads), but the other
