@@ -36,6 +36,9 @@ type Scope struct {
 	warnings []migv1.Condition
 	// networkError is set when every failed transfer failed to reach the endpoint.
 	networkError *migv1.Condition
+	// resized and unmeasured are the PVCs PV resizing grew ("ns/name old→new (n% used)") or
+	// could not measure ("ns/name").
+	resized, unmeasured []string
 	// nonRootNamespaces are "cluster/namespace" where root was asked for and refused.
 	nonRootNamespaces []string
 	// description overrides the phase's description (progress of the transfer).

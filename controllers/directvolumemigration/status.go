@@ -27,6 +27,7 @@ func desiredConditions(s *Scope, validation []migv1.Condition, n, total int) []m
 	if w := s.nonRootWarning(); w != nil {
 		out = append(out, *w)
 	}
+	out = append(out, s.resizeConditions()...)
 	if s.networkError != nil {
 		out = append(out, *s.networkError)
 	}

@@ -13,6 +13,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/transfer"
+	"github.com/ferrymtc/ferry/pkg/volumestats"
 )
 
 // namespaceNameLabel is set by the API server on every namespace to its own name; copying it
@@ -60,17 +61,34 @@ func createDestinationNamespaces(ctx context.Context, s *Scope) (itinerary.Outco
 	return itinerary.Done(), nil
 }
 
-// createDestinationPVCs creates each destination PVC that does not exist yet. An existing one
-// is kept: a later stage or cutover copies into it again, moving only what changed.
+// createDestinationPVCs creates each destination PVC that does not exist yet, grown when PV
+// resizing is on and the source is nearly full. An existing one is kept: a later stage or
+// cutover copies into it again, moving only what changed.
 func createDestinationPVCs(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	var usage map[string]volumestats.Usage
+	if s.Settings.EnableDVMPVResizing {
+		var err error
+		if usage, err = s.sourceUsage(ctx); err != nil {
+			return itinerary.Outcome{}, err
+		}
+	}
 	for _, p := range s.pvcs() {
 		src := s.SourcePVCs[pvcKey(p)]
 		if src == nil {
 			return itinerary.Outcome{}, fmt.Errorf("source PVC %s is gone", pvcKey(p))
 		}
 		pvc := destinationPVC(s.DVM, p, src)
-		if err := s.Destination.Client.Create(ctx, pvc); err != nil && !apierrors.IsAlreadyExists(err) {
+		note := ""
+		if s.Settings.EnableDVMPVResizing {
+			note = s.resize(pvc, p, usage)
+		}
+		err := s.Destination.Client.Create(ctx, pvc)
+		switch {
+		case apierrors.IsAlreadyExists(err):
+		case err != nil:
 			return itinerary.Outcome{}, fmt.Errorf("create destination PVC %s: %w", destKey(p), err)
+		case note != "":
+			s.resized = append(s.resized, note)
 		}
 	}
 	return itinerary.Done(), nil

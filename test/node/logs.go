@@ -28,6 +28,9 @@ const followPoll = 100 * time.Millisecond
 // --kubelet-certificate-authority is set (the test control planes do not set it), so a
 // self-signed certificate does.
 type kubeletServer struct {
+	// host and port are where the API server reaches the kubelet API (the node's Hostname
+	// address and kubelet endpoint).
+	host string
 	port int
 	srv  *http.Server
 	done chan struct{}
@@ -38,15 +41,18 @@ func startKubeletServer(n *Node) (*kubeletServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := (&net.ListenConfig{}).Listen(n.ctx, "tcp", "127.0.0.1:0")
+	host := kubeletHost()
+	l, err := (&net.ListenConfig{}).Listen(n.ctx, "tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("kubelet API listener: %w", err)
 	}
+	l = localPeersOnly{l}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", n.serveLogs)
+	mux.HandleFunc("GET /stats/summary", n.serveStatsSummary)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	s := &kubeletServer{
-		port: l.Addr().(*net.TCPAddr).Port,
+		host: host, port: l.Addr().(*net.TCPAddr).Port,
 		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}},
 		done: make(chan struct{}),

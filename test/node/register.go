@@ -93,12 +93,12 @@ func (n *Node) updateStatus(ctx context.Context, version string) error {
 				{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", LastHeartbeatTime: nowTime, LastTransitionTime: transition},
 				{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", LastHeartbeatTime: nowTime, LastTransitionTime: transition},
 			},
-			// The API server reaches the kubelet API (logs) at the first address of its
-			// preferred types, Hostname first by default: the loopback where the server
-			// listens. Pods and NodePorts use the InternalIP.
+			// The API server reaches the kubelet API (logs, node proxy) at the first address
+			// of its preferred types, Hostname first by default: where the server listens.
+			// Pods and NodePorts use the InternalIP.
 			Addresses: []corev1.NodeAddress{
 				{Type: corev1.NodeInternalIP, Address: n.ip},
-				{Type: corev1.NodeHostName, Address: "127.0.0.1"},
+				{Type: corev1.NodeHostName, Address: n.server.host},
 			},
 			DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(n.server.port)}},
 			NodeInfo: corev1.NodeSystemInfo{

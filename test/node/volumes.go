@@ -26,6 +26,10 @@ const autoTokenVolume = "ferry-kube-api-access"
 type volume struct {
 	path     string
 	readOnly bool
+	// claim and capacity are set for persistent volumes: the PVC and its PV's capacity in
+	// bytes (the kubelet's volume statistics report them).
+	claim    string
+	capacity int64
 }
 
 // errNotReady is a volume whose source is not there yet (an unbound claim, a missing
@@ -178,7 +182,12 @@ func (n *Node) claimVolume(ctx context.Context, namespace string, src *corev1.Pe
 	if err := os.MkdirAll(path, 0o777); err != nil {
 		return volume{}, fmt.Errorf("persistentvolume %s: %w", pv.Name, err)
 	}
-	return resolved(path, src.ReadOnly)
+	v, err := resolved(path, src.ReadOnly)
+	v.claim = src.ClaimName
+	if c, ok := pv.Spec.Capacity[corev1.ResourceStorage]; ok {
+		v.capacity = c.Value()
+	}
+	return v, err
 }
 
 // file is one file of a ConfigMap, Secret, downward API or projected volume.
