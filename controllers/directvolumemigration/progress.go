@@ -107,6 +107,10 @@ func observeAttempt(ctx context.Context, s *Scope, pod *corev1.Pod, known *migv1
 			a.stats = &stats
 		}
 		a.status.LogMessage = strings.Join(transfer.StatsLines(out), "\n")
+		if f := transfer.CheckSucceeded(out); f != nil {
+			a.failure = f
+			a.status.LogMessage = f.Message + "\n" + a.status.LogMessage
+		}
 	case corev1.PodFailed:
 		code := -1
 		if exitCode != nil {

@@ -144,13 +144,23 @@ func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *mi
 	out.progress = podProgress(p, p.Namespace, name, dvmp)
 	switch pod.Status.Phase {
 	case corev1.PodSucceeded:
-		op.Succeeded, op.Failed = true, false
-		out.state = stateSucceeded
+		switch {
+		case a.failure != nil:
+			// rsync exited 0 but the copy cannot be trusted (transfer.CheckSucceeded); another
+			// attempt would see the same.
+			op.Succeeded, op.Failed = false, true
+			out.state, out.failure, out.kind = stateFailed, a.failure.Message, a.failure.Kind
+		case op.Failed:
+			out.state, out.failure = stateFailed, failureOf(dvmp)
+		default:
+			op.Succeeded = true
+			out.state = stateSucceeded
+		}
 	case corev1.PodFailed:
 		switch {
 		case op.Failed:
 			out.state = stateFailed
-		case op.CurrentAttempt < s.backOffLimit():
+		case op.CurrentAttempt < s.backOffLimit() && retryable(a.failure):
 			op.CurrentAttempt++
 			out.recorded, out.state = true, stateRunning
 		default:
@@ -167,6 +177,20 @@ func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *mi
 		}
 	}
 	return out, nil
+}
+
+// retryable reports whether another attempt may succeed: refused credentials (a proxy's, a
+// certificate, the rsync password) are refused again, so they fail at once instead of after
+// the whole back-off.
+func retryable(f *transfer.Failure) bool {
+	if f == nil {
+		return true
+	}
+	switch f.Kind {
+	case transfer.FailureProxy, transfer.FailureTLS, transfer.FailureAuth:
+		return false
+	}
+	return true
 }
 
 func stateOf(op *migv1.RsyncOperation) string {

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -23,6 +24,9 @@ const (
 	FailureRsync = "RsyncFailed"
 	// FailureKilled: the client was killed (signal, deleted pod, node loss).
 	FailureKilled = "RsyncKilled"
+	// FailureNothingMoved: rsync succeeded but saw nothing of a volume that holds data, or
+	// ended without statistics: a success that cannot be trusted.
+	FailureNothingMoved = "NothingMoved"
 )
 
 // Failure is a classified failed transfer attempt.
@@ -129,4 +133,32 @@ func findLine(text string, needles ...string) string {
 		}
 	}
 	return ""
+}
+
+// CheckSucceeded looks at the output of a client that exited 0 and returns a failure when
+// the success cannot be trusted: rsync printed no statistics, or it considered nothing but
+// the volume's root while the client's listing found more (a filter in rsync_opt_extras that
+// excludes everything, say). A volume that is really empty passes.
+func CheckSucceeded(out string) *Failure {
+	stats, ok := ParseStats(out)
+	if !ok {
+		return &Failure{Kind: FailureNothingMoved, Message: "rsync exited 0 without its statistics, so the copy cannot be confirmed"}
+	}
+	entries, listed := sourceEntries(out)
+	if listed && entries > 1 && stats.Files <= 1 {
+		return &Failure{Kind: FailureNothingMoved, Message: fmt.Sprintf(
+			"rsync copied nothing although the source volume holds %d files and directories (do rsync_opt_extras filters exclude them?)", entries-1)}
+	}
+	return nil
+}
+
+// sourceEntries reads the number after EntriesMarker.
+func sourceEntries(out string) (int64, bool) {
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), EntriesMarker); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

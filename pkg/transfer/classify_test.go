@@ -42,3 +42,34 @@ func TestClassifyProxyUnreachable(t *testing.T) {
 		t.Errorf("a proxy that does not listen: classified as %+v, want %s naming stunnel_tcp_proxy", f, FailureUnreachable)
 	}
 }
+
+func TestCheckSucceeded(t *testing.T) {
+	stats := func(files string) string {
+		return "Number of files: " + files + "\nNumber of regular files transferred: 0\nTotal file size: 0 bytes\n"
+	}
+	for _, tc := range []struct {
+		name, out string
+		fails     bool
+	}{
+		{"copied", EntriesMarker + " 3\n" + stats("3 (reg: 2, dir: 1)"), false},
+		{"nothing changed since the last copy", EntriesMarker + " 3\n" + stats("3 (reg: 2, dir: 1)"), false},
+		{"an empty volume", EntriesMarker + " 1\n" + stats("1 (dir: 1)"), false},
+		{"filtered out", EntriesMarker + " 40\n" + stats("1 (dir: 1)"), true},
+		{"nothing at all", EntriesMarker + " 40\n" + stats("0"), true},
+		{"no statistics", EntriesMarker + " 40\nsent 10 bytes  received 20 bytes\n", true},
+		{"an older client without the listing", stats("1 (dir: 1)"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := CheckSucceeded(tc.out)
+			if (f != nil) != tc.fails {
+				t.Fatalf("CheckSucceeded = %+v, want failure %v", f, tc.fails)
+			}
+			if f != nil && f.Kind != FailureNothingMoved {
+				t.Errorf("kind %s", f.Kind)
+			}
+		})
+	}
+	if f := CheckSucceeded(EntriesMarker + " 40\n" + stats("1 (dir: 1)")); !strings.Contains(f.Message, "39 files and directories") {
+		t.Errorf("message %q", f.Message)
+	}
+}

@@ -97,6 +97,10 @@ func ClientArgs(o RsyncOptions, module string, verify bool) []string {
 // RSYNC_CONNECT_PROG. When rsync fails, stunnel's log follows, so that a refused or
 // unreachable endpoint is visible in the pod log. The exit code is rsync's.
 //
+// The script first lists the volume with find (lost+found left out, as rsync leaves it) and
+// prints how many entries it holds (EntriesMarker), so that a transfer that saw nothing of a
+// volume holding data is caught (NothingMoved).
+//
 // --sparse is added only when the volume holds a sparse file (find's %S, allocated/size, is
 // below 1: "0..." or "...e-..."), or when find cannot tell (an error counts as sparse): rsync
 // --sparse writes in 1 KiB pieces, which halves its speed on large files, and keeping sparse
@@ -106,7 +110,10 @@ func ClientArgs(o RsyncOptions, module string, verify bool) []string {
 // belongs to root (the kubelet gives it the pod's fsGroup): rsync then exits 23 though every
 // file arrived. When those are its only errors, the script says so and exits 0; any other
 // error keeps 23. rsync's errors are therefore printed after its output.
-const ClientScript = `if (find ` + DataRoot + `/source/ -type f -printf '%S\n' || echo 0) 2>/dev/null | grep -q -e '^0' -e 'e-'; then
+const ClientScript = `find ` + DataRoot + `/source/ -path ` + DataRoot + `/source/lost+found -prune -o -printf '%y %S\n' >` + WorkDir + `/entries 2>/dev/null
+found=$?
+echo "` + EntriesMarker + ` $(wc -l <` + WorkDir + `/entries)"
+if [ "$found" -ne 0 ] || grep -q -e '^f 0' -e '^f .*e-' ` + WorkDir + `/entries; then
   echo "` + SparseMarker + `"
   set -- --sparse "$@"
 fi
@@ -123,6 +130,10 @@ if [ "$rc" -ne 0 ] && [ -s ` + WorkDir + `/stunnel.log ]; then
 fi
 exit "$rc"
 `
+
+// EntriesMarker precedes the number of entries find saw on the source volume (its root
+// included).
+const EntriesMarker = "ferry: entries on the source volume:"
 
 // SparseMarker is printed when the client keeps sparse files sparse (rsync --sparse).
 const SparseMarker = "ferry: the volume has sparse files: rsync --sparse"
