@@ -24,6 +24,13 @@ func nodeIP(k int) string     { return fmt.Sprintf("10.100.0.%d", k) }
 func podCIDR(k int) string    { return fmt.Sprintf("10.244.%d.0/24", k) }
 func podGateway(k int) string { return fmt.Sprintf("10.244.%d.1", k) }
 
+// Bridge MACs are fixed: a Linux bridge without one takes its lowest port's, which changes as
+// pods come and go, and pods would keep sending to the gateway's old MAC until their ARP
+// entries expire (cross-node traffic stalls for seconds).
+const fabricMAC = "02:00:0a:64:00:fe"
+
+func gatewayMAC(k int) string { return fmt.Sprintf("02:00:0a:f4:%02x:01", k) }
+
 // runPrefix starts the names of every network namespace and directory this process creates,
 // so that parallel test processes never collide and a later run can sweep what a killed one
 // left behind.
@@ -112,7 +119,7 @@ func (f *fabric) create(ctx context.Context) error {
 		return err
 	}
 	for _, args := range [][]string{
-		{"-n", f.ns, "link", "add", "br0", "type", "bridge"},
+		{"-n", f.ns, "link", "add", "br0", "address", fabricMAC, "type", "bridge"},
 		{"-n", f.ns, "addr", "add", fabricRouter + "/24", "dev", "br0"},
 		{"-n", f.ns, "link", "set", "br0", "up"},
 	} {
@@ -137,7 +144,7 @@ func (f *fabric) addNode(ctx context.Context, k int, ns string) error {
 		{"-n", ns, "addr", "add", nodeIP(k) + "/24", "dev", "eth0"},
 		{"-n", ns, "link", "set", "eth0", "up"},
 		{"-n", ns, "route", "add", "default", "via", fabricRouter},
-		{"-n", ns, "link", "add", "cbr0", "type", "bridge"},
+		{"-n", ns, "link", "add", "cbr0", "address", gatewayMAC(k), "type", "bridge"},
 		{"-n", ns, "addr", "add", podGateway(k) + "/24", "dev", "cbr0"},
 		{"-n", ns, "link", "set", "cbr0", "up"},
 		{"-n", f.ns, "route", "add", podCIDR(k), "via", nodeIP(k)},
