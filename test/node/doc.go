@@ -8,8 +8,9 @@
 //	defer n.Stop()
 //
 // Start returns once the Node is registered, Ready and untainted (a few hundred
-// milliseconds). It needs root and iproute2's ip. Several nodes (of one or more clusters) run
-// in one process; several processes (test packages run in parallel) run side by side.
+// milliseconds). It needs root, iproute2's ip and iptables-legacy (for NetworkPolicies).
+// Several nodes (of one or more clusters) run in one process; several processes (test
+// packages run in parallel) run side by side.
 //
 // # Design
 //
@@ -44,10 +45,28 @@
 //     each ClusterIP is an address on that namespace's loopback (pods route to it through their
 //     gateway) with a listener per port, each NodePort a listener on the node's addresses.
 //     Connections go to a random ready endpoint of the Service's EndpointSlices (written by
-//     kube-controller-manager). A userspace proxy was chosen over iptables DNAT because iptables
-//     and nft are not installed on these machines, it works per cluster although both clusters
-//     use the same service range (10.0.0.0/24), and it has no kernel-module or sysctl
-//     prerequisites. The price: servers see the node's bridge address as the client address.
+//     kube-controller-manager). A userspace proxy was chosen over iptables DNAT because it works
+//     per cluster although both clusters use the same service range (10.0.0.0/24), and it has
+//     no NAT, kernel-module or sysctl prerequisites. The price: servers see the node's bridge
+//     address as the client address.
+//   - NetworkPolicies (netpol.go, netpol_rules.go) are enforced as a CNI would, with
+//     iptables-legacy inside each pod's namespace (never the host's): INPUT jumps to
+//     FERRY-INGRESS, OUTPUT to FERRY-EGRESS. A direction isolated by a policy selecting the pod
+//     (policyTypes; without them Ingress, plus Egress if it has egress rules) accepts loopback,
+//     replies (conntrack) and the union of its rules, and DROPs the rest: a blocked client
+//     times out. Peers: podSelector and namespaceSelector are the selected pods' IPs (of the
+//     node's own cluster), ipBlock the CIDR minus its excepts; empty from/to is any address.
+//     Ports: TCP, UDP, SCTP, port, endPort, named ports (the pod's own container ports for
+//     ingress, each destination pod's for egress). Informers on pods, namespaces and policies
+//     trigger recomputation; a pod's chains are written before its containers start and
+//     rewritten in one iptables-restore when they change. What the rules see: Service traffic
+//     (ClusterIP, NodePort) reaches the server from the proxy's node (bridge address 10.244.k.1,
+//     or node IP 10.100.0.k for an endpoint on another node), not from the client pod, as when
+//     kube-proxy SNATs: a restricted ingress admits it only by an empty `from` or an ipBlock. A
+//     client's egress rules see the address it dials (pod IP, node IP:NodePort, or ClusterIP,
+//     not the endpoint behind it): egress to a ClusterIP needs an ipBlock. Pods of the other
+//     cluster match ipBlocks only; traffic from the node itself is not exempt.
+//     Node.DialFromPod connects from inside a pod's namespace, so tests can probe policies.
 //   - API server access from pods: the API server listens on the host's loopback. Each pod's
 //     loopback gets a forwarder on the API server's own port, and KUBERNETES_SERVICE_HOST/PORT
 //     point there (127.0.0.1:<port>), where the API server's certificate is valid, so in-cluster
@@ -86,6 +105,7 @@
 //   - Logs: stdout and stderr together per run in a file; follow, previous, tailLines and
 //     limitBytes.
 //   - Services: TCP ClusterIP and NodePort, across clusters by node IP; pod-to-pod by IP.
+//   - NetworkPolicies (networking.k8s.io/v1), ingress and egress, as described above.
 //
 // # Not supported
 //
@@ -99,4 +119,9 @@
 // refused. A container's view of the host file system is a copy-on-write overlay of the top
 // level of the host's root only: file systems mounted below a top-level directory (other than
 // /dev and /sys) are not visible inside containers.
+//
+// NetworkPolicies do not filter IPv6; pods reach the API server and LoopbackPorts over their
+// loopback, which no egress policy blocks (a real egress deny blocks the API server);
+// connections established before a policy change survive it (conntrack), as with most CNIs;
+// a new pod's IP joins its peers' rules once the node sees it (a moment after it starts).
 package node

@@ -69,6 +69,7 @@ type Node struct {
 	ipam    *ipam
 	server  *kubeletServer
 	proxy   *proxy
+	netpol  *netpol
 	started time.Time
 
 	mu       sync.Mutex
@@ -138,6 +139,9 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *Node, err er
 	n.bg.Add(1)
 	go n.heartbeat()
 	if n.proxy, err = startProxy(ctx, n); err != nil {
+		return nil, err
+	}
+	if n.netpol, err = startNetpol(ctx, n); err != nil {
 		return nil, err
 	}
 	if err := n.watchPods(ctx); err != nil {

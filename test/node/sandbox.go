@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -72,8 +73,9 @@ type sandbox struct {
 
 func shortUID(uid types.UID) string { return strings.ReplaceAll(string(uid), "-", "")[:10] }
 
-// createSandbox builds the network namespace of pod uid.
-func (n *Node) createSandbox(ctx context.Context, uid types.UID) (_ *sandbox, err error) {
+// createSandbox builds the network namespace of pod, NetworkPolicy rules included.
+func (n *Node) createSandbox(ctx context.Context, pod *corev1.Pod) (_ *sandbox, err error) {
+	uid := pod.UID
 	podIP, err := n.ipam.allocate(uid)
 	if err != nil {
 		return nil, err
@@ -106,11 +108,15 @@ func (n *Node) createSandbox(ctx context.Context, uid types.UID) (_ *sandbox, er
 		}
 		sb.forwards = append(sb.forwards, serveForward(l, func(ctx context.Context) (net.Conn, error) { return dialIn(ctx, "", target) }))
 	}
+	if err := n.netpol.attach(ctx, pod, sb.ns); err != nil {
+		return nil, err
+	}
 	return sb, nil
 }
 
 // destroySandbox removes the pod's namespace (its veth pair goes with it) and frees its IP.
 func (n *Node) destroySandbox(ctx context.Context, uid types.UID, sb *sandbox) {
+	n.netpol.detach(uid)
 	for _, f := range sb.forwards {
 		f.Close()
 	}

@@ -177,7 +177,7 @@ func (w *podWorker) prepareOnce() error {
 				return err
 			}
 		}
-		sb, err := w.n.createSandbox(ctx, w.uid)
+		sb, err := w.n.createSandbox(ctx, w.current())
 		if err != nil {
 			return fmt.Errorf("pod network: %w", err)
 		}
