@@ -218,6 +218,7 @@ func createClientPod(ctx context.Context, s *Scope, p migv1.PVCToMigrate, attemp
 	if err != nil {
 		return err
 	}
+	proxy, _ := transfer.ParseProxy(s.Settings.StunnelTCPProxy) // checked by createTransferConfig
 	labels := s.labels()
 	labels[transfer.LabelCreatedForPVC] = transfer.MD5(p.Name)
 	labels[transfer.LabelAttempt] = strconv.Itoa(attempt)
@@ -225,7 +226,7 @@ func createClientPod(ctx context.Context, s *Scope, p migv1.PVCToMigrate, attemp
 		Namespace: p.Namespace, Name: s.Names.ClientPod(p.Name, attempt), Config: s.Names.Client(),
 		DestinationNamespace: destNamespace(p), Labels: labels, Image: s.image(), PVC: p.Name,
 		Module: transfer.Module(destName(p)), Verify: p.Verify, Options: s.rsyncOptions(), NodeName: node,
-		SupplementalGroups: s.Settings.SourceSupplementalGroups, Identity: id,
+		SupplementalGroups: s.Settings.SourceSupplementalGroups, Identity: id, StunnelInSecret: proxy.HasCredentials(),
 	}
 	return create(ctx, s.Source.Client, c.Pod())
 }

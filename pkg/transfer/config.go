@@ -67,6 +67,10 @@ type Proxy struct {
 	Host, Port, Username, Password string
 }
 
+// HasCredentials reports whether the proxy has a user name or password, which then must stay
+// out of ConfigMaps.
+func (p *Proxy) HasCredentials() bool { return p != nil && (p.Username != "" || p.Password != "") }
+
 // ParseProxy reads stunnel_tcp_proxy: http://[user:password@]host:port. Empty means no proxy.
 func ParseProxy(raw string) (*Proxy, error) {
 	if strings.TrimSpace(raw) == "" {

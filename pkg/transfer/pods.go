@@ -160,7 +160,9 @@ func StunnelKey(destNamespace string) string { return "stunnel-" + destNamespace
 func (c ClientConfig) ConfigMap() *corev1.ConfigMap {
 	data := map[string]string{}
 	for _, e := range c.Endpoints {
-		data[StunnelKey(e.DestinationNamespace)] = ClientStunnelConf(e.Host, e.Port, c.Proxy)
+		if !c.Proxy.HasCredentials() {
+			data[StunnelKey(e.DestinationNamespace)] = ClientStunnelConf(e.Host, e.Port, c.Proxy)
+		}
 	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
@@ -168,14 +170,21 @@ func (c ClientConfig) ConfigMap() *corev1.ConfigMap {
 	}
 }
 
-// Secret holds the client certificate and key, the CA and the rsync password.
+// Secret holds the client certificate and key, the CA and the rsync password, and the
+// stunnel configurations when they carry the proxy's password.
 func (c ClientConfig) Secret(cr *Credentials) *corev1.Secret {
+	data := map[string][]byte{
+		FileCACert: cr.CACert, FileCert: cr.ClientCert, FileKey: cr.ClientKey, FilePassword: []byte(cr.Password),
+	}
+	for _, e := range c.Endpoints {
+		if c.Proxy.HasCredentials() {
+			data[StunnelKey(e.DestinationNamespace)] = []byte(ClientStunnelConf(e.Host, e.Port, c.Proxy))
+		}
+	}
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
 		Type:       corev1.SecretTypeOpaque,
-		Data: map[string][]byte{
-			FileCACert: cr.CACert, FileCert: cr.ClientCert, FileKey: cr.ClientKey, FilePassword: []byte(cr.Password),
-		},
+		Data:       data,
 	}
 }
 
@@ -196,6 +205,16 @@ type Client struct {
 	NodeName           string
 	SupplementalGroups []int64
 	Identity           Identity
+	// StunnelInSecret says the stunnel configuration is in the Secret (ClientConfig.Secret:
+	// it carries a proxy password).
+	StunnelInSecret bool
+}
+
+func (c Client) stunnelDir() string {
+	if c.StunnelInSecret {
+		return SecretDir
+	}
+	return ConfigDir
 }
 
 // Pod is the client pod: rsync through stunnel, run once (restartPolicy Never; retries are
@@ -222,7 +241,7 @@ func (c Client) Pod() *corev1.Pod {
 					{Name: "RSYNC_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 						LocalObjectReference: corev1.LocalObjectReference{Name: c.Config}, Key: FilePassword,
 					}}},
-					{Name: "RSYNC_CONNECT_PROG", Value: "stunnel " + ConfigDir + "/" + StunnelKey(c.DestinationNamespace)},
+					{Name: "RSYNC_CONNECT_PROG", Value: "stunnel " + c.stunnelDir() + "/" + StunnelKey(c.DestinationNamespace)},
 				},
 				VolumeMounts: []corev1.VolumeMount{
 					{Name: volConfig, MountPath: ConfigDir, ReadOnly: true},

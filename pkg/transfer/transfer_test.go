@@ -3,6 +3,7 @@ package transfer
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -275,6 +276,20 @@ func TestPods(t *testing.T) {
 	}
 	if c.Env[1].Value != "stunnel "+ConfigDir+"/"+StunnelKey("dst") {
 		t.Errorf("connect prog %q", c.Env[1].Value)
+	}
+	// A proxy password stays out of ConfigMaps: the stunnel configuration moves to the Secret.
+	cfg := ClientConfig{Namespace: "src", Name: "c", Labels: labels, Endpoints: []Endpoint{{DestinationNamespace: "dst", Host: "h", Port: 1}},
+		Proxy: &Proxy{Host: "p", Port: "3128", Username: "u", Password: "s3cret"}}
+	creds := &Credentials{Password: "x"}
+	if cm := cfg.ConfigMap(); strings.Contains(fmt.Sprint(cm.Data), "s3cret") || len(cm.Data) != 0 {
+		t.Errorf("proxy password in the ConfigMap: %v", cm.Data)
+	}
+	if sec := cfg.Secret(creds); !strings.Contains(string(sec.Data[StunnelKey("dst")]), "protocolPassword = s3cret") {
+		t.Errorf("stunnel configuration not in the Secret: %v", sec.Data)
+	}
+	cl.StunnelInSecret = true
+	if env := cl.Pod().Spec.Containers[0].Env[1].Value; env != "stunnel "+SecretDir+"/"+StunnelKey("dst") {
+		t.Errorf("connect prog with the configuration in the Secret: %q", env)
 	}
 	if n := NamesFor("uid-1").ClientPod("data", 2); !strings.HasSuffix(n, "-2") || len(n) > 63 {
 		t.Errorf("client pod name %q", n)
