@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ type scenario struct {
 type result struct {
 	bytes, files        int64
 	dvmTransfer, dvmE2E time.Duration
-	plain               time.Duration
+	plain, loopback     time.Duration
 }
 
 func main() {
@@ -95,19 +96,23 @@ func run(scenarios []scenario, managerPath, dir, extras string) error {
 		}
 		fmt.Printf("rsync_opt_extras: %s\n", extras)
 	}
-	fmt.Printf("%-20s %10s %8s | %12s %12s %12s | %12s %12s | %6s\n", "scenario", "data", "files",
-		"DVM MB/s", "DVM files/s", "DVM e2e", "rsync MB/s", "rsync files/s", "ratio")
+	fmt.Printf("%-20s %10s %8s | %9s %11s %8s | %10s %13s | %9s | %6s %6s %6s\n", "scenario", "data", "files",
+		"DVM MB/s", "DVM files/s", "DVM e2e", "rsync MB/s", "rsync files/s", "TLS MB/s", "ratio", "TLS", "DVM/TLS")
 	for i, sc := range scenarios {
 		r, err := measure(ctx, env, sc, i, filepath.Join(data, fmt.Sprint(i)))
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 		mb := float64(r.bytes) / (1 << 20)
-		fmt.Printf("%-20s %8.0fMiB %8d | %12.1f %12.0f %12s | %12.1f %12.0f | %6.2f\n", sc.name, mb, r.files,
+		fmt.Printf("%-20s %8.0fMiB %8d | %9.1f %11.0f %8s | %10.1f %13.0f | %9.1f | %6.2f %6.2f %6.2f\n", sc.name, mb, r.files,
 			mb/r.dvmTransfer.Seconds(), float64(r.files)/r.dvmTransfer.Seconds(), r.dvmE2E.Round(100*time.Millisecond),
-			mb/r.plain.Seconds(), float64(r.files)/r.plain.Seconds(), r.plain.Seconds()/r.dvmTransfer.Seconds())
+			mb/r.plain.Seconds(), float64(r.files)/r.plain.Seconds(), mb/r.loopback.Seconds(),
+			r.plain.Seconds()/r.dvmTransfer.Seconds(), r.plain.Seconds()/r.loopback.Seconds(), r.loopback.Seconds()/r.dvmTransfer.Seconds())
 	}
 	fmt.Println("ratio = plain rsync time / DVM transfer time (target for large files: at least 0.7)")
+	fmt.Println("TLS = the same rsync and stunnel configurations and client script as host processes on 127.0.0.1 (no pods,")
+	fmt.Println("      veths or Service proxy): plain rsync time / its time, the ceiling of the transfer path on this machine;")
+	fmt.Println("DVM/TLS = what the DVM reaches of that ceiling. Plain and TLS times are medians of 3 runs; the DVM runs once.")
 	return nil
 }
 
@@ -141,13 +146,29 @@ func measure(ctx context.Context, env *migenv.Env, sc scenario, index int, root 
 	if err := fixtures.WaitBound(ctx, src, sc.pvcs, time.Minute); err != nil {
 		return r, err
 	}
-	plain, err := plainRsync(dirs, filepath.Join(root, "plain"))
-	if err != nil {
+	var err error
+	if r.plain, err = median(func() (time.Duration, error) { return plainRsync(dirs, filepath.Join(root, "plain")) }); err != nil {
 		return r, err
 	}
-	r.plain = plain
+	if r.loopback, err = median(func() (time.Duration, error) { return loopbackTLS(ctx, dirs, filepath.Join(root, "loopback")) }); err != nil {
+		return r, err
+	}
 	r.dvmTransfer, r.dvmE2E, err = dvm(ctx, env, namespace, sc.pvcs)
 	return r, err
+}
+
+// median runs f three times and returns its median duration.
+func median(f func() (time.Duration, error)) (time.Duration, error) {
+	var runs []time.Duration
+	for range 3 {
+		d, err := f()
+		if err != nil {
+			return 0, err
+		}
+		runs = append(runs, d)
+	}
+	slices.Sort(runs)
+	return runs[1], nil
 }
 
 // fill writes files of size bytes of pseudo-random data (incompressible, like real data).
