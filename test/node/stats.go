@@ -63,7 +63,10 @@ func usage(root string) (bytes, inodes uint64) {
 			return nil //nolint:nilerr // an unreadable entry is left out, as du does
 		}
 		var st syscall.Stat_t
-		if syscall.Lstat(path, &st) != nil || seen[st.Ino] {
+		if err := syscall.Lstat(path, &st); err != nil {
+			return nil //nolint:nilerr // vanished meanwhile: left out, as du does
+		}
+		if seen[st.Ino] {
 			return nil
 		}
 		seen[st.Ino] = true
