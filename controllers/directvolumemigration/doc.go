@@ -44,13 +44,16 @@
 //     so a wrong proxy password and a port the proxy does not allow read the same), TLS
 //     refused, rsync authentication, rsync exit codes; each failed PVC gets its own line in
 //     status.errors and the DVMP keeps the message and the log tail. When every failure is an
-//     unreachable endpoint, the durable SourceToDestinationNetworkError says so. Any failed PVC
+//     unreachable endpoint, the durable SourceToDestinationNetworkError says so. An attempt
+//     that exited 0 but moved nothing of a volume holding data, or printed no statistics,
+//     fails too (transfer.CheckSucceeded): a success must be believable. Any failed PVC
 //     fails the DVM with a Critical Failed condition (what MigMigration reads), but the other
 //     PVCs still run to their end.
 //   - Retries: up to the back-off limit (rsync_backoff_limit when it differs from its default,
 //     else spec.backOffLimit, else 20), each attempt a new pod; --partial lets an attempt
 //     resume the file the previous one was copying. There is no delay between attempts besides
-//     the poll.
+//     the poll. Refused credentials (proxy, TLS, rsync password) and an untrustworthy success
+//     are not retried: another attempt would meet the same answer.
 //
 // # Implementation considerations
 //
@@ -62,14 +65,24 @@
 //     that fail validation are left out). The transfer image is rsync_transfer_image, else
 //     settings.DefaultTransferImage (hack/images/transfer). The local test clusters ignore
 //     images (their process nodes run the host's rsync and stunnel).
-//   - Destination PVCs request the larger of the source PVC's request and capacity; PV
-//     resizing (enable_dvm_pv_resizing) is not done yet. Existing destination PVCs are kept as
-//     they are, which is what makes a second DVM (stage after stage, then cutover) copy only
-//     what changed.
+//   - Destination PVCs request the larger of the source PVC's request and capacity. With
+//     enable_dvm_pv_resizing, a source whose usage plus pv_resizing_threshold exceeds 100 %
+//     grows (MTC's rule, pkg/volumestats), measured from the kubelets' /stats/summary through
+//     the node proxy for PVCs a running pod mounts; the others keep their size and are named in
+//     PvUsageAnalysisFailed (MTC ran df by exec in a node-agent pod). Existing destination PVCs
+//     are kept as they are, which is what makes a second DVM (stage after stage, then cutover)
+//     copy only what changed.
 //   - createDestinationNamespaces is not consulted (as in MTC): missing destination namespaces
 //     are always created, with the source namespace's labels and annotations.
-//   - Transfer pods run as root with a few capabilities, so that owners and modes are kept;
-//     a restricted (non-root) mode and MTC's runAsRoot/PSA checks are not built yet.
+//   - Who transfer pods run as (identity.go): root with a few capabilities (owners, modes and
+//     exact symlinks kept; the daemon chroots) only when the DVM asks (runAsRoot, copied from
+//     the MigMigration) and the pod's namespace is labelled pod-security.kubernetes.io/enforce=
+//     privileged; otherwise pods meet the restricted level as runAsUser/runAsGroup (default
+//     transfer.DefaultNonRootID) with that group as fsGroup, and asking for root where it is
+//     refused leaves MTC's durable RsyncServerPodsRunningAsNonRoot warning saying what is lost
+//     (owners, device files, absolute symlink targets: a non-chrooted daemon rewrites them).
+//   - stunnel_tcp_proxy: with a proxy password, the clients' stunnel configurations are kept
+//     in their Secret, not their ConfigMap.
 //   - KubeVirt (VM disks, live migration, blockrsync) is not supported; the VM phases of MTC's
 //     itinerary are left out rather than kept as no-ops, because a DVM never persisted them
 //     without VMs.

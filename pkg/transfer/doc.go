@@ -40,7 +40,14 @@
 //     speed of large files (measured by make bench-transfer). With it, a non-sparse file full of
 //     zeros becomes sparse on the destination (same content, fewer blocks). --partial (MTC's
 //     default) lets a retry resume a large file instead of starting it again.
-//   - Pods run as root with a small set of capabilities (no privileged mode): keeping owners,
-//     groups and modes needs CHOWN, FOWNER, FSETID and DAC_OVERRIDE. A non-root mode for
-//     namespaces under the restricted Pod Security level is not built yet.
+//   - Identity (security.go): as root, pods have a small set of capabilities (no privileged
+//     mode): keeping owners, groups and modes needs CHOWN, FOWNER, FSETID and DAC_OVERRIDE, the
+//     daemon's chroot SYS_CHROOT. Non-root pods meet the restricted Pod Security level: a
+//     non-root user, its group as fsGroup (so the kubelet makes the destination writable and
+//     the Secrets readable, mode 0440), no capabilities; the daemon then cannot chroot, so
+//     absolute and ".." symlink targets are rewritten, and the volume root's own mode and time
+//     cannot be set (the script accepts rsync's exit 23 when those are its only errors).
+//   - The client lists the volume with find before rsync runs (one metadata walk, shared with
+//     the sparse check) and prints the count, so that CheckSucceeded can refuse a success
+//     that moved nothing of a volume holding data.
 package transfer
