@@ -79,11 +79,23 @@
 //     /var/run/secrets/kubernetes.io/serviceaccount (token from the TokenRequest API when the
 //     service account exists, the API server's CA, the namespace) unless the pod opts out
 //     (automountServiceAccountToken: false) or mounts something there.
-//   - Kubelet API (logs.go): HTTPS on 127.0.0.1:<free port> with a self-signed certificate, at
-//     the node's Hostname address (127.0.0.1), which kube-apiserver prefers by default; it does
-//     not verify kubelet certificates without --kubelet-certificate-authority. So `kubectl logs`
-//     and client-go's GetLogs work through the API server.
-//   - Node object (register.go): Ready, addresses (InternalIP 10.100.0.k, Hostname 127.0.0.1),
+//   - Kubelet API (logs.go, stats.go, kubeletaddr.go): HTTPS on the host's first global address
+//     (eth0's; 127.0.0.1 when there is none) with a self-signed certificate, accepting
+//     connections from this machine only, at the node's Hostname address, which kube-apiserver
+//     prefers by default; it does not verify kubelet certificates without
+//     --kubelet-certificate-authority. A global address because the API server's node proxy
+//     refuses loopback ones. So `kubectl logs`, client-go's GetLogs and
+//     /api/v1/nodes/<node>/proxy/stats/summary (per-pod persistent volume usage: allocated
+//     bytes and inodes under the volume's directory, capacity from its PV) work through the
+//     API server.
+//   - Users (identity.go): containers run as the runAsUser, runAsGroup, supplementalGroups and
+//     fsGroup of their security contexts (set before exec); runAsNonRoot without a user is
+//     refused (there is no image user). fsGroup is applied to writable persistent volumes and
+//     to Secret, ConfigMap, projected and downward API volumes as the kubelet does (group,
+//     group read/write, setgid directories), also to hostPath-backed PVs, which a real kubelet
+//     leaves alone.
+//   - Node object (register.go): Ready, addresses (InternalIP 10.100.0.k, Hostname: the kubelet
+//     API's address),
 //     generous capacity (32 CPU, 64 GiB, 500 pods), the kubelet port, the not-ready taint
 //     removed; a Lease in kube-node-lease and the Ready condition renewed every 10 s.
 //
@@ -112,8 +124,9 @@
 // Probes (a running container is ready), lifecycle hooks, sidecar init containers
 // (restartPolicy on an init container), exec/attach/port-forward, UDP and SCTP services,
 // session affinity, cluster DNS (service names do not resolve; use ClusterIPs or the
-// environment), hostNetwork (such pods get their own namespace anyway), security contexts
-// (everything runs as root with the host's capabilities), resource limits (no cgroups),
+// environment), hostNetwork (such pods get their own namespace anyway), capabilities,
+// seccomp and privilege escalation (users and groups are honoured, the rest of security
+// contexts is not), resource limits (no cgroups),
 // updates of ConfigMap/Secret volumes after start, token refresh, termination messages, log
 // timestamps and sinceSeconds, image pulls of course. Mount paths under /proc, /sys and /dev are
 // refused. A container's view of the host file system is a copy-on-write overlay of the top
