@@ -3,6 +3,7 @@ package migmigration
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -133,7 +134,12 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 	failed := conditions.Find(st.Conditions, migv1.Failed)
 	switch {
 	case failed != nil && failed.Category == migv1.CategoryCritical:
-		return itinerary.Failed("DirectVolumeMigrationFailed", fmt.Sprintf("DVM failed: %s", failed.Message)), nil
+		// The DVM's own errors say which volume failed and why; its condition only points at them.
+		why := failed.Message
+		if len(st.Errors) > 0 {
+			why = strings.Join(st.Errors, "; ")
+		}
+		return itinerary.Failed("DirectVolumeMigrationFailed", fmt.Sprintf("DVM %s failed: %s", key.Name, why)), nil
 	case failed != nil || len(st.Errors) > 0 && st.Phase == dvmPhaseCompleted:
 		s.warn(migv1.DirectVolumeMigrationFailed, fmt.Sprintf("DirectVolumeMigration (dvm): %s failed. See in dvm status.Errors", key))
 		return itinerary.Done(), nil

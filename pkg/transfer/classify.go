@@ -111,11 +111,29 @@ func Classify(exitCode int, out string) Failure {
 	if !ok {
 		desc = "unknown error"
 	}
+	if line := firstLine(out, "Permission denied (13)", "Operation not permitted (1)"); line != "" {
+		f.Message = fmt.Sprintf("rsync exited with code %d (%s): permission denied on some files (%s). Non-root transfer pods "+
+			"read and write as their runAsUser/runAsGroup: set those to the data's owner, or set runAsRoot on the migration and "+
+			"label both namespaces pod-security.kubernetes.io/enforce=privileged", exitCode, desc, line)
+		return f
+	}
 	f.Message = fmt.Sprintf("rsync exited with code %d (%s)", exitCode, desc)
 	if line := findLine(out, "rsync error:", "rsync: "); line != "" {
 		f.Message += ": " + line
 	}
 	return f
+}
+
+// firstLine returns the first line of text containing one of the needles, trimmed.
+func firstLine(text string, needles ...string) string {
+	for _, line := range strings.Split(text, "\n") {
+		for _, n := range needles {
+			if strings.Contains(line, n) {
+				return strings.TrimSpace(line)
+			}
+		}
+	}
+	return ""
 }
 
 // findLine returns the last line of text containing one of the needles, trimmed.

@@ -73,3 +73,18 @@ func TestCheckSucceeded(t *testing.T) {
 		t.Errorf("message %q", f.Message)
 	}
 }
+
+func TestClassifyPermissionDenied(t *testing.T) {
+	out := `rsync: [sender] send_files failed to open "/mnt/source/large": Permission denied (13)
+rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1347) [sender=3.2.7]
+`
+	f := Classify(23, out)
+	if f.Kind != FailureRsync || f.ExitCode != 23 {
+		t.Fatalf("classified as %+v", f)
+	}
+	for _, want := range []string{`send_files failed to open "/mnt/source/large"`, "runAsUser", "runAsRoot", "enforce=privileged"} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("message %q lacks %q", f.Message, want)
+		}
+	}
+}

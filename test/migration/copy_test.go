@@ -32,9 +32,15 @@ func copyVolume() {
 	Expect(os.WriteFile(filepath.Join(dir, "large"), make([]byte, 16<<20), 0o600)).To(Succeed())
 
 	app(name, 1)
+	src := env.Source.Client
+	// The volume holds root's private files (the directory is 0700, "large" 0600): only root
+	// transfer pods can read them, which a privileged namespace and runAsRoot allow.
+	ns := &corev1.Namespace{}
+	Expect(src.Get(ctx, client.ObjectKey{Name: name}, ns)).To(Succeed())
+	ns.Labels["pod-security.kubernetes.io/enforce"] = "privileged"
+	Expect(src.Update(ctx, ns)).To(Succeed())
 	pv, pvc := fixtures.BoundVolume(name, "data", "pv-"+name, "1Gi")
 	pv.Spec.Local.Path = dir
-	src := env.Source.Client
 	Expect(src.Create(ctx, pv)).To(Succeed())
 	Expect(src.Create(ctx, pvc)).To(Succeed())
 	Expect(fixtures.WaitBound(ctx, src, 1, time.Minute)).To(Succeed())
@@ -44,7 +50,7 @@ func copyVolume() {
 	Expect(plan.Spec.PersistentVolumes).To(HaveLen(1))
 	Expect(plan.Spec.PersistentVolumes[0].Selection.Action).To(Equal(migv1.PvCopyAction))
 
-	stage := completed(migrate(name+"-stage", plan, migv1.MigMigrationSpec{Stage: true}), 4*time.Minute)
+	stage := completed(migrate(name+"-stage", plan, migv1.MigMigrationSpec{Stage: true, RunAsRoot: ptr.To(true)}), 4*time.Minute)
 	Expect(stage.Status.Errors).To(BeEmpty())
 	Expect(hasCondition(stage, migv1.Succeeded)).To(BeTrue(), "conditions: %v", stage.Status.Conditions)
 	Expect(stepOf(stage, "DirectVolume").Progress).To(ContainElement(ContainSubstring("1 total volumes; 1 successful")))
@@ -52,7 +58,7 @@ func copyVolume() {
 
 	By("changing the data while the app runs, then cutting over")
 	Expect(os.WriteFile(filepath.Join(dir, "file-03"), []byte("changed after the stage\n"), 0o644)).To(Succeed())
-	final := completed(migrate(name+"-final", plan, migv1.MigMigrationSpec{QuiescePods: true}), 4*time.Minute)
+	final := completed(migrate(name+"-final", plan, migv1.MigMigrationSpec{QuiescePods: true, RunAsRoot: ptr.To(true)}), 4*time.Minute)
 	Expect(final.Status.Errors).To(BeEmpty())
 	Expect(hasCondition(final, migv1.Succeeded)).To(BeTrue(), "conditions: %v", final.Status.Conditions)
 	withoutVisits := func(m map[string]string) map[string]string { delete(m, "visits"); return m }
