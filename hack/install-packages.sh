@@ -2,7 +2,8 @@
 # Installs the Debian packages the local clusters need when a command is missing: rsync and
 # stunnel (volume transfers), iproute2 (the process nodes' network namespaces), curl (hook
 # images in the tests), ansible-core (playbook hooks), iptables (the process nodes enforce
-# NetworkPolicies with it) and tinyproxy (an HTTP CONNECT proxy for stunnel_tcp_proxy tests). Needs root (or sudo) and apt.
+# NetworkPolicies with it), tinyproxy (an HTTP CONNECT proxy for stunnel_tcp_proxy tests) and
+# haproxy (the stand-in OpenShift router of test/router). Needs root (or sudo) and apt.
 set -euo pipefail
 
 declare -A packages=(
@@ -13,6 +14,7 @@ declare -A packages=(
   [ansible-playbook]=ansible-core
   [iptables-legacy]=iptables
   [tinyproxy]=tinyproxy
+  [haproxy]=haproxy
 )
 missing=()
 for cmd in "${!packages[@]}"; do

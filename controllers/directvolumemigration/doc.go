@@ -57,10 +57,14 @@
 //
 // # Implementation considerations
 //
-//   - Endpoints are NodePort or ClusterIP Services (rsync_endpoint_type). Route (MTC's
-//     default) falls back to NodePort, also on clusters that have the Route API: passthrough
-//     Routes need SNI in the client stunnel and an admitted host, which are not built yet. The
-//     NodePort address is the InternalIP (else ExternalIP) of the first Ready node by name.
+//   - Endpoints (rsync_endpoint_type): Route (MTC's default) is a ClusterIP Service behind a
+//     passthrough Route (host <server>-<namespace>.<cluster_subdomain>, or the router's
+//     default), owned by the Service so that it goes with it; clients connect to the admitted
+//     host on 443 and name it by SNI, and the router never decrypts (the certificates still
+//     authenticate both ends). Route on a cluster without the Route API falls back to NodePort.
+//     NodePort's address is the InternalIP (else ExternalIP) of the first Ready node by name;
+//     ClusterIP works within one cluster. Routes are unstructured objects: four fields of one
+//     kind do not justify OpenShift's API module.
 //   - rsync options come from the MigrationController's rsync_opt_* settings (extra options
 //     that fail validation are left out). The transfer image is rsync_transfer_image, else
 //     settings.DefaultTransferImage (hack/images/transfer). The local test clusters ignore

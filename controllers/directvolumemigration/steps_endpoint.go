@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -19,42 +19,57 @@ import (
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
-var routeListGVK = schema.GroupVersionKind{Group: "route.openshift.io", Version: "v1", Kind: "RouteList"}
+var routeListGVK = transfer.RouteGVK.GroupVersion().WithKind("RouteList")
 
-// serviceType is how the rsync servers are exposed: rsync_endpoint_type, where Route falls
-// back to NodePort. Routes (passthrough TLS on 443 with SNI) are not built yet, so Route
-// means NodePort on every cluster for now; on clusters without the Route API that is also
-// what MTC's users would need.
-func serviceType(ctx context.Context, s *Scope) (corev1.ServiceType, error) {
+// serviceType is how the rsync servers are exposed (rsync_endpoint_type): a ClusterIP
+// Service behind a passthrough Route when the setting is Route (MTC's default) and the
+// destination has the Route API, else a NodePort Service (Route on a cluster without Routes),
+// or what the setting names.
+func serviceType(ctx context.Context, s *Scope) (corev1.ServiceType, bool, error) {
 	switch s.Settings.RsyncEndpointType {
 	case migv1.RsyncEndpointClusterIP:
-		return corev1.ServiceTypeClusterIP, nil
+		return corev1.ServiceTypeClusterIP, false, nil
 	case migv1.RsyncEndpointNodePort:
-		return corev1.ServiceTypeNodePort, nil
+		return corev1.ServiceTypeNodePort, false, nil
 	}
 	routes := &unstructured.UnstructuredList{}
 	routes.SetGroupVersionKind(routeListGVK)
 	err := s.Destination.Client.List(ctx, routes, client.Limit(1))
-	if err != nil && !apimeta.IsNoMatchError(err) && !apierrors.IsNotFound(err) {
-		return "", fmt.Errorf("look for the Route API on the destination cluster: %w", err)
+	switch {
+	case err == nil:
+		return corev1.ServiceTypeClusterIP, true, nil
+	case apimeta.IsNoMatchError(err) || apierrors.IsNotFound(err):
+		return corev1.ServiceTypeNodePort, false, nil
 	}
-	if err == nil {
-		s.Log.Info("The Route API exists but rsync Routes are not supported yet; exposing rsync servers with NodePort Services")
-	}
-	return corev1.ServiceTypeNodePort, nil
+	return "", false, fmt.Errorf("look for the Route API on the destination cluster: %w", err)
 }
 
 // createEndpoints creates the Service of each destination namespace's rsync server (MTC's
 // CreateRsyncRoute).
 func createEndpoints(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	kind, err := serviceType(ctx, s)
+	kind, route, err := serviceType(ctx, s)
 	if err != nil {
 		return itinerary.Outcome{}, err
 	}
 	for _, ns := range s.destinationNamespaces() {
-		svc := s.server(ns).Service(kind)
+		srv := s.server(ns)
+		svc := srv.Service(kind)
 		if err := s.Destination.Client.Create(ctx, svc); err != nil && !apierrors.IsAlreadyExists(err) {
 			return itinerary.Outcome{}, fmt.Errorf("create Service %s/%s: %w", ns, svc.Name, err)
+		}
+		if !route {
+			continue
+		}
+		// The Route is owned by the Service (garbage-collected with it), so it needs its UID.
+		if err := s.Destination.Client.Get(ctx, client.ObjectKeyFromObject(svc), svc); err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("get Service %s/%s: %w", ns, svc.Name, err)
+		}
+		host := ""
+		if s.Settings.ClusterSubdomain != "" {
+			host = transfer.RouteHost(srv.Name, ns, s.Settings.ClusterSubdomain)
+		}
+		if err := s.Destination.Client.Create(ctx, srv.Route(svc, host)); err != nil && !apierrors.IsAlreadyExists(err) {
+			return itinerary.Outcome{}, fmt.Errorf("create Route %s/%s: %w", ns, srv.Name, err)
 		}
 	}
 	return itinerary.Done(), nil
@@ -86,6 +101,9 @@ func endpoint(ctx context.Context, s *Scope, ns string) (*transfer.Endpoint, err
 		return nil, fmt.Errorf("rsync Service %s/%s has no port", ns, svc.Name)
 	}
 	if svc.Spec.Type != corev1.ServiceTypeNodePort {
+		if ep, routed, err := routeEndpoint(ctx, s, ns); routed || err != nil {
+			return ep, err
+		}
 		if svc.Spec.ClusterIP == "" || svc.Spec.ClusterIP == corev1.ClusterIPNone {
 			return nil, nil
 		}
@@ -100,6 +118,33 @@ func endpoint(ctx context.Context, s *Scope, ns string) (*transfer.Endpoint, err
 		return nil, err
 	}
 	return &transfer.Endpoint{DestinationNamespace: ns, Host: host, Port: port}, nil
+}
+
+// routeAdmissionWarning is how long a Route may wait for a router before a warning.
+const routeAdmissionWarning = 3 * time.Minute
+
+// routeEndpoint returns the endpoint of the namespace's rsync Route (its admitted host, port
+// 443, the host as SNI) when there is a Route; routed is false when there is none (a
+// ClusterIP endpoint). A Route no router admitted within routeAdmissionWarning leaves MTC's
+// RsyncRouteNotAdmitted warning while the phase keeps waiting (up to its timeout).
+func routeEndpoint(ctx context.Context, s *Scope, ns string) (ep *transfer.Endpoint, routed bool, err error) {
+	route := &unstructured.Unstructured{}
+	route.SetGroupVersionKind(transfer.RouteGVK)
+	err = s.Destination.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: s.Names.Server()}, route)
+	switch {
+	case apimeta.IsNoMatchError(err) || apierrors.IsNotFound(err):
+		return nil, false, nil
+	case err != nil:
+		return nil, true, fmt.Errorf("get rsync Route in %s: %w", ns, err)
+	}
+	host := transfer.AdmittedHost(route)
+	if host == "" {
+		if s.Now().Sub(route.GetCreationTimestamp().Time) > routeAdmissionWarning {
+			s.warn(migv1.RsyncRouteNotAdmitted, "", fmt.Sprintf("Rsync Route %s/%s is not admitted by a router yet", ns, route.GetName()))
+		}
+		return nil, true, nil
+	}
+	return &transfer.Endpoint{DestinationNamespace: ns, Host: host, Port: transfer.RoutePort, SNI: host}, true, nil
 }
 
 // nodeAddress returns an address of a Ready node of the destination cluster, the same one on

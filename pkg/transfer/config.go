@@ -95,8 +95,9 @@ func ParseProxy(raw string) (*Proxy, error) {
 // (RSYNC_CONNECT_PROG) in inetd mode: no listening port. It presents the client certificate
 // and accepts only a server certificate of the migration's CA naming ServerName. host and
 // port are the server's endpoint; with a proxy, stunnel connects through it with HTTP
-// CONNECT.
-func ClientStunnelConf(host string, port int, proxy *Proxy) string {
+// CONNECT. With e.SNI, the client names that host in its TLS hello so that a router passes
+// the connection through to the server (which still must prove it is ServerName).
+func ClientStunnelConf(e Endpoint, proxy *Proxy) string {
 	lines := []string{
 		"client = yes",
 		"pid =",
@@ -113,7 +114,10 @@ func ClientStunnelConf(host string, port int, proxy *Proxy) string {
 		"TIMEOUTconnect = 20",
 		"TIMEOUTclose = 0",
 	}
-	endpoint := net.JoinHostPort(host, strconv.Itoa(port))
+	if e.SNI != "" {
+		lines = append(lines, "sni = "+e.SNI)
+	}
+	endpoint := net.JoinHostPort(e.Host, strconv.Itoa(e.Port))
 	if proxy == nil {
 		lines = append(lines, "connect = "+endpoint)
 	} else {

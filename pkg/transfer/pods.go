@@ -140,6 +140,9 @@ type Endpoint struct {
 	DestinationNamespace string
 	Host                 string
 	Port                 int
+	// SNI is the TLS server name the client sends, for a router that passes connections
+	// through by name (a passthrough Route); empty otherwise.
+	SNI string
 }
 
 // ClientConfig describes the client side of one source namespace.
@@ -161,7 +164,7 @@ func (c ClientConfig) ConfigMap() *corev1.ConfigMap {
 	data := map[string]string{}
 	for _, e := range c.Endpoints {
 		if !c.Proxy.HasCredentials() {
-			data[StunnelKey(e.DestinationNamespace)] = ClientStunnelConf(e.Host, e.Port, c.Proxy)
+			data[StunnelKey(e.DestinationNamespace)] = ClientStunnelConf(e, c.Proxy)
 		}
 	}
 	return &corev1.ConfigMap{
@@ -178,7 +181,7 @@ func (c ClientConfig) Secret(cr *Credentials) *corev1.Secret {
 	}
 	for _, e := range c.Endpoints {
 		if c.Proxy.HasCredentials() {
-			data[StunnelKey(e.DestinationNamespace)] = []byte(ClientStunnelConf(e.Host, e.Port, c.Proxy))
+			data[StunnelKey(e.DestinationNamespace)] = []byte(ClientStunnelConf(e, c.Proxy))
 		}
 	}
 	return &corev1.Secret{

@@ -226,7 +226,7 @@ func TestConfigs(t *testing.T) {
 			t.Errorf("server stunnel.conf lacks %q", want)
 		}
 	}
-	client := ClientStunnelConf("10.0.0.1", 31000, nil)
+	client := ClientStunnelConf(Endpoint{Host: "10.0.0.1", Port: 31000}, nil)
 	for _, want := range []string{"client = yes", "verifyChain = yes", "checkHost = " + ServerName, "connect = 10.0.0.1:31000"} {
 		if !strings.Contains(client, want) {
 			t.Errorf("client stunnel.conf lacks %q", want)
@@ -239,7 +239,7 @@ func TestConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaProxy := ClientStunnelConf("h", 1, proxy)
+	viaProxy := ClientStunnelConf(Endpoint{Host: "h", Port: 1}, proxy)
 	for _, want := range []string{"connect = proxy.example:3128", "protocol = connect", "protocolHost = h:1", "protocolUsername = u", "protocolPassword = p"} {
 		if !strings.Contains(viaProxy, want) {
 			t.Errorf("proxy config lacks %q:\n%s", want, viaProxy)

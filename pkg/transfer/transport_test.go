@@ -112,7 +112,7 @@ func runClient(ctx context.Context, t *testing.T, creds *Credentials, server tes
 	t.Helper()
 	p := testPaths{dir: t.TempDir()}
 	writeFiles(t, filepath.Join(p.dir, "config"), map[string]string{
-		FileStunnelConf: p.rewrite(ClientStunnelConf("127.0.0.1", port, nil)),
+		FileStunnelConf: p.rewrite(ClientStunnelConf(Endpoint{Host: "127.0.0.1", Port: port}, nil)),
 	}, 0o644)
 	writeFiles(t, filepath.Join(p.dir, "secret"), map[string]string{
 		FileCACert: string(creds.CACert), FileCert: string(creds.ClientCert), FileKey: string(creds.ClientKey),

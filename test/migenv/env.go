@@ -185,6 +185,12 @@ func (e *Env) KillOperator() {
 // Operator is the running operator process, or nil.
 func (e *Env) Operator() *manager.Process { return e.operator }
 
+// SourceNode is the source cluster's process node.
+func (e *Env) SourceNode() *node.Node { return e.nodes[0] }
+
+// DestinationNode is the destination cluster's process node.
+func (e *Env) DestinationNode() *node.Node { return e.nodes[1] }
+
 // StopS3 stops the object store, making the replication repository unavailable.
 func (e *Env) StopS3() error { return e.Store.Stop() }
 

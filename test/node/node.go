@@ -72,6 +72,7 @@ type Node struct {
 	netpol  *netpol
 	started time.Time
 
+	hosts    extraHosts
 	mu       sync.Mutex
 	workers  map[types.UID]*podWorker
 	byName   map[string]*podWorker

@@ -358,7 +358,7 @@ func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*lau
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + w.sb.ip + "\t" + pod.Name + "\n"
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + w.sb.ip + "\t" + pod.Name + "\n" + w.n.hosts.lines()
 	user, err := containerIdentity(pod, &c.spec)
 	if err != nil {
 		return nil, err

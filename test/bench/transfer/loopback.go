@@ -42,7 +42,7 @@ func loopbackTLS(ctx context.Context, dirs []string, work string) (time.Duration
 	files := map[string]string{
 		"config/" + transfer.FileRsyncdConf:   transfer.RsyncdConf(modules, true),
 		"config/" + transfer.FileStunnelConf:  transfer.ServerStunnelConf(),
-		"config/client.conf":                  transfer.ClientStunnelConf("127.0.0.1", stunnelPort, nil),
+		"config/client.conf":                  transfer.ClientStunnelConf(transfer.Endpoint{Host: "127.0.0.1", Port: stunnelPort}, nil),
 		"secret/" + transfer.FileCACert:       string(creds.CACert),
 		"secret/server.crt":                   string(creds.ServerCert),
 		"secret/server.key":                   string(creds.ServerKey),
