@@ -161,16 +161,21 @@ func needTools(t *testing.T) {
 	}
 }
 
-func TestTransportCopiesThroughVerifiedTLS(t *testing.T) {
+// newTransport starts the server of a fresh migration with one module and returns it with
+// the credentials, the module and an empty source directory.
+func newTransport(t *testing.T) (context.Context, *Credentials, string, testPaths, string) {
+	t.Helper()
 	needTools(t)
-	ctx := t.Context()
 	creds, err := NewCredentials("a", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	module := Module("data")
-	server := startServer(ctx, t, creds, module)
-	src := t.TempDir()
+	return t.Context(), creds, module, startServer(t.Context(), t, creds, module), t.TempDir()
+}
+
+func TestTransportCopiesThroughVerifiedTLS(t *testing.T) {
+	ctx, creds, module, server, src := newTransport(t)
 	writeFiles(t, src, map[string]string{"a.txt": "hello", "b.bin": strings.Repeat("x", 1<<20)}, 0o640)
 	if err := os.Symlink("a.txt", filepath.Join(src, "link")); err != nil {
 		t.Fatal(err)
@@ -208,15 +213,7 @@ func TestTransportCopiesThroughVerifiedTLS(t *testing.T) {
 }
 
 func TestTransportKeepsSparseFilesSparse(t *testing.T) {
-	needTools(t)
-	ctx := t.Context()
-	creds, err := NewCredentials("a", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	module := Module("data")
-	server := startServer(ctx, t, creds, module)
-	src := t.TempDir()
+	ctx, creds, module, server, src := newTransport(t)
 	writeFiles(t, src, map[string]string{"plain.txt": "hello"}, 0o644)
 	// 128 MiB with two short writes: find reports its sparseness as 6.10352e-05.
 	f, err := os.Create(filepath.Join(src, "disk.img"))

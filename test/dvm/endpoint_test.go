@@ -48,11 +48,7 @@ var _ = Describe("stunnel_tcp_proxy: a DVM through an HTTP CONNECT proxy with ba
 		Expect(src.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: srcNS, Labels: privileged}})).To(Succeed())
 		v.dir = GinkgoT().TempDir()
 		Expect(fill(v.dir, 21, 4<<20)).To(Succeed())
-		pv, pvc := fixtures.BoundVolume(srcNS, v.claim, "dvm-proxy-data", "1Gi")
-		pv.Spec.Local.Path = v.dir
-		Expect(src.Create(ctx, pv)).To(Succeed())
-		Expect(src.Create(ctx, pvc)).To(Succeed())
-		waitClaimBound(src, pvc)
+		createVolume(src, srcNS, v, "dvm-proxy-data", "1Gi")
 		proxyIP = startProxy()
 	})
 
@@ -132,11 +128,7 @@ var _ = Describe("rsync_endpoint_type ClusterIP: a DVM within one cluster", Orde
 		Expect(host.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: srcNS, Labels: privileged}})).To(Succeed())
 		v.dir = GinkgoT().TempDir()
 		Expect(fill(v.dir, 33, 4<<20)).To(Succeed())
-		pv, pvc := fixtures.BoundVolume(srcNS, v.claim, "dvm-intra-data", "1Gi")
-		pv.Spec.Local.Path = v.dir
-		Expect(host.Create(ctx, pv)).To(Succeed())
-		Expect(host.Create(ctx, pvc)).To(Succeed())
-		waitClaimBound(host, pvc)
+		createVolume(host, srcNS, v, "dvm-intra-data", "1Gi")
 	})
 
 	It("copies a volume into another namespace of the same cluster through a ClusterIP Service", func() {
@@ -262,6 +254,17 @@ func proxyLog() string {
 func readProxyLog() (string, error) {
 	b, err := env.Source.Clientset.CoreV1().Pods(proxyNamespace).GetLogs(proxyName, &corev1.PodLogOptions{Container: proxyName}).DoRaw(ctx)
 	return string(b), err
+}
+
+// createVolume makes v's directory the local PV pvName of a claim v.claim of size in
+// namespace ns, on the cluster of c, and waits until the claim is bound.
+func createVolume(c client.Client, ns string, v *volume, pvName, size string) {
+	GinkgoHelper()
+	pv, pvc := fixtures.BoundVolume(ns, v.claim, pvName, size)
+	pv.Spec.Local.Path = v.dir
+	Expect(c.Create(ctx, pv)).To(Succeed())
+	Expect(c.Create(ctx, pvc)).To(Succeed())
+	waitClaimBound(c, pvc)
 }
 
 // waitClaimBound waits until the claim is Bound.

@@ -14,7 +14,6 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
-	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 // The process nodes enforce NetworkPolicies (iptables in each pod's network namespace, dropping
@@ -37,11 +36,7 @@ var _ = Describe("NetworkPolicies around a transfer", Ordered, func() {
 		vol.dir = GinkgoT().TempDir()
 		Expect(os.Chmod(vol.dir, 0o755)).To(Succeed())
 		Expect(os.WriteFile(filepath.Join(vol.dir, "rows.csv"), []byte("1,2,3\n"), 0o644)).To(Succeed())
-		pv, pvc := fixtures.BoundVolume(srcNS, vol.claim, "dvm-netpol-"+vol.claim, "1Gi")
-		pv.Spec.Local.Path = vol.dir
-		Expect(src.Create(ctx, pv)).To(Succeed())
-		Expect(src.Create(ctx, pvc)).To(Succeed())
-		waitClaimBound(src, pvc)
+		createVolume(src, srcNS, vol, "dvm-netpol-"+vol.claim, "1Gi")
 	})
 
 	It("blocking the transfer fails it as an unreachable endpoint, within the attempts' time bound", func() {

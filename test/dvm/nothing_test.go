@@ -13,7 +13,6 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/transfer"
-	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 var _ = Describe("A transfer that moves nothing of a volume holding data", Ordered, func() {
@@ -29,11 +28,7 @@ var _ = Describe("A transfer that moves nothing of a volume holding data", Order
 			Expect(os.MkdirAll(filepath.Dir(filepath.Join(vol.dir, name)), 0o755)).To(Succeed())
 			Expect(os.WriteFile(filepath.Join(vol.dir, name), []byte(name), 0o644)).To(Succeed())
 		}
-		pv, pvc := fixtures.BoundVolume(srcNS, vol.claim, "dvm-filtered-"+vol.claim, "1Gi")
-		pv.Spec.Local.Path = vol.dir
-		Expect(src.Create(ctx, pv)).To(Succeed())
-		Expect(src.Create(ctx, pvc)).To(Succeed())
-		waitClaimBound(src, pvc)
+		createVolume(src, srcNS, vol, "dvm-filtered-"+vol.claim, "1Gi")
 	})
 
 	It("fails instead of reporting success (an rsync_opt_extras filter that excludes everything)", func() {

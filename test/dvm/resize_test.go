@@ -13,7 +13,6 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
-	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 // PV resizing measures usage through the kubelets' /stats/summary (the process nodes serve it
@@ -31,11 +30,7 @@ var _ = Describe("PV resizing (enable_dvm_pv_resizing)", Ordered, func() {
 		for _, v := range volumes {
 			v.dir = GinkgoT().TempDir()
 			Expect(os.Chmod(v.dir, 0o755)).To(Succeed())
-			pv, pvc := fixtures.BoundVolume(srcNS, v.claim, "dvm-resize-"+v.claim, "64Mi")
-			pv.Spec.Local.Path = v.dir
-			Expect(src.Create(ctx, pv)).To(Succeed())
-			Expect(src.Create(ctx, pvc)).To(Succeed())
-			waitClaimBound(src, pvc)
+			createVolume(src, srcNS, v, "dvm-resize-"+v.claim, "64Mi")
 		}
 		for v, mib := range map[*volume]int{full: 63, half: 8, cold: 1} {
 			data := make([]byte, mib<<20)

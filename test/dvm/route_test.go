@@ -10,7 +10,6 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/transfer"
-	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/router"
 )
 
@@ -31,11 +30,7 @@ var _ = Describe("rsync_endpoint_type: Route", Ordered, func() {
 			Labels: map[string]string{"pod-security.kubernetes.io/enforce": "privileged"}}})).To(Succeed())
 		vol.dir = GinkgoT().TempDir()
 		Expect(fill(vol.dir, 7, 4<<20)).To(Succeed())
-		pv, pvc := fixtures.BoundVolume(srcNS, vol.claim, "dvm-route-"+vol.claim, "1Gi")
-		pv.Spec.Local.Path = vol.dir
-		Expect(src.Create(ctx, pv)).To(Succeed())
-		Expect(src.Create(ctx, pvc)).To(Succeed())
-		waitClaimBound(src, pvc)
+		createVolume(src, srcNS, vol, "dvm-route-"+vol.claim, "1Gi")
 	})
 
 	It("copies through a passthrough Route that a router admitted, naming its host by SNI", func() {
@@ -68,4 +63,3 @@ var _ = Describe("rsync_endpoint_type: Route", Ordered, func() {
 		Expect(logs.String()).To(ContainSubstring("passthrough be_0/route_" + strings.ReplaceAll(host, ".", "_")))
 	})
 })
-

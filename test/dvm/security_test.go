@@ -4,18 +4,15 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
-	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 // The kube-apiservers run the PodSecurity admission plugin: a namespace labelled
@@ -36,14 +33,7 @@ var _ = Describe("A transfer in a namespace under the restricted Pod Security le
 			Expect(os.MkdirAll(filepath.Dir(path), 0o755)).To(Succeed())
 			Expect(os.WriteFile(path, []byte(content), 0o644)).To(Succeed())
 		}
-		pv, pvc := fixtures.BoundVolume(srcNS, vol.claim, "dvm-restricted-"+vol.claim, "1Gi")
-		pv.Spec.Local.Path = vol.dir
-		Expect(src.Create(ctx, pv)).To(Succeed())
-		Expect(src.Create(ctx, pvc)).To(Succeed())
-		Eventually(func(g Gomega) {
-			g.Expect(src.Get(ctx, client.ObjectKey{Namespace: srcNS, Name: vol.claim}, pvc)).To(Succeed())
-			g.Expect(pvc.Status.Phase).To(Equal(corev1.ClaimBound))
-		}).WithTimeout(time.Minute).Should(Succeed())
+		createVolume(src, srcNS, vol, "dvm-restricted-"+vol.claim, "1Gi")
 	})
 
 	It("runs non-root transfer pods that the namespace admits, and the data arrives", func() {
