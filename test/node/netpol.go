@@ -81,28 +81,11 @@ func startNetpol(ctx context.Context, n *Node) (*netpol, error) {
 			return nil, fmt.Errorf("network policies of node %s: %v informer did not sync", n.name, typ)
 		}
 	}
-	n.bg.Add(1)
-	go func() {
-		defer n.bg.Done()
-		defer factory.Shutdown()
-		for {
-			select {
-			case <-n.ctx.Done():
-				return
-			case <-p.kick:
-				p.sync()
-			}
-		}
-	}()
+	n.syncLoop(factory, p.kick, p.sync)
 	return p, nil
 }
 
-func (p *netpol) poke() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
-}
+func (p *netpol) poke() { poke(p.kick) }
 
 // attach writes the rules of a pod whose network namespace was just created, before any of
 // its containers starts; an error fails the sandbox (the worker retries).

@@ -69,28 +69,11 @@ func startProxy(ctx context.Context, n *Node) (*proxy, error) {
 		}
 	}
 	p.sync()
-	n.bg.Add(1)
-	go func() {
-		defer n.bg.Done()
-		defer factory.Shutdown()
-		for {
-			select {
-			case <-n.ctx.Done():
-				return
-			case <-p.kick:
-				p.sync()
-			}
-		}
-	}()
+	n.syncLoop(factory, p.kick, p.sync)
 	return p, nil
 }
 
-func (p *proxy) poke() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
-}
+func (p *proxy) poke() { poke(p.kick) }
 
 // sync opens the listeners the Services want and closes the others.
 func (p *proxy) sync() {
@@ -235,5 +218,32 @@ func (p *proxy) close() {
 	for addr, l := range p.listeners {
 		l.fwd.Close()
 		delete(p.listeners, addr)
+	}
+}
+
+// syncLoop runs sync each time kick fires, until the node stops; then it shuts the informers
+// of factory down.
+func (n *Node) syncLoop(factory informers.SharedInformerFactory, kick <-chan struct{}, sync func()) {
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		defer factory.Shutdown()
+		for {
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-kick:
+				sync()
+			}
+		}
+	}()
+}
+
+// poke asks a syncLoop for a sync without blocking: requests made while one is pending
+// coalesce.
+func poke(kick chan<- struct{}) {
+	select {
+	case kick <- struct{}{}:
+	default:
 	}
 }
