@@ -94,6 +94,8 @@
 //     to Secret, ConfigMap, projected and downward API volumes as the kubelet does (group,
 //     group read/write, setgid directories), also to hostPath-backed PVs, which a real kubelet
 //     leaves alone.
+//   - Names (hosts.go): Node.SetHost adds a name to the /etc/hosts of containers started
+//     afterwards, standing in for a DNS record (test/router's Route hosts).
 //   - Node object (register.go): Ready, addresses (InternalIP 10.100.0.k, Hostname: the kubelet
 //     API's address),
 //     generous capacity (32 CPU, 64 GiB, 500 pods), the kubelet port, the not-ready taint
