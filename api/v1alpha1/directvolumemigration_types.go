@@ -22,6 +22,10 @@ const (
 	RsyncClientPodsPending = "RsyncClientPodsPending"
 	// RsyncServerPodsRunningAsNonRoot: Warn; root was requested but the namespace forbids it.
 	RsyncServerPodsRunningAsNonRoot = "RsyncServerPodsRunningAsNonRoot"
+	// ClusterIPAcrossClusters: Warn (Ferry's); rsync_endpoint_type is ClusterIP but the source
+	// and destination are different clusters, whose pods reach each other's ClusterIPs only
+	// through a multi-cluster network.
+	ClusterIPAcrossClusters = "ClusterIPAcrossClusters"
 	// FailedCreatingRsyncPods: Warn; rsync pods could not be created for 5 minutes.
 	FailedCreatingRsyncPods = "FailedCreatingRsyncPods"
 	// SourceToDestinationNetworkError: Critical, durable; rsync could not reach the

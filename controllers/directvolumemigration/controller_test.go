@@ -76,6 +76,12 @@ func TestValidate(t *testing.T) {
 		want []string
 	}{
 		{"valid", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst")}, nil},
+		{"ClusterIP between two clusters", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
+			settings: settings.Settings{RsyncEndpointType: migv1.RsyncEndpointClusterIP}}, []string{"ClusterIPAcrossClusters/"}},
+		{"ClusterIP within one cluster", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
+			d.Spec.DestMigClusterRef = d.Spec.SrcMigClusterRef
+			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "b"
+		}), src: readyCluster("src"), dest: readyCluster("src"), settings: settings.Settings{RsyncEndpointType: migv1.RsyncEndpointClusterIP}}, nil},
 		{"unset refs", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
 			d.Spec.SrcMigClusterRef, d.Spec.DestMigClusterRef = nil, nil
 		})}, []string{"InvalidSourceClusterRef/NotSet", "InvalidDestinationClusterRef/NotSet"}},
@@ -100,7 +106,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
 			for _, c := range validate(tc.o) {
-				if c.Category != migv1.CategoryCritical {
+				if c.Category != migv1.CategoryCritical && c.Type != migv1.ClusterIPAcrossClusters {
 					t.Errorf("%s is %s", c.Type, c.Category)
 				}
 				got = append(got, c.Type+"/"+c.Reason)

@@ -10,7 +10,8 @@ import (
 )
 
 // validate returns MTC's DVM validation conditions (all Critical) for what observe saw, plus
-// Ferry's: a spec that would write two PVCs into one, and clusters that cannot be reached.
+// Ferry's: a spec that would write two PVCs into one, clusters that cannot be reached, and a
+// warning for a ClusterIP endpoint between two clusters.
 func validate(o *observed) []migv1.Condition {
 	var out []migv1.Condition
 	spec := o.dvm.Spec
@@ -23,6 +24,11 @@ func validate(o *observed) []migv1.Condition {
 	}
 	if msg := specProblems(o.dvm, sameCluster(o.src, o.dest)); msg != "" {
 		out = append(out, conditions.Critical(migv1.InvalidSpec, migv1.NotSupported, msg))
+	}
+	if o.settings.RsyncEndpointType == migv1.RsyncEndpointClusterIP && o.src != nil && o.dest != nil && !sameCluster(o.src, o.dest) {
+		out = append(out, migv1.Condition{Type: migv1.ClusterIPAcrossClusters, Status: migv1.True, Category: migv1.CategoryWarn,
+			Message: fmt.Sprintf("rsync_endpoint_type is ClusterIP, but the source cluster %s reaches ClusterIPs of the destination %s only "+
+				"through a multi-cluster network; without one the transfer fails as unreachable (use Route or NodePort)", o.src.Name, o.dest.Name)})
 	}
 	if len(o.missingPVCs) > 0 {
 		out = append(out, conditions.Critical(migv1.PVCsNotFoundOnSourceCluster, migv1.NotFound,
