@@ -84,6 +84,10 @@ type MigrationControllerSpec struct {
 	// RsyncBackoffLimit is the number of rsync attempts per PVC; it overrides the DVM spec.
 	// +optional
 	RsyncBackoffLimit *intstr.IntOrString `json:"rsync_backoff_limit,omitempty"`
+	// RsyncParallelTransfers is how many PVCs a DirectVolumeMigration transfers at once
+	// (Ferry's setting; default 10).
+	// +optional
+	RsyncParallelTransfers *intstr.IntOrString `json:"rsync_parallel_transfers,omitempty"`
 	// StunnelTCPProxy is an http://user:pass@host:port proxy for the stunnel connection.
 	// +optional
 	StunnelTCPProxy string `json:"stunnel_tcp_proxy,omitempty"`

@@ -1886,6 +1886,11 @@ func (in *MigrationControllerSpec) DeepCopyInto(out *MigrationControllerSpec) {
 		*out = new(intstr.IntOrString)
 		**out = **in
 	}
+	if in.RsyncParallelTransfers != nil {
+		in, out := &in.RsyncParallelTransfers, &out.RsyncParallelTransfers
+		*out = new(intstr.IntOrString)
+		**out = **in
+	}
 	if in.StunnelVerifyCA != nil {
 		in, out := &in.StunnelVerifyCA, &out.StunnelVerifyCA
 		*out = new(bool)

@@ -130,6 +130,14 @@ func (s *Scope) backOffLimit() int {
 	return settings.DefaultRsyncBackoffLimit
 }
 
+// parallelTransfers is how many PVCs are transferred at once (rsync_parallel_transfers).
+func (s *Scope) parallelTransfers() int {
+	if s.Settings.RsyncParallelTransfers > 0 {
+		return s.Settings.RsyncParallelTransfers
+	}
+	return settings.DefaultRsyncParallelTransfers
+}
+
 // warn records a Warn condition for this reconcile.
 func (s *Scope) warn(conditionType, reason, message string) {
 	s.warnings = append(s.warnings, migv1.Condition{

@@ -20,8 +20,6 @@ import (
 )
 
 const (
-	// maxParallel is how many PVCs are transferred at once.
-	maxParallel = 10
 	// clientPendingWarning is how long a client pod may stay Pending before a warning.
 	clientPendingWarning = 10 * time.Minute
 )
@@ -42,7 +40,8 @@ const (
 	statePending   = "pending"
 )
 
-// runRsyncOperations runs one rsync client pod per PVC (up to maxParallel at a time), each
+// runRsyncOperations runs one rsync client pod per PVC (up to rsync_parallel_transfers at a
+// time), each
 // attempt a new pod with a deterministic name recorded in status.rsyncOperations before it is
 // created; a failed attempt is followed by the next one until the back-off limit, and each
 // attempt resumes what the previous ones copied (--partial). It finishes when every PVC has
@@ -53,7 +52,7 @@ func runRsyncOperations(ctx context.Context, s *Scope) (itinerary.Outcome, error
 	for _, p := range s.pvcs() {
 		op := operation(s.DVM, p)
 		if op.CurrentAttempt == 0 {
-			if active >= maxParallel {
+			if active >= s.parallelTransfers() {
 				outcomes = append(outcomes, pvcOutcome{pvc: p, state: statePending})
 				continue
 			}

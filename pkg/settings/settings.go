@@ -18,7 +18,9 @@ const (
 	DefaultPVLimit             = 100
 	DefaultPVResizingThreshold = 3
 	DefaultRsyncBackoffLimit   = 20
-	DefaultVeleroNamespace     = "openshift-migration"
+	// DefaultRsyncParallelTransfers is how many PVCs a DVM transfers at once by default.
+	DefaultRsyncParallelTransfers = 10
+	DefaultVeleroNamespace        = "openshift-migration"
 	// DefaultHookRunnerImage is MTC's hook runner (Ansible) image.
 	DefaultHookRunnerImage = "quay.io/konveyor/hook-runner:latest"
 	// DefaultTransferImage is Ferry's rsync and stunnel image (hack/images/transfer).
@@ -51,6 +53,8 @@ type Settings struct {
 	EnableDVMPVResizing       bool
 	// RsyncBackoffLimit overrides the DVM retry limit when non-zero.
 	RsyncBackoffLimit int
+	// RsyncParallelTransfers is how many PVCs a DVM transfers at once.
+	RsyncParallelTransfers int
 	// RsyncEndpointType is how rsync servers are exposed: Route, NodePort or ClusterIP.
 	RsyncEndpointType migv1.RsyncEndpointType
 	// ClusterSubdomain is the route subdomain for rsync routes (cluster_subdomain).
@@ -123,6 +127,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		s.PVResizingThreshold = DefaultPVResizingThreshold
 	}
 	s.RsyncBackoffLimit = s.positive("rsync_backoff_limit", spec.RsyncBackoffLimit, DefaultRsyncBackoffLimit)
+	s.RsyncParallelTransfers = s.positive("rsync_parallel_transfers", spec.RsyncParallelTransfers, DefaultRsyncParallelTransfers)
 	s.SourceSupplementalGroups = s.groups("src_supplemental_groups", spec.SrcSupplementalGroups)
 	s.TargetSupplementalGroups = s.groups("target_supplemental_groups", spec.TargetSupplementalGroups)
 	if s.RsyncEndpointType == "" {
