@@ -165,3 +165,17 @@ func RsyncdConf(modules []string, root bool) string {
 
 // RsyncSecrets is the daemon's secrets file.
 func RsyncSecrets(password string) string { return RsyncUser + ":" + password + "\n" }
+
+// HostPaths rewrites the in-pod paths and ports of the transfer's configurations, arguments
+// and client script for host processes (the transport tests and make bench-transfer run the
+// real programs that way): ConfigDir, SecretDir and WorkDir move to config, secret and work
+// under dir, DataRoot to dir/mnt, stunnel's accept to 127.0.0.1:stunnelPort and the rsync
+// daemon's port to rsyncPort.
+func HostPaths(dir string, stunnelPort, rsyncPort int) *strings.Replacer {
+	return strings.NewReplacer(
+		ConfigDir, dir+"/config", SecretDir, dir+"/secret", WorkDir, dir+"/work", DataRoot+"/", dir+"/mnt/",
+		"accept = "+strconv.Itoa(StunnelPort), "accept = 127.0.0.1:"+strconv.Itoa(stunnelPort),
+		":"+strconv.Itoa(RsyncPort), ":"+strconv.Itoa(rsyncPort),
+		"port = "+strconv.Itoa(RsyncPort), "port = "+strconv.Itoa(rsyncPort),
+	)
+}

@@ -22,16 +22,7 @@ type testPaths struct {
 }
 
 func (p testPaths) rewrite(s string) string {
-	r := strings.NewReplacer(
-		ConfigDir, filepath.Join(p.dir, "config"),
-		SecretDir, filepath.Join(p.dir, "secret"),
-		WorkDir, filepath.Join(p.dir, "work"),
-		DataRoot+"/", filepath.Join(p.dir, "mnt")+"/",
-		"accept = "+strconv.Itoa(StunnelPort), "accept = 127.0.0.1:"+strconv.Itoa(p.stunnelPort),
-		":"+strconv.Itoa(RsyncPort), ":"+strconv.Itoa(p.rsyncPort),
-		"port = "+strconv.Itoa(RsyncPort), "port = "+strconv.Itoa(p.rsyncPort),
-	)
-	return r.Replace(s)
+	return HostPaths(p.dir, p.stunnelPort, p.rsyncPort).Replace(s)
 }
 
 func freePort(t *testing.T) int {

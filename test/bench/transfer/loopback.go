@@ -28,13 +28,7 @@ func loopbackTLS(ctx context.Context, dirs []string, work string) (time.Duration
 	if err != nil {
 		return 0, err
 	}
-	paths := strings.NewReplacer(
-		transfer.ConfigDir, filepath.Join(work, "config"), transfer.SecretDir, filepath.Join(work, "secret"),
-		transfer.WorkDir, filepath.Join(work, "work"), transfer.DataRoot+"/", filepath.Join(work, "mnt")+"/",
-		"accept = "+strconv.Itoa(transfer.StunnelPort), "accept = 127.0.0.1:"+strconv.Itoa(stunnelPort),
-		":"+strconv.Itoa(transfer.RsyncPort), ":"+strconv.Itoa(rsyncPort),
-		"port = "+strconv.Itoa(transfer.RsyncPort), "port = "+strconv.Itoa(rsyncPort),
-	)
+	paths := transfer.HostPaths(work, stunnelPort, rsyncPort)
 	var modules []string
 	for i := range dirs {
 		modules = append(modules, transfer.Module(strconv.Itoa(i)))
