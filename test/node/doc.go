@@ -1,8 +1,9 @@
 // Package node is the process node of the local test clusters: it plays the kubelet for one
 // cluster (test/controlplane), so that pods run without a container runtime. Each pod runs as
 // host processes, in its own network namespace (a veth to the node's bridge, the pod IP in
-// status) and, per container, its own mount, PID and UTS namespaces. The image is ignored: a
-// container's command (and args) must exist on the host.
+// status) and, per container, its own mount, PID and UTS namespaces. There are no images: a
+// container's command (and args) must exist on the host, or Options.Entrypoints names the
+// host command standing for its image's entrypoint (and Options.ImageUsers its USER).
 //
 //	n, err := node.Start(ctx, cp.Config, node.Options{Name: "node-1", Logf: t.Logf})
 //	defer n.Stop()
@@ -17,7 +18,8 @@
 //   - Pod loop (pods.go, worker.go): a client-go informer on the pods with spec.nodeName equal
 //     to the node hands each pod to its own worker goroutine, which builds the sandbox and the
 //     volumes, runs init containers in order, then the containers, restarts them per
-//     restartPolicy (backoff 1 s doubling to 30 s), writes the pod status, and carries out
+//     restartPolicy (backoff 1 s doubling to 30 s, started over after a run of 10 s, where the
+//     kubelet waits 10 minutes), writes the pod status, and carries out
 //     deletion: SIGTERM, SIGKILL after the grace period, then the pod object is deleted with
 //     grace period 0 (and its UID as precondition), as the kubelet does. virtual-kubelet's node
 //     package was considered: it would bring its own dependency set into go.mod and still
@@ -89,8 +91,8 @@
 //     bytes and inodes under the volume's directory, capacity from its PV) work through the
 //     API server.
 //   - Users (identity.go): containers run as the runAsUser, runAsGroup, supplementalGroups and
-//     fsGroup of their security contexts (set before exec); runAsNonRoot without a user is
-//     refused (there is no image user). fsGroup is applied to writable persistent volumes and
+//     fsGroup of their security contexts (set before exec), else their image's user when
+//     Options.ImageUsers knows it; runAsNonRoot without a user is refused. fsGroup is applied to writable persistent volumes and
 //     to Secret, ConfigMap, projected and downward API volumes as the kubelet does (group,
 //     group read/write, setgid directories), also to hostPath-backed PVs, which a real kubelet
 //     leaves alone.

@@ -14,22 +14,26 @@ import (
 
 // identity is the user and groups a container's process runs as, from the pod's and the
 // container's security contexts (the container's wins), as a container runtime sets them.
-// The process node has no images, so an image's USER is unknown and counts as root (0), as
-// it does for most images: runAsNonRoot without runAsUser is refused like the kubelet
-// refuses an image that runs as root.
+// The process node has no images, so an image's USER is what Options.ImageUsers says, else
+// unknown and counted as root (0), as it is for most images: runAsNonRoot without runAsUser
+// is then refused like the kubelet refuses an image that runs as root.
 type identity struct {
 	UID, GID uint32
 	Groups   []uint32
 }
 
 // containerIdentity computes the identity of c in pod, or the kubelet's
-// CreateContainerConfigError message.
-func containerIdentity(pod *corev1.Pod, c *corev1.Container) (*identity, error) {
-	var uid, gid *int64
+// CreateContainerConfigError message. imageUser is the USER of c's image when it is known (its
+// group stays root's, 0, unless runAsGroup says otherwise).
+func containerIdentity(pod *corev1.Pod, c *corev1.Container, imageUser *int64) (*identity, error) {
+	uid, gid := imageUser, (*int64)(nil)
 	var nonRoot *bool
 	var groups []int64
 	if psc := pod.Spec.SecurityContext; psc != nil {
-		uid, gid, nonRoot = psc.RunAsUser, psc.RunAsGroup, psc.RunAsNonRoot
+		if psc.RunAsUser != nil {
+			uid = psc.RunAsUser
+		}
+		gid, nonRoot = psc.RunAsGroup, psc.RunAsNonRoot
 		groups = append(groups, psc.SupplementalGroups...)
 		if psc.FSGroup != nil {
 			groups = append(groups, *psc.FSGroup)

@@ -39,6 +39,10 @@ type Options struct {
 	// command runs its image's entrypoint (with the container's args), as a runtime runs an
 	// image's ENTRYPOINT. A container with neither fails to start.
 	Entrypoints map[string][]string
+	// ImageUsers are the users (the image's USER) of images, by image reference: a container
+	// of such an image without runAsUser runs as that user, as a runtime runs an image's
+	// USER. Other images count as root (see identity.go).
+	ImageUsers map[string]int64
 }
 
 // Node is a running process node: a registered, Ready Node object whose pods run as host
@@ -54,6 +58,8 @@ type Node struct {
 	hostPorts map[int]string
 	// entrypoints are the images' entrypoints (Options.Entrypoints).
 	entrypoints map[string][]string
+	// imageUsers are the images' users (Options.ImageUsers).
+	imageUsers map[string]int64
 
 	slot    int
 	netns   string
@@ -102,7 +108,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *Node, err er
 	n := &Node{
 		name: opts.Name, cs: cs, restCfg: cfg, apiAddr: u.Host, apiPort: apiPort, logf: opts.Logf,
 		rootDir: opts.RootDir, workers: map[types.UID]*podWorker{}, byName: map[string]*podWorker{},
-		started: time.Now(), entrypoints: opts.Entrypoints,
+		started: time.Now(), entrypoints: opts.Entrypoints, imageUsers: opts.ImageUsers,
 	}
 	n.hostPorts = map[int]string{apiPort: u.Host}
 	for _, port := range opts.LoopbackPorts {

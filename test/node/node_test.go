@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestExpand(t *testing.T) {
@@ -106,5 +109,28 @@ func TestSweepStale(t *testing.T) {
 		if _, err := os.Stat(path); err != nil {
 			t.Errorf("%s of a live process was swept: %v", path, err)
 		}
+	}
+}
+
+// TestBackoffStartsOverAfterALongRun checks that quick crashes double the restart delay and that
+// a run of backoffReset or more starts it over, so an operator killed now and then by a test
+// restarts within a second each time.
+func TestBackoffStartsOverAfterALongRun(t *testing.T) {
+	w := &podWorker{pod: &corev1.Pod{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyAlways}}}
+	c := &ctrState{name: "manager"}
+	start := time.Now()
+	end := func(ran time.Duration) time.Duration {
+		before := time.Now()
+		w.ended1(c, &corev1.ContainerStateTerminated{ExitCode: 137,
+			StartedAt: metav1.NewTime(start), FinishedAt: metav1.NewTime(start.Add(ran))})
+		return c.retryAt.Sub(before).Round(time.Second)
+	}
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if got := end(time.Second); got != want {
+			t.Fatalf("quick crash %d: restart after %s, want %s", i+1, got, want)
+		}
+	}
+	if got := end(backoffReset); got != time.Second {
+		t.Fatalf("crash after a %s run: restart after %s, want 1s", backoffReset, got)
 	}
 }

@@ -21,6 +21,10 @@ const (
 	// too long).
 	backoffBase = time.Second
 	backoffMax  = 30 * time.Second
+	// backoffReset is how long a run must last for the next crash to start the backoff over
+	// (the kubelet forgets a container's backoff after it ran 10 minutes; tests kill
+	// operators every few seconds on purpose and need not wait 30 s each time).
+	backoffReset = 10 * time.Second
 	// retryInterval is how often a pod waiting for a volume source retries.
 	retryInterval = time.Second
 	// killWait bounds how long SIGKILLed processes may take to be reaped.
@@ -62,6 +66,7 @@ type ctrState struct {
 	init     bool
 	spec     corev1.Container
 	restarts int32 // restarts so far; the current (or next) run's log is logs/<name>/<restarts>.log
+	crashes  int32 // runs in a row that ended within backoffReset: the restart backoff's exponent
 	proc     *process
 	ran      bool                             // started at least once
 	last     *corev1.ContainerStateTerminated // the current run's end, once it ended
@@ -359,7 +364,11 @@ func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*lau
 		return nil, err
 	}
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" + w.sb.ip + "\t" + pod.Name + "\n" + w.n.hosts.lines()
-	user, err := containerIdentity(pod, &c.spec)
+	var imageUser *int64
+	if u, ok := w.n.imageUsers[c.spec.Image]; ok {
+		imageUser = &u
+	}
+	user, err := containerIdentity(pod, &c.spec, imageUser)
 	if err != nil {
 		return nil, err
 	}
@@ -399,16 +408,20 @@ func (w *podWorker) ended1(c *ctrState, t *corev1.ContainerStateTerminated) {
 	default:
 		restart = true
 	}
+	if t.FinishedAt.Sub(t.StartedAt.Time) >= backoffReset {
+		c.crashes = 0
+	}
 	if restart {
-		c.retryAt = time.Now().Add(backoff(c.restarts))
+		c.retryAt = time.Now().Add(backoff(c.crashes))
+		c.crashes++
 		c.waitReason = "CrashLoopBackOff"
 		c.waitMsg = fmt.Sprintf("back-off restarting failed container %s in pod %s", c.name, w.key)
 	}
 }
 
-func backoff(restarts int32) time.Duration {
+func backoff(crashes int32) time.Duration {
 	d := backoffBase
-	for i := int32(0); i < restarts && d < backoffMax; i++ {
+	for i := int32(0); i < crashes && d < backoffMax; i++ {
 		d *= 2
 	}
 	return min(d, backoffMax)
