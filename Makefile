@@ -10,8 +10,12 @@ export FERRY_CONTROLPLANE_BIN ?= $(BIN)/k8s
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
+KUSTOMIZE_VERSION ?= v5.8.2
 CONTROLLER_GEN ?= $(BIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 GOLANGCI_LINT ?= $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+KUSTOMIZE ?= $(BIN)/kustomize-$(KUSTOMIZE_VERSION)
+# kubectl of your cluster's context, as with any kubebuilder project.
+KUBECTL ?= kubectl
 
 IMG ?= ghcr.io/ferrymtc/ferry:latest
 GO_TEST_FLAGS ?= -race -timeout 30m
@@ -29,9 +33,10 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for api/.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC from markers into config/.
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC (markers; config/rbac/remote from pkg/permissions) into config/.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=ferry-manager paths=./controllers/... paths=./pkg/... output:rbac:artifacts:config=config/rbac
+	go run ./hack/gen-rbac --out config/rbac/remote/roles.yaml
 
 .PHONY: verify-gen
 verify-gen: $(CONTROLLER_GEN) ## Fail when generated files (deepcopy, CRDs, RBAC) are stale.
@@ -94,6 +99,28 @@ bench-migration: packages envtest s3server velero build ## Time Ferry's own over
 bench-transfer: packages envtest s3server velero build ## Time DirectVolumeMigration transfers (large files, small files, 3 PVCs in parallel) against plain rsync -a.
 	go run ./test/bench/transfer --manager $(BIN)/manager
 
+##@ Deployment
+
+.PHONY: install
+install: $(KUSTOMIZE) ## Install the CRDs into the cluster of the current kubectl context.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply --server-side -f -
+
+.PHONY: uninstall
+uninstall: $(KUSTOMIZE) ## Remove the CRDs (and every Ferry object with them) from the current cluster.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found -f -
+
+.PHONY: deploy
+deploy: $(KUSTOMIZE) ## Deploy the operator (image IMG) with its CRDs and RBAC into the current cluster.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
+	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: $(KUSTOMIZE) ## Remove the operator, its RBAC and CRDs from the current cluster.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
+
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE) ## Build the pinned kustomize into bin/.
+
 ##@ Build
 
 .PHONY: build
@@ -117,6 +144,10 @@ docker-build: ## Build the operator image (needs a container engine).
 $(CONTROLLER_GEN):
 	GOBIN=$(BIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	mv $(BIN)/controller-gen $@
+
+$(KUSTOMIZE):
+	GOBIN=$(BIN) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	mv $(BIN)/kustomize $@
 
 $(GOLANGCI_LINT):
 	GOBIN=$(BIN) go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)

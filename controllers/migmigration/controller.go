@@ -60,11 +60,9 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migplans,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=directvolumemigrations,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migclusters;migstorages;mighooks,verbs=get;list;watch
-// +kubebuilder:rbac:groups=velero.io,resources=backups;restores;deletebackuprequests;downloadrequests,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=velero.io,resources=backupstoragelocations,verbs=get;list;watch
-// The host may be a migration's source or destination: quiesce patches workloads there, and
-// a rollback deletes whatever kind of object a restore created.
-// +kubebuilder:rbac:groups=*,resources=*,verbs=get;list;watch;patch;delete
+// The host may be a migration's source or destination: what a migration does on its clusters
+// (Velero objects, quiesce, rollback) is granted by the roles of pkg/permissions
+// (config/rbac/remote), which config/rbac binds to the operator, not by markers.
 
 // Reconcile moves a migration along its itinerary.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
