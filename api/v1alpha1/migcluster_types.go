@@ -17,6 +17,20 @@ const (
 	OperatorVersionMismatch        = "OperatorVersionMismatch"
 )
 
+// MigCluster condition types of Ferry (warnings; the message names each missing permission,
+// as `kubectl auth can-i` would ask it). A cluster whose token can play neither side is not
+// Ready (SaTokenNotPrivileged).
+const (
+	// NotPrivilegedAsSource: the token (the operator's own identity on the host) lacks
+	// permissions of ClusterRole ferry-remote-source; plans may not use the cluster as source.
+	NotPrivilegedAsSource = "NotPrivilegedAsSource"
+	// NotPrivilegedAsDestination: likewise for ferry-remote-destination.
+	NotPrivilegedAsDestination = "NotPrivilegedAsDestination"
+	// RollbackNotPrivileged: the token may not delete every kind of object (ferry-rollback
+	// narrowed): a rollback on this cluster deletes only the kinds it may.
+	RollbackNotPrivileged = "RollbackNotPrivileged"
+)
+
 // SaTokenKey is the key of the service account token in a MigCluster's Secret.
 const SaTokenKey = "saToken"
 

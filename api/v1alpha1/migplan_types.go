@@ -14,6 +14,8 @@ const (
 	InvalidDestinationClusterRef     = "InvalidDestinationClusterRef"     // Critical: NotSet / NotFound.
 	SourceClusterNotReady            = "SourceClusterNotReady"            // Critical.
 	DestinationClusterNotReady       = "DestinationClusterNotReady"       // Critical.
+	SourceClusterNotPrivileged       = "SourceClusterNotPrivileged"       // Critical (Ferry): the source's token lacks permissions of a source.
+	DestinationClusterNotPrivileged  = "DestinationClusterNotPrivileged"  // Critical (Ferry): likewise for the destination.
 	SourceClusterNoRegistryPath      = "SourceClusterNoRegistryPath"      // Critical: NotSet, direct image migration.
 	DestinationClusterNoRegistryPath = "DestinationClusterNoRegistryPath" // Critical: NotSet, direct image migration.
 	InvalidStorageRef                = "InvalidStorageRef"                // Critical: NotSet / NotFound.

@@ -26,6 +26,9 @@ type scope struct {
 	registryPath string
 	// failure is the condition of the first failing check, or nil when all passed.
 	failure *migv1.Condition
+	// warnings are conditions of checks that passed with reservations (privileges of one
+	// side only).
+	warnings []migv1.Condition
 }
 
 func newScope(cluster *migv1.MigCluster) *scope {
@@ -42,7 +45,7 @@ type check func(ctx context.Context, s *scope) error
 
 // runChecks runs the checks that apply to the cluster in order until one fails.
 func (r *Reconciler) runChecks(ctx context.Context, s *scope) error {
-	checks := []check{r.checkRegistryRoute}
+	checks := []check{r.checkPrivileges, r.checkRegistryRoute}
 	if !s.cluster.Spec.IsHostCluster {
 		checks = []check{r.checkURL, r.checkAccess, r.checkConnection, r.checkPrivileges, r.checkRegistryRoute}
 	}
@@ -89,19 +92,6 @@ func (r *Reconciler) checkConnection(ctx context.Context, s *scope) error {
 		s.failure = tokenRejected(s.secret)
 	default:
 		s.failure = connectFailed(err)
-	}
-	return nil
-}
-
-func (r *Reconciler) checkPrivileges(ctx context.Context, s *scope) error {
-	denied, err := clustercache.ProbePrivileges(ctx, s.config)
-	switch {
-	case err != nil && errors.Is(err, clustercache.ErrUnauthorized):
-		s.failure = tokenRejected(s.secret)
-	case err != nil:
-		s.failure = connectFailed(err)
-	case len(denied) > 0:
-		s.failure = notPrivileged(denied)
 	}
 	return nil
 }

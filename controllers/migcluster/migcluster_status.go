@@ -3,7 +3,7 @@ package migcluster
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
@@ -29,7 +29,7 @@ func conditionsFor(s *scope) []migv1.Condition {
 	if s.failure != nil {
 		return []migv1.Condition{*s.failure}
 	}
-	return []migv1.Condition{conditions.Required(migv1.Ready, "", ReadyMessage)}
+	return append(slices.Clone(s.warnings), conditions.Required(migv1.Ready, "", ReadyMessage))
 }
 
 func invalidURL(err error) *migv1.Condition {
@@ -73,12 +73,6 @@ func connectFailed(err error) *migv1.Condition {
 		msg += " The `caBundle` is required for self-signed API server certificates."
 	}
 	return ptr(conditions.Critical(migv1.TestConnectFailed, ReasonConnectFailed, msg))
-}
-
-func notPrivileged(denied []string) *migv1.Condition {
-	return ptr(conditions.Critical(migv1.SaTokenNotPrivileged, ReasonUnauthorized, fmt.Sprintf(
-		"The `saToken` is not privileged: it needs full access (verb *, resource *) to the API groups [%s].",
-		strings.Join(denied, ", "))))
 }
 
 func invalidRegistryRoute(err error) *migv1.Condition {

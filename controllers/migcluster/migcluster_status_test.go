@@ -42,7 +42,6 @@ func TestConditionsFor(t *testing.T) {
 		{"token empty", invalidToken(clustercache.ErrTokenEmpty, "ns/s"), migv1.InvalidSaToken, ReasonNotSet},
 		{"token rejected", tokenRejected("ns/s"), migv1.InvalidSaToken, ReasonUnauthorized},
 		{"unreachable", connectFailed(errors.New("connection refused")), migv1.TestConnectFailed, ReasonConnectFailed},
-		{"not privileged", notPrivileged([]string{"velero.io"}), migv1.SaTokenNotPrivileged, ReasonUnauthorized},
 		{"registry", invalidRegistryRoute(errors.New("404")), migv1.InvalidRegistryRoute, ReasonRouteTestFailed},
 	}
 	for _, tc := range cases {

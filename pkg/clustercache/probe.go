@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -19,9 +17,6 @@ var ErrUnauthorized = errors.New("the API server rejected the service account to
 
 // ErrUnknownAuthority says the API server's certificate is not signed by a trusted CA.
 var ErrUnknownAuthority = errors.New("the API server's certificate is signed by an unknown authority; set spec.caBundle to the cluster's CA, or spec.insecure to true")
-
-// PrivilegedGroups are the API groups a MigCluster's token must have full access to, as in MTC.
-var PrivilegedGroups = []string{"migration.openshift.io", "velero.io"}
 
 // ProbeConnection makes a real request (GET /version) to the cluster within RequestTimeout
 // and returns its Kubernetes version. It maps a rejected token to ErrUnauthorized and an
@@ -35,7 +30,7 @@ func ProbeConnection(ctx context.Context, cfg *rest.Config) (string, error) {
 	defer cancel()
 	body, err := cs.Discovery().RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
 	if err != nil {
-		return "", classify(err)
+		return "", Classify(err)
 	}
 	var info struct {
 		GitVersion string `json:"gitVersion"`
@@ -46,31 +41,6 @@ func ProbeConnection(ctx context.Context, cfg *rest.Config) (string, error) {
 	return info.GitVersion, nil
 }
 
-// ProbePrivileges asks the cluster (SelfSubjectAccessReview) whether the token may do
-// everything in each of PrivilegedGroups, and returns the groups where it may not.
-func ProbePrivileges(ctx context.Context, cfg *rest.Config) ([]string, error) {
-	cs, err := clientsetFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	var denied []string
-	for _, group := range PrivilegedGroups {
-		review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "*", Group: group, Resource: "*"},
-		}}
-		reqCtx, cancel := context.WithTimeout(ctx, RequestTimeout)
-		resp, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(reqCtx, review, metav1.CreateOptions{})
-		cancel()
-		if err != nil {
-			return nil, classify(err)
-		}
-		if !resp.Status.Allowed {
-			denied = append(denied, group)
-		}
-	}
-	return denied, nil
-}
-
 func clientsetFor(cfg *rest.Config) (*kubernetes.Clientset, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -79,7 +49,9 @@ func clientsetFor(cfg *rest.Config) (*kubernetes.Clientset, error) {
 	return cs, nil
 }
 
-func classify(err error) error {
+// Classify maps a rejected token to ErrUnauthorized and an untrusted certificate to
+// ErrUnknownAuthority; other errors are returned as they are.
+func Classify(err error) error {
 	var unknownAuthority x509.UnknownAuthorityError
 	switch {
 	case apierrors.IsUnauthorized(err):
