@@ -55,7 +55,10 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        leaderElectionID,
 		LeaderElectionNamespace: opts.Namespace,
-		GracefulShutdownTimeout: &opts.GracefulShutdown,
+		// A stopping operator (rollout, drain) gives the lease up at once, so its successor
+		// does not wait for it to expire. The manager exits right after, which this needs.
+		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &opts.GracefulShutdown,
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Tokens and credentials are read on demand, never held in an informer cache.
 			DisableFor: []client.Object{&corev1.Secret{}},
