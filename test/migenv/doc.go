@@ -2,13 +2,21 @@
 // tests, the migration benchmark and the demo: a source and a destination cluster (real
 // control planes with kube-controller-manager and kube-scheduler, and a process node each, so
 // pods run), an S3 server with a bucket, a real Velero
-// server for each cluster on that bucket, and the Ferry operator as its own process on the
-// destination (the host cluster), with both clusters and the storage registered and Ready.
+// server for each cluster on that bucket, and the Ferry operator installed on the destination
+// (the host cluster) from config/default as users install it (test/install): the
+// migration-controller pod under its shipped ServiceAccount and RBAC. The source cluster is
+// registered with a token bound only to config/rbac/remote/source's role, the storage with
+// S3 keys, and all are Ready when Start returns.
 //
 // # Implementation considerations
 //
-//   - The operator runs as a process, not in the test binary, so tests can kill it with
-//     SIGKILL at any moment and start it again, as a node failure would.
+//   - The operator runs as a pod of the destination's process node, so tests can kill it with
+//     SIGKILL at any moment (KillOperator); the node restarts it, and its successor takes the
+//     leader-election lease over once it expires, as on a real cluster. Options.HostProcess
+//     (or FERRY_OPERATOR=process) runs it as a host process with an admin kubeconfig instead,
+//     for debugging only: the shipped RBAC is then not exercised.
+//   - The destination node forwards the source API server's and the S3 server's ports from
+//     its pods' loopback, where the MigCluster and MigStorage URLs (127.0.0.1) point.
 //   - The operator binary is built by Start (go build, cached by Go's build cache) unless a
 //     path is given: plain `go test` works without a make step.
 //   - Velero runs in the operator's namespace on both clusters (MTC's layout).

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +20,7 @@ import (
 	"github.com/ferrymtc/ferry/pkg/operator"
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/fixtures"
+	"github.com/ferrymtc/ferry/test/install"
 	"github.com/ferrymtc/ferry/test/manager"
 	"github.com/ferrymtc/ferry/test/node"
 	"github.com/ferrymtc/ferry/test/s3"
@@ -38,7 +42,15 @@ type Options struct {
 	// Entrypoints are the entrypoints of the images pods use without a command (see
 	// node.Options.Entrypoints).
 	Entrypoints map[string][]string
+	// HostProcess runs the operator as a process of this machine with an admin kubeconfig
+	// instead of deploying it from config/default: for debugging only (a debugger attaches
+	// to it, its log is a file). FERRY_OPERATOR=process in the environment sets it.
+	HostProcess bool
 }
+
+// HostProcessEnv names the environment variable that makes Start run the operator as a host
+// process (Options.HostProcess) when it is "process".
+const HostProcessEnv = "FERRY_OPERATOR"
 
 // Env is a running migration environment.
 type Env struct {
@@ -46,36 +58,32 @@ type Env struct {
 	Store               *s3.Server
 	// SourceKubeconfig and DestinationKubeconfig are admin kubeconfigs for kubectl.
 	SourceKubeconfig, DestinationKubeconfig string
-	// OperatorLog is the operator's log file; each start appends a numbered file.
-	OperatorLog string
+	// Operator is the operator as installed from config/default, running as the
+	// migration-controller pod of the destination's node; nil with Options.HostProcess.
+	Operator *install.Operator
 
-	dir      string
-	manager  string
-	starts   int
-	operator *manager.Process
-	veleros  []*velero.Server
-	nodes    []*node.Node
+	dir     string
+	manager string
+	starts  int
+	// process and processLog are the operator of Options.HostProcess.
+	process    *manager.Process
+	processLog string
+	veleros    []*velero.Server
+	nodes      []*node.Node
 }
 
 // Start builds the environment. On error, what was started is stopped.
 func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	env = &Env{dir: opts.Dir, manager: opts.Manager}
+	opts.HostProcess = opts.HostProcess || os.Getenv(HostProcessEnv) == "process"
 	defer func() {
 		if err != nil {
 			_ = env.Stop()
 			env = nil
 		}
 	}()
-	if env.dir == "" {
-		if env.dir, err = os.MkdirTemp("", "ferry-migenv-"); err != nil {
-			return env, fmt.Errorf("create environment directory: %w", err)
-		}
-	} else if err = os.MkdirAll(env.dir, 0o755); err != nil {
-		return env, fmt.Errorf("create environment directory: %w", err)
-	}
-	// Absolute: Velero servers and the operator run in other working directories.
-	if env.dir, err = filepath.Abs(env.dir); err != nil {
-		return env, fmt.Errorf("environment directory: %w", err)
+	if err = env.makeDir(); err != nil {
+		return env, err
 	}
 	if env.manager == "" {
 		if env.manager, err = buildManager(ctx, env.dir); err != nil {
@@ -88,17 +96,13 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if env.Destination, err = controlplane.Start("destination", controlplane.WithControllerManager(), controlplane.WithScheduler()); err != nil {
 		return env, err
 	}
-	for _, cp := range []*controlplane.ControlPlane{env.Source, env.Destination} {
-		n, nerr := node.Start(ctx, cp.Config, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints})
-		if nerr != nil {
-			return env, fmt.Errorf("start the node of %s: %w", cp.Name, nerr)
-		}
-		env.nodes = append(env.nodes, n)
-	}
 	if env.Store, err = s3.Start(s3.Options{}); err != nil {
 		return env, err
 	}
 	if err = env.Store.CreateBucket(ctx, Bucket); err != nil {
+		return env, err
+	}
+	if err = env.startNodes(ctx, opts); err != nil {
 		return env, err
 	}
 	env.SourceKubeconfig = filepath.Join(env.dir, "source.kubeconfig")
@@ -119,13 +123,91 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		}
 		env.veleros = append(env.veleros, srv)
 	}
-	if err = env.StartOperator(); err != nil {
+	if opts.HostProcess {
+		err = env.StartOperator()
+	} else {
+		env.Operator, err = install.Deploy(ctx, env.Destination, env.DestinationNode())
+	}
+	if err != nil {
 		return env, err
 	}
 	if err = fixtures.Register(ctx, env.Destination, env.Source, Namespace, env.Store, Bucket); err != nil {
 		return env, err
 	}
 	return env, nil
+}
+
+// makeDir creates the environment's directory, readable by the operator's non-root user
+// (its binary is built there).
+func (e *Env) makeDir() error {
+	var err error
+	if e.dir == "" {
+		if e.dir, err = os.MkdirTemp("", "ferry-migenv-"); err != nil {
+			return fmt.Errorf("create environment directory: %w", err)
+		}
+	} else if err = os.MkdirAll(e.dir, 0o755); err != nil {
+		return fmt.Errorf("create environment directory: %w", err)
+	}
+	// Absolute: Velero servers and the operator run in other working directories.
+	if e.dir, err = filepath.Abs(e.dir); err != nil {
+		return fmt.Errorf("environment directory: %w", err)
+	}
+	if err := os.Chmod(e.dir, 0o755); err != nil {
+		return fmt.Errorf("environment directory: %w", err)
+	}
+	return nil
+}
+
+// startNodes starts a process node per cluster. The destination's runs the operator's pod:
+// it knows the operator image (the built manager binary, the image's user) and forwards the
+// source API server's and the S3 server's ports from its pods' loopback, where MigCluster and
+// MigStorage URLs point (127.0.0.1), as a cluster network would route them.
+func (e *Env) startNodes(ctx context.Context, opts Options) error {
+	image, err := install.OperatorImage(e.manager)
+	if err != nil {
+		return err
+	}
+	forwarded, err := ports(e.Source.URL(), e.Store.Endpoint)
+	if err != nil {
+		return err
+	}
+	entrypoints := maps.Clone(opts.Entrypoints)
+	if entrypoints == nil {
+		entrypoints = map[string][]string{}
+	}
+	entrypoints[image.Reference] = image.Entrypoint
+	for _, c := range []struct {
+		cp   *controlplane.ControlPlane
+		opts node.Options
+	}{
+		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints}},
+		{e.Destination, node.Options{Name: node.DefaultName, Entrypoints: entrypoints,
+			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: forwarded}},
+	} {
+		n, err := node.Start(ctx, c.cp.Config, c.opts)
+		if err != nil {
+			return fmt.Errorf("start the node of %s: %w", c.cp.Name, err)
+		}
+		e.nodes = append(e.nodes, n)
+	}
+	return nil
+}
+
+// ports returns the ports of URLs.
+func ports(urls ...string) ([]int, error) {
+	var out []int
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("parse %q: %w", raw, err)
+		}
+		port, err := strconv.Atoi(u.Port())
+		if err != nil {
+			return nil, fmt.Errorf("no port in %q", raw)
+		}
+		out = append(out, port)
+	}
+	return out, nil
 }
 
 // prepareCluster creates the operator namespace and the "standard" StorageClass.
@@ -159,31 +241,38 @@ func buildManager(ctx context.Context, dir string) (string, error) {
 	return out, nil
 }
 
-// StartOperator starts the operator process on the destination cluster.
+// StartOperator makes sure the operator runs: it waits for the installed operator's container
+// (the node restarts it after a kill), or starts the host process of Options.HostProcess.
 func (e *Env) StartOperator() error {
-	if e.operator != nil {
+	if e.Operator != nil {
+		_, err := e.Operator.WaitRunning(context.Background())
+		return err
+	}
+	if e.process != nil {
 		return errors.New("the operator is already running")
 	}
 	e.starts++
-	e.OperatorLog = filepath.Join(e.dir, fmt.Sprintf("manager-%d.log", e.starts))
-	p, err := manager.Start(e.manager, e.DestinationKubeconfig, Namespace, e.OperatorLog)
+	e.processLog = filepath.Join(e.dir, fmt.Sprintf("manager-%d.log", e.starts))
+	p, err := manager.Start(e.manager, e.DestinationKubeconfig, Namespace, e.processLog)
 	if err != nil {
 		return err
 	}
-	e.operator = p
+	e.process = p
 	return nil
 }
 
-// KillOperator kills the operator with SIGKILL.
-func (e *Env) KillOperator() {
-	if e.operator != nil {
-		e.operator.Kill()
-		e.operator = nil
+// KillOperator kills the operator with SIGKILL and returns once it is gone. The installed
+// operator's container is then restarted by its node; StartOperator waits for that.
+func (e *Env) KillOperator() error {
+	if e.Operator != nil {
+		return e.Operator.Kill(context.Background())
 	}
+	if e.process != nil {
+		e.process.Kill()
+		e.process = nil
+	}
+	return nil
 }
-
-// Operator is the running operator process, or nil.
-func (e *Env) Operator() *manager.Process { return e.operator }
 
 // SourceNode is the source cluster's process node.
 func (e *Env) SourceNode() *node.Node { return e.nodes[0] }
@@ -217,9 +306,9 @@ func (e *Env) Stop() error {
 		}
 		cancel()
 	}
-	if e.operator != nil {
-		errs = append(errs, e.operator.Stop())
-		e.operator = nil
+	if e.process != nil {
+		errs = append(errs, e.process.Stop())
+		e.process = nil
 	}
 	for _, v := range e.veleros {
 		errs = append(errs, v.Stop())
@@ -240,10 +329,15 @@ func (e *Env) Stop() error {
 	return errors.Join(errs...)
 }
 
-// OperatorLogTail returns the last n bytes of the current operator log, for a failed test's
-// report; "" when there is none.
+// OperatorLogTail returns the last n bytes of the operator's log (what `kubectl logs` shows,
+// the previous run first when it was restarted), for a failed test's report.
 func (e *Env) OperatorLogTail(n int) string {
-	log, err := os.ReadFile(e.OperatorLog)
+	if e.Operator != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return e.Operator.LogTail(ctx, int64(n))
+	}
+	log, err := os.ReadFile(e.processLog)
 	if err != nil {
 		return ""
 	}

@@ -39,7 +39,7 @@ func killDuringCutover() {
 			Expect(env.Destination.Client.Get(ctx, client.ObjectKeyFromObject(m), got)).To(Succeed())
 			phase := got.Status.Phase
 			if slices.Contains(crashPoints, phase) && !slices.Contains(killedAt, phase) {
-				env.KillOperator()
+				Expect(env.KillOperator()).To(Succeed())
 				killedAt = append(killedAt, phase)
 				GinkgoWriter.Printf("killed the operator at %s\n", phase)
 				Expect(env.StartOperator()).To(Succeed())

@@ -1,0 +1,73 @@
+package install
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/ferrymtc/ferry/test/controlplane"
+)
+
+// fieldManager is the field manager `kubectl apply --server-side` uses.
+const fieldManager = "kubectl"
+
+// Build returns the objects of the kustomization in dir, a path relative to the repository
+// root such as "config/default", as `kustomize build` prints them.
+func Build(dir string) ([]*unstructured.Unstructured, error) {
+	root, err := controlplane.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(root, dir))
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+	}
+	var out []*unstructured.Unstructured
+	for _, r := range resources.Resources() {
+		m, err := r.Map()
+		if err != nil {
+			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
+	}
+	return out, nil
+}
+
+// Apply applies objs server-side with kubectl's field manager, taking over fields that
+// another manager set (the test control planes install the CRDs themselves). Namespaces
+// and CRDs go first, as they would have to on a cluster that has neither.
+func Apply(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) error {
+	first := func(u *unstructured.Unstructured) int {
+		switch u.GetKind() {
+		case "Namespace":
+			return 0
+		case "CustomResourceDefinition":
+			return 1
+		}
+		return 2
+	}
+	ordered := slices.Clone(objs)
+	slices.SortStableFunc(ordered, func(a, b *unstructured.Unstructured) int { return first(a) - first(b) })
+	for _, u := range ordered {
+		err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u.DeepCopy()), client.FieldOwner(fieldManager), client.ForceOwnership)
+		if err != nil {
+			return fmt.Errorf("apply %s %s: %w", u.GetKind(), client.ObjectKeyFromObject(u), err)
+		}
+	}
+	return nil
+}
+
+// BuildAndApply applies the kustomization in dir (see Build) to the cluster c talks to.
+func BuildAndApply(ctx context.Context, c client.Client, dir string) ([]*unstructured.Unstructured, error) {
+	objs, err := Build(dir)
+	if err != nil {
+		return nil, err
+	}
+	return objs, Apply(ctx, c, objs)
+}
