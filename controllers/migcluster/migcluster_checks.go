@@ -110,11 +110,7 @@ func (r *Reconciler) checkRegistryRoute(ctx context.Context, s *scope) error {
 	if s.registryPath == "" {
 		return nil
 	}
-	token := ""
-	if s.config != nil {
-		token = s.config.BearerToken
-	}
-	if err := probeRegistry(ctx, r.RegistryHTTPClient, s.registryPath, token); err != nil {
+	if err := probeRegistry(ctx, s.cluster, s.registryPath); err != nil {
 		s.failure = invalidRegistryRoute(err)
 	}
 	return nil
