@@ -70,7 +70,8 @@ func (r *Reconciler) checkAccess(ctx context.Context, s *scope) error {
 	switch {
 	case err == nil:
 		s.config = clustercache.RESTConfigFor(access)
-	case errors.Is(err, clustercache.ErrSecretRefNotSet), errors.Is(err, clustercache.ErrSecretNotFound):
+	case errors.Is(err, clustercache.ErrSecretRefNotSet), errors.Is(err, clustercache.ErrSecretNotFound),
+		errors.Is(err, clustercache.ErrSecretNamespaceNotAllowed):
 		s.failure = invalidSecretRef(err, s.secret)
 	case errors.Is(err, clustercache.ErrTokenKeyNotFound), errors.Is(err, clustercache.ErrTokenEmpty):
 		s.failure = invalidToken(err, s.secret)

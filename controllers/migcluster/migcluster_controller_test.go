@@ -129,6 +129,17 @@ var _ = Describe("MigCluster", func() {
 		Eventually(condition(remoteCluster(nil), migv1.InvalidSaSecretRef)).Should(beCritical("NotSet"))
 	})
 
+	It("refuses a token Secret outside its own namespace and openshift-config, without using it", func() {
+		Expect(destination.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant"}})).To(Succeed())
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "tenant", Name: "admin-token"},
+			Data: map[string][]byte{migv1.SaTokenKey: []byte(mintToken("cluster-admin"))}}
+		Expect(destination.Client.Create(ctx, secret)).To(Succeed())
+		c := remoteCluster(secret)
+		Eventually(condition(c, migv1.InvalidSaSecretRef)).Should(And(beCritical(migv1.NotSupported),
+			HaveField("Message", And(ContainSubstring(`"tenant"`), ContainSubstring(`"`+opNamespace+`"`), ContainSubstring(`"openshift-config"`)))))
+		Consistently(condition(c, migv1.Ready), 3*time.Second).Should(BeNil())
+	})
+
 	It("reports a missing or malformed URL", func() {
 		secret := tokenSecret("x")
 		Eventually(condition(remoteCluster(secret, func(s *migv1.MigClusterSpec) { s.URL = "" }), migv1.InvalidURL)).
