@@ -80,7 +80,7 @@ func (s *Scope) server(ns string) transfer.Server {
 	}
 	for _, p := range s.pvcs() {
 		if destNamespace(p) == ns {
-			srv.Volumes = append(srv.Volumes, transfer.ServerVolume{PVC: destName(p), Module: transfer.Module(destName(p))})
+			srv.Volumes = append(srv.Volumes, transfer.ServerVolume{PVC: destName(p), Module: transfer.Module(destName(p)), SourceNamespace: p.Namespace})
 		}
 	}
 	return srv

@@ -14,7 +14,7 @@ const (
 	StunnelPort = 6443
 	// RsyncPort is where the rsync daemon listens, on the server pod's loopback only.
 	RsyncPort = 2222
-	// RsyncUser is the rsync daemon user the clients authenticate as.
+	// RsyncUser prefixes the rsync daemon users the clients authenticate as (PairUser).
 	RsyncUser = "ferry"
 	// ConfigDir holds rsyncd.conf and stunnel.conf (ConfigMap volume).
 	ConfigDir = "/etc/ferry-transfer/config"
@@ -35,8 +35,11 @@ const (
 	FileCACert       = "ca.crt"
 	FileCert         = "tls.crt"
 	FileKey          = "tls.key"
-	FilePassword     = "password"
 )
+
+// PasswordKey is the client Secret key of the rsync password for the destination namespace
+// destNamespace (the source namespace is the Secret's own).
+func PasswordKey(destNamespace string) string { return "password-" + destNamespace }
 
 // ServerStunnelConf is the server's stunnel configuration: TLS 1.2 or later on StunnelPort,
 // forwarded to the rsync daemon on loopback, and only for clients whose certificate was
@@ -129,13 +132,22 @@ func ClientStunnelConf(e Endpoint, proxy *Proxy) string {
 	return strings.Join(append(lines, ""), "\n")
 }
 
-// RsyncdConf is the rsync daemon's configuration: one writable module per destination PVC,
-// reachable from loopback only (stunnel), for RsyncUser with the password file. As root the
-// daemon keeps owners, groups and modes, and chroots into the module: outside a chroot rsync
-// sanitizes symlink targets (an absolute target loses its leading slash, ".." elements are
-// trimmed), which changes the data. A non-root daemon can do neither (chroot needs root):
-// files get its user, and such symlinks are rewritten (the DVM warns about both).
-func RsyncdConf(modules []string, root bool) string {
+// RsyncModule is one module of the rsync daemon: a destination volume, and the one rsync
+// user (the pair of the source namespace its PVC comes from and this destination namespace,
+// PairUser) that may write into it.
+type RsyncModule struct {
+	Name, User string
+}
+
+// RsyncdConf is the rsync daemon's configuration: one module per destination PVC, reachable
+// from loopback only (stunnel), each writable by its namespace pair's user alone (auth users,
+// with the password file) and never readable ("write only": a client can push into a volume
+// but not read back what it, or another namespace's client, wrote). As root the daemon keeps
+// owners, groups and modes, and chroots into the module: outside a chroot rsync sanitizes
+// symlink targets (an absolute target loses its leading slash, ".." elements are trimmed),
+// which changes the data. A non-root daemon can do neither (chroot needs root): files get its
+// user, and such symlinks are rewritten (the DVM warns about both).
+func RsyncdConf(modules []RsyncModule, root bool) string {
 	lines := []string{
 		"port = " + strconv.Itoa(RsyncPort),
 		"address = 127.0.0.1",
@@ -144,6 +156,7 @@ func RsyncdConf(modules []string, root bool) string {
 		"munge symlinks = no",
 		"numeric ids = yes",
 		"read only = no",
+		"write only = yes",
 		"list = no",
 	}
 	if root {
@@ -152,19 +165,29 @@ func RsyncdConf(modules []string, root bool) string {
 		lines = append(lines, "use chroot = no")
 	}
 	lines = append(lines,
-		"auth users = "+RsyncUser,
 		"secrets file = "+SecretDir+"/"+FileRsyncSecrets,
 		"strict modes = no",
 		"hosts allow = 127.0.0.1 ::1",
 	)
 	for _, m := range modules {
-		lines = append(lines, "", "["+m+"]", "path = "+DataRoot+"/"+m)
+		lines = append(lines, "", "["+m.Name+"]", "path = "+DataRoot+"/"+m.Name, "auth users = "+m.User)
 	}
 	return strings.Join(append(lines, ""), "\n")
 }
 
-// RsyncSecrets is the daemon's secrets file.
-func RsyncSecrets(password string) string { return RsyncUser + ":" + password + "\n" }
+// RsyncSecrets is the daemon's secrets file: the users and passwords of the namespace pairs
+// whose volumes the server holds, each once.
+func RsyncSecrets(auths []PairAuth) string {
+	var b strings.Builder
+	seen := map[string]bool{}
+	for _, a := range auths {
+		if !seen[a.User] {
+			seen[a.User] = true
+			b.WriteString(a.User + ":" + a.Password + "\n")
+		}
+	}
+	return b.String()
+}
 
 // HostPaths rewrites the in-pod paths and ports of the transfer's configurations, arguments
 // and client script for host processes (the transport tests and make bench-transfer run the

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -33,6 +34,9 @@ const (
 type ServerVolume struct {
 	PVC    string
 	Module string
+	// SourceNamespace is the namespace of the source PVC copied into it: only the clients of
+	// that namespace may write into the module.
+	SourceNamespace string
 }
 
 // Server describes the rsync server of one destination namespace.
@@ -56,25 +60,31 @@ func (s Server) serverLabels() map[string]string {
 
 // ConfigMap holds the rsync daemon's and stunnel's configuration.
 func (s Server) ConfigMap() *corev1.ConfigMap {
-	modules := make([]string, 0, len(s.Volumes))
+	modules := make([]RsyncModule, 0, len(s.Volumes))
 	for _, v := range s.Volumes {
-		modules = append(modules, v.Module)
+		modules = append(modules, RsyncModule{Name: v.Module, User: PairUser(v.SourceNamespace, s.Namespace)})
 	}
-	slices.Sort(modules)
+	slices.SortFunc(modules, func(a, b RsyncModule) int { return strings.Compare(a.Name, b.Name) })
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
 		Data:       map[string]string{FileRsyncdConf: RsyncdConf(modules, s.Identity.Root), FileStunnelConf: ServerStunnelConf()},
 	}
 }
 
-// Secret holds the server's certificate and key, the CA and the daemon's password file.
+// Secret holds the server's certificate and key, the CA and the daemon's password file with
+// the users of the namespace pairs whose volumes it serves.
 func (s Server) Secret(c *Credentials) *corev1.Secret {
+	auths := make([]PairAuth, 0, len(s.Volumes))
+	for _, v := range s.Volumes {
+		auths = append(auths, c.Pair(v.SourceNamespace, s.Namespace))
+	}
+	slices.SortFunc(auths, func(a, b PairAuth) int { return strings.Compare(a.User, b.User) })
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
 		Type:       corev1.SecretTypeOpaque,
 		Data: map[string][]byte{
 			FileCACert: c.CACert, FileCert: c.ServerCert, FileKey: c.ServerKey,
-			FileRsyncSecrets: []byte(RsyncSecrets(c.Password)),
+			FileRsyncSecrets: []byte(RsyncSecrets(auths)),
 		},
 	}
 }
@@ -173,13 +183,15 @@ func (c ClientConfig) ConfigMap() *corev1.ConfigMap {
 	}
 }
 
-// Secret holds the client certificate and key, the CA and the rsync password, and the
-// stunnel configurations when they carry the proxy's password.
+// Secret holds the client certificate and key, the CA, the rsync password of each pair of
+// this namespace and a destination namespace it copies to (PasswordKey; no other pair's),
+// and the stunnel configurations when they carry the proxy's password.
 func (c ClientConfig) Secret(cr *Credentials) *corev1.Secret {
 	data := map[string][]byte{
-		FileCACert: cr.CACert, FileCert: cr.ClientCert, FileKey: cr.ClientKey, FilePassword: []byte(cr.Password),
+		FileCACert: cr.CACert, FileCert: cr.ClientCert, FileKey: cr.ClientKey,
 	}
 	for _, e := range c.Endpoints {
+		data[PasswordKey(e.DestinationNamespace)] = []byte(cr.Pair(c.Namespace, e.DestinationNamespace).Password)
 		if c.Proxy.HasCredentials() {
 			data[StunnelKey(e.DestinationNamespace)] = []byte(ClientStunnelConf(e, c.Proxy))
 		}
@@ -239,10 +251,10 @@ func (c Client) Pod() *corev1.Pod {
 			Containers: []corev1.Container{{
 				Name: ContainerRsync, Image: c.Image,
 				Command: []string{"sh", "-c", ClientScript, "rsync"},
-				Args:    ClientArgs(c.Options, c.Module, c.Verify),
+				Args:    ClientArgs(c.Options, PairUser(c.Namespace, c.DestinationNamespace), c.Module, c.Verify),
 				Env: []corev1.EnvVar{
 					{Name: "RSYNC_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-						LocalObjectReference: corev1.LocalObjectReference{Name: c.Config}, Key: FilePassword,
+						LocalObjectReference: corev1.LocalObjectReference{Name: c.Config}, Key: PasswordKey(c.DestinationNamespace),
 					}}},
 					{Name: "RSYNC_CONNECT_PROG", Value: "stunnel " + c.stunnelDir() + "/" + StunnelKey(c.DestinationNamespace)},
 				},

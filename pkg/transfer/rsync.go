@@ -64,10 +64,10 @@ func ParseExtras(raw string) (valid []string, invalid []error) {
 // Info is the rsync --info flags Ferry's progress and statistics parsing reads.
 const Info = "--info=COPY2,DEL2,REMOVE2,SKIP2,FLIST2,PROGRESS2,STATS2"
 
-// ClientArgs returns the rsync arguments that copy the source volume to module: the options,
-// verify (--checksum), numeric owners, lost+found skipped. --sparse is added by ClientScript
-// when the volume has a sparse file.
-func ClientArgs(o RsyncOptions, module string, verify bool) []string {
+// ClientArgs returns the rsync arguments that copy the source volume to module as the rsync
+// user user (PairUser): the options, verify (--checksum), numeric owners, lost+found skipped.
+// --sparse is added by ClientScript when the volume has a sparse file.
+func ClientArgs(o RsyncOptions, user, module string, verify bool) []string {
 	var args []string
 	if o.Archive {
 		args = append(args, "--recursive", "--links", "--perms", "--devices", "--specials", "--times", "--owner", "--group")
@@ -89,7 +89,7 @@ func ClientArgs(o RsyncOptions, module string, verify bool) []string {
 		args = append(args, "--checksum")
 	}
 	args = append(args, o.Extras...)
-	return append(args, DataRoot+"/source/", "rsync://"+RsyncUser+"@"+ServerName+"/"+module+"/")
+	return append(args, DataRoot+"/source/", "rsync://"+user+"@"+ServerName+"/"+module+"/")
 }
 
 // ClientScript is the client container's program (sh -c). It runs rsync with the arguments

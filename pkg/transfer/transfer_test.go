@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,9 +164,9 @@ func TestExtras(t *testing.T) {
 func TestClientArgs(t *testing.T) {
 	o := DefaultRsyncOptions()
 	o.BwLimit, o.Extras = 100, []string{"-z"}
-	got := strings.Join(ClientArgs(o, "m", true), " ")
+	got := strings.Join(ClientArgs(o, "ferry-0123", "m", true), " ")
 	want := "--recursive --links --perms --devices --specials --times --owner --group --hard-links --delete --partial --bwlimit=100 " +
-		"--numeric-ids --timeout=600 " + Info + " --exclude=lost+found --checksum -z /mnt/source/ rsync://ferry@ferry-rsync-server/m/"
+		"--numeric-ids --timeout=600 " + Info + " --exclude=lost+found --checksum -z /mnt/source/ rsync://ferry-0123@ferry-rsync-server/m/"
 	if got != want {
 		t.Errorf("ClientArgs =\n%s\nwant\n%s", got, want)
 	}
@@ -210,14 +212,15 @@ func TestIdentity(t *testing.T) {
 }
 
 func TestConfigs(t *testing.T) {
-	conf := RsyncdConf([]string{"b", "a"}, true)
-	for _, want := range []string{"munge symlinks = no", "hosts allow = 127.0.0.1 ::1", "[a]\npath = /mnt/a", "auth users = ferry", "use chroot = yes", "uid = 0"} {
+	conf := RsyncdConf([]RsyncModule{{"b", "ferry-b"}, {"a", "ferry-a"}}, true)
+	for _, want := range []string{"munge symlinks = no", "hosts allow = 127.0.0.1 ::1", "[a]\npath = /mnt/a\nauth users = ferry-a\n",
+		"[b]\npath = /mnt/b\nauth users = ferry-b\n", "write only = yes", "use chroot = yes", "uid = 0"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("rsyncd.conf lacks %q:\n%s", want, conf)
 		}
 	}
 	// A non-root daemon cannot chroot or switch users.
-	conf = RsyncdConf([]string{"a"}, false)
+	conf = RsyncdConf([]RsyncModule{{"a", "ferry-a"}}, false)
 	if !strings.Contains(conf, "use chroot = no") || strings.Contains(conf, "uid =") || strings.Contains(conf, "use chroot = yes") {
 		t.Errorf("non-root rsyncd.conf:\n%s", conf)
 	}
@@ -249,6 +252,58 @@ func TestConfigs(t *testing.T) {
 		if _, err := ParseProxy(bad); err == nil {
 			t.Errorf("ParseProxy(%q) accepted", bad)
 		}
+	}
+}
+
+// TestPairCredentials: each pair of a source and a destination namespace has its own rsync
+// user and password; a namespace's client Secret holds the passwords of its own pairs only,
+// and a server's password file the users of the volumes it serves only.
+func TestPairCredentials(t *testing.T) {
+	creds, err := NewCredentials("dvm", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ax, bx, ay := creds.Pair("a", "x"), creds.Pair("b", "x"), creds.Pair("a", "y")
+	if ax == bx || ax == ay || ax.User == bx.User || ax.Password == bx.Password || ax.Password == creds.Password {
+		t.Errorf("pairs share credentials: %+v %+v %+v", ax, bx, ay)
+	}
+	if creds.Pair("a", "x") != ax {
+		t.Error("a pair's credentials change between calls")
+	}
+	if other, _ := NewCredentials("dvm", time.Now()); other.Pair("a", "x").Password == ax.Password {
+		t.Error("two migrations give a pair the same password")
+	}
+	if PairUser("a-b", "c") == PairUser("a", "b-c") {
+		t.Error("pair users collide")
+	}
+	srv := Server{Namespace: "x", Name: "s", Labels: Labels("u"), Volumes: []ServerVolume{
+		{PVC: "p1", Module: Module("p1"), SourceNamespace: "a"}, {PVC: "p2", Module: Module("p2"), SourceNamespace: "b"},
+		{PVC: "p3", Module: Module("p3"), SourceNamespace: "a"}}}
+	secrets := string(srv.Secret(creds).Data[FileRsyncSecrets])
+	if want := bx.User + ":" + bx.Password + "\n" + ax.User + ":" + ax.Password + "\n"; secrets != want && secrets != ax.User+":"+ax.Password+"\n"+bx.User+":"+bx.Password+"\n" {
+		t.Errorf("server secrets file:\n%s", secrets)
+	}
+	conf := srv.ConfigMap().Data[FileRsyncdConf]
+	for _, want := range []string{"[" + Module("p1") + "]\npath = /mnt/" + Module("p1") + "\nauth users = " + ax.User + "\n",
+		"[" + Module("p2") + "]\npath = /mnt/" + Module("p2") + "\nauth users = " + bx.User + "\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("rsyncd.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	cfg := ClientConfig{Namespace: "a", Name: "c", Labels: Labels("u"), Endpoints: []Endpoint{{DestinationNamespace: "x", Host: "h", Port: 1}}}
+	data := cfg.Secret(creds).Data
+	if string(data[PasswordKey("x")]) != ax.Password || len(data) != 4 {
+		t.Errorf("client Secret of a: keys %v", slices.Sorted(maps.Keys(data)))
+	}
+	for _, v := range data {
+		if strings.Contains(string(v), bx.Password) || strings.Contains(string(v), creds.Password) {
+			t.Error("a's client Secret holds another pair's password or the migration's secret")
+		}
+	}
+	pod := Client{Namespace: "a", Name: "c", Config: "c", DestinationNamespace: "x", PVC: "p1", Module: Module("p1"), Options: DefaultRsyncOptions()}.Pod()
+	ctr := pod.Spec.Containers[0]
+	if ref := ctr.Env[0].ValueFrom.SecretKeyRef; ref.Key != PasswordKey("x") || !strings.HasPrefix(ctr.Args[len(ctr.Args)-1], "rsync://"+ax.User+"@") {
+		t.Errorf("client pod authenticates with %s as %s", ref.Key, ctr.Args[len(ctr.Args)-1])
 	}
 }
 

@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+// testSourceNS and testDestNS are the namespace pair of the single-module transports.
+const testSourceNS, testDestNS = "src", "dst"
+
 // testPaths rewrites the in-pod paths and ports of a configuration for host processes.
 type testPaths struct {
 	dir                    string
@@ -52,11 +55,12 @@ func startServer(ctx context.Context, t *testing.T, creds *Credentials, module s
 	t.Helper()
 	p := testPaths{dir: t.TempDir(), stunnelPort: freePort(t), rsyncPort: freePort(t)}
 	writeFiles(t, filepath.Join(p.dir, "config"), map[string]string{
-		FileRsyncdConf: p.rewrite(RsyncdConf([]string{module}, true)), FileStunnelConf: p.rewrite(ServerStunnelConf()),
+		FileRsyncdConf:  p.rewrite(RsyncdConf([]RsyncModule{{Name: module, User: PairUser(testSourceNS, testDestNS)}}, true)),
+		FileStunnelConf: p.rewrite(ServerStunnelConf()),
 	}, 0o644)
 	writeFiles(t, filepath.Join(p.dir, "secret"), map[string]string{
 		FileCACert: string(creds.CACert), FileCert: string(creds.ServerCert), FileKey: string(creds.ServerKey),
-		FileRsyncSecrets: RsyncSecrets(creds.Password),
+		FileRsyncSecrets: RsyncSecrets([]PairAuth{creds.Pair(testSourceNS, testDestNS)}),
 	}, 0o400)
 	if err := os.MkdirAll(filepath.Join(p.dir, "mnt", module), 0o755); err != nil {
 		t.Fatal(err)
@@ -119,14 +123,15 @@ func runClient(ctx context.Context, t *testing.T, creds *Credentials, server tes
 			t.Fatal(err)
 		}
 	}
-	args := ClientArgs(DefaultRsyncOptions(), module, false)
+	pair := creds.Pair(testSourceNS, testDestNS)
+	args := ClientArgs(DefaultRsyncOptions(), pair.User, module, false)
 	for i := range args {
 		args[i] = p.rewrite(args[i])
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", p.rewrite(ClientScript), "rsync"}, args...)...)
-	cmd.Env = append(os.Environ(), "RSYNC_PASSWORD="+creds.Password, "RSYNC_CONNECT_PROG="+p.rewrite(ConnectProg))
+	cmd.Env = append(os.Environ(), "RSYNC_PASSWORD="+pair.Password, "RSYNC_CONNECT_PROG="+p.rewrite(ConnectProg))
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if err != nil {
