@@ -98,6 +98,18 @@ func TestValidate(t *testing.T) {
 		{"within one cluster, onto itself", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
 			d.Spec.DestMigClusterRef = d.Spec.SrcMigClusterRef
 		}), src: readyCluster("src"), dest: readyCluster("src")}, []string{"InvalidSpec/NotSupported"}},
+		{"target namespace and name that are not names", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
+			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "b;touch /tmp/x"
+			d.Spec.PersistentVolumeClaims[0].TargetName = "Data\nx"
+		}), src: readyCluster("src"), dest: readyCluster("dst")}, []string{"InvalidSpec/NotSupported"}},
+		{"source namespace that is not a name", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
+			d.Spec.PersistentVolumeClaims[0].Namespace = "a b"
+			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "a"
+		}), src: readyCluster("src"), dest: readyCluster("dst")}, []string{"InvalidSpec/NotSupported"}},
+		{"a malformed stunnel_tcp_proxy", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
+			settings: settings.Settings{StunnelTCPProxy: "http://u:p4ss@proxy:31a28"}}, []string{"InvalidTransferSettings/NotSupported"}},
+		{"a stunnel_tcp_proxy that injects a line", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
+			settings: settings.Settings{StunnelTCPProxy: "http://u:p%0Aexec=/bin/sh@proxy:3128"}}, []string{"InvalidTransferSettings/NotSupported"}},
 		{"within one cluster, into another namespace", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
 			d.Spec.DestMigClusterRef = d.Spec.SrcMigClusterRef
 			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "b"
@@ -113,6 +125,11 @@ func TestValidate(t *testing.T) {
 			}
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			for _, c := range validate(tc.o) {
+				if strings.Contains(c.Message, "p4ss") {
+					t.Errorf("the proxy password is in the condition %s: %q", c.Type, c.Message)
+				}
 			}
 		})
 	}

@@ -5,8 +5,11 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
 // validate returns MTC's DVM validation conditions (all Critical) for what observe saw, plus
@@ -29,6 +32,10 @@ func validate(o *observed) []migv1.Condition {
 		out = append(out, migv1.Condition{Type: migv1.ClusterIPAcrossClusters, Status: migv1.True, Category: migv1.CategoryWarn,
 			Message: fmt.Sprintf("rsync_endpoint_type is ClusterIP, but the source cluster %s reaches ClusterIPs of the destination %s only "+
 				"through a multi-cluster network; without one the transfer fails as unreachable (use Route or NodePort)", o.src.Name, o.dest.Name)})
+	}
+	if _, err := transfer.ParseProxy(o.settings.StunnelTCPProxy); err != nil {
+		out = append(out, conditions.Critical(migv1.InvalidTransferSettings, migv1.NotSupported,
+			fmt.Sprintf("The MigrationController's stunnel_tcp_proxy cannot be used: %v.", err)))
 	}
 	if len(o.missingPVCs) > 0 {
 		out = append(out, conditions.Critical(migv1.PVCsNotFoundOnSourceCluster, migv1.NotFound,
@@ -71,6 +78,7 @@ func specProblems(dvm *migv1.DirectVolumeMigration, oneCluster bool) string {
 			problems = append(problems, fmt.Sprintf("persistentVolumeClaims[%d] has no namespace or name", i))
 			continue
 		}
+		problems = append(problems, nameProblems(i, p)...)
 		dest := destKey(p)
 		if oneCluster && dest == pvcKey(p) {
 			problems = append(problems, fmt.Sprintf("%s would be copied onto itself: the source and destination clusters are the same, set targetNamespace or targetName", dest))
@@ -82,4 +90,25 @@ func specProblems(dvm *migv1.DirectVolumeMigration, oneCluster bool) string {
 	}
 	slices.Sort(problems)
 	return strings.Join(problems, "; ")
+}
+
+// nameProblems reports namespaces that are not DNS-1123 labels and PVC names that are not
+// DNS-1123 subdomains: the API server would refuse them later, but they reach the transfer's
+// configuration files and RSYNC_CONNECT_PROG (a shell command) first.
+func nameProblems(i int, p migv1.PVCToMigrate) []string {
+	var problems []string
+	check := func(field, value string, invalid func(string) []string, what string) {
+		if errs := invalid(value); len(errs) > 0 {
+			problems = append(problems, fmt.Sprintf("persistentVolumeClaims[%d].%s %q is not a valid %s", i, field, value, what))
+		}
+	}
+	check("namespace", p.Namespace, validation.IsDNS1123Label, "namespace name")
+	check("name", p.Name, validation.IsDNS1123Subdomain, "PVC name")
+	if p.TargetNamespace != "" {
+		check("targetNamespace", p.TargetNamespace, validation.IsDNS1123Label, "namespace name")
+	}
+	if p.TargetName != "" {
+		check("targetName", p.TargetName, validation.IsDNS1123Subdomain, "PVC name")
+	}
+	return problems
 }

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -74,24 +75,52 @@ type Proxy struct {
 // out of ConfigMaps.
 func (p *Proxy) HasCredentials() bool { return p != nil && (p.Username != "" || p.Password != "") }
 
+// errProxySyntax is the error of a stunnel_tcp_proxy that is not a URL. It is a fixed
+// message: net/url's errors quote the whole URL, password included, and this error ends up
+// in the DVM's status, its conditions and the migration's events.
+var errProxySyntax = errors.New("stunnel_tcp_proxy is not a URL of the form http://[user:password@]host:port")
+
 // ParseProxy reads stunnel_tcp_proxy: http://[user:password@]host:port. Empty means no proxy.
+// Its errors never show the password. Control characters anywhere (also percent-encoded in
+// the user or password, which are written into the clients' stunnel configuration) are
+// refused.
 func ParseProxy(raw string) (*Proxy, error) {
-	if strings.TrimSpace(raw) == "" {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
 		return nil, nil
 	}
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return nil, fmt.Errorf("stunnel_tcp_proxy: %w", err)
+	if err := CheckValue("stunnel_tcp_proxy", raw); err != nil {
+		return nil, err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" || u.Port() == "" {
-		return nil, fmt.Errorf("stunnel_tcp_proxy %q: want http://[user:password@]host:port", u.Redacted())
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errProxySyntax
+	}
+	// Only the scheme and the host are shown: in a URL that is not of the expected form the
+	// password may sit anywhere (a missing ":" after http makes all of it a path), and
+	// net/url's Redacted hides only a well-placed one.
+	if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" || u.Port() == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("stunnel_tcp_proxy: want http://[user:password@]host:port, not scheme %q and host %q", u.Scheme, u.Host)
 	}
 	p := &Proxy{Host: u.Hostname(), Port: u.Port()}
 	if u.User != nil {
 		p.Username = u.User.Username()
 		p.Password, _ = u.User.Password()
 	}
+	if err := p.check(); err != nil {
+		return nil, fmt.Errorf("stunnel_tcp_proxy: %w", err)
+	}
 	return p, nil
+}
+
+// check refuses proxy settings that cannot be written into a stunnel configuration.
+func (p *Proxy) check() error {
+	port, err := strconv.Atoi(p.Port)
+	if err != nil {
+		return fmt.Errorf("%w: the proxy port is not a number", ErrUnsafeValue)
+	}
+	return errors.Join(checkHost("the proxy host", p.Host), checkPort("the proxy port", port),
+		CheckValue("the proxy user", p.Username), CheckValue("the proxy password", p.Password))
 }
 
 // ClientStunnelConf is the clients' stunnel configuration, run by rsync for each connection
@@ -99,8 +128,17 @@ func ParseProxy(raw string) (*Proxy, error) {
 // and accepts only a server certificate of the migration's CA naming ServerName. host and
 // port are the server's endpoint; with a proxy, stunnel connects through it with HTTP
 // CONNECT. With e.SNI, the client names that host in its TLS hello so that a router passes
-// the connection through to the server (which still must prove it is ServerName).
-func ClientStunnelConf(e Endpoint, proxy *Proxy) string {
+// the connection through to the server (which still must prove it is ServerName). A value
+// that could add a line to the configuration is an error wrapping ErrUnsafeValue.
+func ClientStunnelConf(e Endpoint, proxy *Proxy) (string, error) {
+	if err := e.check(); err != nil {
+		return "", err
+	}
+	if proxy != nil {
+		if err := proxy.check(); err != nil {
+			return "", err
+		}
+	}
 	lines := []string{
 		"client = yes",
 		"pid =",
@@ -129,7 +167,7 @@ func ClientStunnelConf(e Endpoint, proxy *Proxy) string {
 			lines = append(lines, "protocolUsername = "+proxy.Username, "protocolPassword = "+proxy.Password, "protocolAuthentication = basic")
 		}
 	}
-	return strings.Join(append(lines, ""), "\n")
+	return strings.Join(append(lines, ""), "\n"), nil
 }
 
 // RsyncModule is one module of the rsync daemon: a destination volume, and the one rsync
@@ -147,7 +185,15 @@ type RsyncModule struct {
 // symlink targets (an absolute target loses its leading slash, ".." elements are trimmed),
 // which changes the data. A non-root daemon can do neither (chroot needs root): files get its
 // user, and such symlinks are rewritten (the DVM warns about both).
-func RsyncdConf(modules []RsyncModule, root bool) string {
+//
+// Module names and users must be plain tokens (module names are MD5 digests, users PairUser
+// digests): anything else is an error wrapping ErrUnsafeValue.
+func RsyncdConf(modules []RsyncModule, root bool) (string, error) {
+	for _, m := range modules {
+		if err := errors.Join(checkToken("the rsync module", m.Name), checkToken("the rsync user", m.User)); err != nil {
+			return "", err
+		}
+	}
 	lines := []string{
 		"port = " + strconv.Itoa(RsyncPort),
 		"address = 127.0.0.1",
@@ -172,21 +218,24 @@ func RsyncdConf(modules []RsyncModule, root bool) string {
 	for _, m := range modules {
 		lines = append(lines, "", "["+m.Name+"]", "path = "+DataRoot+"/"+m.Name, "auth users = "+m.User)
 	}
-	return strings.Join(append(lines, ""), "\n")
+	return strings.Join(append(lines, ""), "\n"), nil
 }
 
 // RsyncSecrets is the daemon's secrets file: the users and passwords of the namespace pairs
 // whose volumes the server holds, each once.
-func RsyncSecrets(auths []PairAuth) string {
+func RsyncSecrets(auths []PairAuth) (string, error) {
 	var b strings.Builder
 	seen := map[string]bool{}
 	for _, a := range auths {
+		if err := errors.Join(checkToken("the rsync user", a.User), CheckValue("the rsync password", a.Password)); err != nil {
+			return "", err
+		}
 		if !seen[a.User] {
 			seen[a.User] = true
 			b.WriteString(a.User + ":" + a.Password + "\n")
 		}
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 // HostPaths rewrites the in-pod paths and ports of the transfer's configurations, arguments

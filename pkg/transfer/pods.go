@@ -1,6 +1,8 @@
 package transfer
 
 import (
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -59,34 +61,42 @@ func (s Server) serverLabels() map[string]string {
 }
 
 // ConfigMap holds the rsync daemon's and stunnel's configuration.
-func (s Server) ConfigMap() *corev1.ConfigMap {
+func (s Server) ConfigMap() (*corev1.ConfigMap, error) {
 	modules := make([]RsyncModule, 0, len(s.Volumes))
 	for _, v := range s.Volumes {
 		modules = append(modules, RsyncModule{Name: v.Module, User: PairUser(v.SourceNamespace, s.Namespace)})
 	}
 	slices.SortFunc(modules, func(a, b RsyncModule) int { return strings.Compare(a.Name, b.Name) })
+	conf, err := RsyncdConf(modules, s.Identity.Root)
+	if err != nil {
+		return nil, fmt.Errorf("rsync server in %s: %w", s.Namespace, err)
+	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
-		Data:       map[string]string{FileRsyncdConf: RsyncdConf(modules, s.Identity.Root), FileStunnelConf: ServerStunnelConf()},
-	}
+		Data:       map[string]string{FileRsyncdConf: conf, FileStunnelConf: ServerStunnelConf()},
+	}, nil
 }
 
 // Secret holds the server's certificate and key, the CA and the daemon's password file with
 // the users of the namespace pairs whose volumes it serves.
-func (s Server) Secret(c *Credentials) *corev1.Secret {
+func (s Server) Secret(c *Credentials) (*corev1.Secret, error) {
 	auths := make([]PairAuth, 0, len(s.Volumes))
 	for _, v := range s.Volumes {
 		auths = append(auths, c.Pair(v.SourceNamespace, s.Namespace))
 	}
 	slices.SortFunc(auths, func(a, b PairAuth) int { return strings.Compare(a.User, b.User) })
+	secrets, err := RsyncSecrets(auths)
+	if err != nil {
+		return nil, fmt.Errorf("rsync server in %s: %w", s.Namespace, err)
+	}
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
 		Type:       corev1.SecretTypeOpaque,
 		Data: map[string][]byte{
 			FileCACert: c.CACert, FileCert: c.ServerCert, FileKey: c.ServerKey,
-			FileRsyncSecrets: []byte(RsyncSecrets(auths)),
+			FileRsyncSecrets: []byte(secrets),
 		},
-	}
+	}, nil
 }
 
 // Service exposes the server's stunnel on StunnelPort, as NodePort or ClusterIP.
@@ -155,6 +165,15 @@ type Endpoint struct {
 	SNI string
 }
 
+// check refuses an endpoint that cannot be written into a stunnel configuration.
+func (e Endpoint) check() error {
+	err := errors.Join(checkHost("the endpoint host", e.Host), checkPort("the endpoint port", e.Port))
+	if e.SNI != "" {
+		err = errors.Join(err, checkHost("the endpoint SNI", e.SNI))
+	}
+	return err
+}
+
 // ClientConfig describes the client side of one source namespace.
 type ClientConfig struct {
 	Namespace string
@@ -169,38 +188,59 @@ type ClientConfig struct {
 // namespace.
 func StunnelKey(destNamespace string) string { return "stunnel-" + destNamespace + ".conf" }
 
-// ConfigMap holds one stunnel client configuration per destination namespace.
-func (c ClientConfig) ConfigMap() *corev1.ConfigMap {
-	data := map[string]string{}
+// configs returns the stunnel client configuration of each destination namespace, by key.
+func (c ClientConfig) configs() (map[string]string, error) {
+	out := map[string]string{}
 	for _, e := range c.Endpoints {
-		if !c.Proxy.HasCredentials() {
-			data[StunnelKey(e.DestinationNamespace)] = ClientStunnelConf(e, c.Proxy)
+		if err := checkNamespace("the destination namespace", e.DestinationNamespace); err != nil {
+			return nil, err
 		}
+		conf, err := ClientStunnelConf(e, c.Proxy)
+		if err != nil {
+			return nil, fmt.Errorf("rsync client in %s, endpoint of %s: %w", c.Namespace, e.DestinationNamespace, err)
+		}
+		out[StunnelKey(e.DestinationNamespace)] = conf
+	}
+	return out, nil
+}
+
+// ConfigMap holds one stunnel client configuration per destination namespace.
+func (c ClientConfig) ConfigMap() (*corev1.ConfigMap, error) {
+	configs, err := c.configs()
+	if err != nil {
+		return nil, err
+	}
+	if c.Proxy.HasCredentials() {
+		configs = map[string]string{}
 	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
-		Data:       data,
-	}
+		Data:       configs,
+	}, nil
 }
 
 // Secret holds the client certificate and key, the CA, the rsync password of each pair of
 // this namespace and a destination namespace it copies to (PasswordKey; no other pair's),
 // and the stunnel configurations when they carry the proxy's password.
-func (c ClientConfig) Secret(cr *Credentials) *corev1.Secret {
+func (c ClientConfig) Secret(cr *Credentials) (*corev1.Secret, error) {
+	configs, err := c.configs()
+	if err != nil {
+		return nil, err
+	}
 	data := map[string][]byte{
 		FileCACert: cr.CACert, FileCert: cr.ClientCert, FileKey: cr.ClientKey,
 	}
 	for _, e := range c.Endpoints {
 		data[PasswordKey(e.DestinationNamespace)] = []byte(cr.Pair(c.Namespace, e.DestinationNamespace).Password)
 		if c.Proxy.HasCredentials() {
-			data[StunnelKey(e.DestinationNamespace)] = []byte(ClientStunnelConf(e, c.Proxy))
+			data[StunnelKey(e.DestinationNamespace)] = []byte(configs[StunnelKey(e.DestinationNamespace)])
 		}
 	}
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
-	}
+	}, nil
 }
 
 // Client describes one attempt at copying one source PVC.
@@ -233,8 +273,16 @@ func (c Client) stunnelDir() string {
 }
 
 // Pod is the client pod: rsync through stunnel, run once (restartPolicy Never; retries are
-// new pods, one per attempt).
-func (c Client) Pod() *corev1.Pod {
+// new pods, one per attempt). The destination namespace (which RSYNC_CONNECT_PROG, a shell
+// command, names), the module and the extra options are checked first.
+func (c Client) Pod() (*corev1.Pod, error) {
+	err := errors.Join(checkNamespace("the destination namespace", c.DestinationNamespace), checkToken("the rsync module", c.Module))
+	for _, opt := range c.Options.Extras {
+		err = errors.Join(err, ValidateExtra(opt))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rsync client pod %s/%s: %w", c.Namespace, c.Name, err)
+	}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
 		Spec: corev1.PodSpec{
@@ -268,7 +316,7 @@ func (c Client) Pod() *corev1.Pod {
 				SecurityContext: c.Identity.containerSecurity(),
 			}},
 		},
-	}
+	}, nil
 }
 
 func configVolume(name string) corev1.Volume {

@@ -39,7 +39,7 @@ func podFiles(t *testing.T, p testPaths, config map[string]string, secret map[st
 func startServerPod(ctx context.Context, t *testing.T, srv Server, creds *Credentials) testPaths {
 	t.Helper()
 	p := testPaths{dir: t.TempDir(), stunnelPort: freePort(t), rsyncPort: freePort(t)}
-	podFiles(t, p, srv.ConfigMap().Data, srv.Secret(creds).Data)
+	podFiles(t, p, must(srv.ConfigMap()).Data, must(srv.Secret(creds)).Data)
 	for _, v := range srv.Volumes {
 		if err := os.MkdirAll(filepath.Join(p.dir, "mnt", v.Module), 0o755); err != nil {
 			t.Fatal(err)
@@ -78,8 +78,8 @@ type clientPod struct {
 // servers on the host.
 func newClientPod(t *testing.T, cfg ClientConfig, creds *Credentials) *clientPod {
 	t.Helper()
-	c := &clientPod{p: testPaths{dir: t.TempDir()}, config: cfg, secret: cfg.Secret(creds).Data}
-	podFiles(t, c.p, cfg.ConfigMap().Data, c.secret)
+	c := &clientPod{p: testPaths{dir: t.TempDir()}, config: cfg, secret: must(cfg.Secret(creds)).Data}
+	podFiles(t, c.p, must(cfg.ConfigMap()).Data, c.secret)
 	if err := os.MkdirAll(filepath.Join(c.p.dir, "work"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +183,8 @@ func TestTransportIsolatesNamespacePairs(t *testing.T) {
 	a := newClientPod(t, ClientConfig{Namespace: "a", Name: "cli", Labels: Labels("uid"), Endpoints: []Endpoint{endpointX}}, creds)
 	b := newClientPod(t, ClientConfig{Namespace: "b", Name: "cli", Labels: Labels("uid"), Endpoints: []Endpoint{endpointX, endpointY}}, creds)
 	client := func(ns, pvc, destNS, destPVC string) *corev1.Pod {
-		return Client{Namespace: ns, Name: "c", Config: "cli", DestinationNamespace: destNS, Labels: Labels("uid"), Image: "img",
-			PVC: pvc, Module: Module(destPVC), Options: DefaultRsyncOptions(), Identity: Identity{Root: true}}.Pod()
+		return must(Client{Namespace: ns, Name: "c", Config: "cli", DestinationNamespace: destNS, Labels: Labels("uid"), Image: "img",
+			PVC: pvc, Module: Module(destPVC), Options: DefaultRsyncOptions(), Identity: Identity{Root: true}}.Pod())
 	}
 	src := t.TempDir()
 	writeFiles(t, src, map[string]string{"a.txt": "from a"}, 0o644)
@@ -195,7 +195,7 @@ func TestTransportIsolatesNamespacePairs(t *testing.T) {
 	}
 	// a's client cannot write into b's modules, on the server it shares with b or on another
 	// (with a stunnel configuration for y: it holds no secret, a's pods could write one).
-	writeFiles(t, filepath.Join(a.p.dir, "config"), map[string]string{StunnelKey("y"): a.p.rewrite(ClientStunnelConf(endpointY, nil))}, 0o644)
+	writeFiles(t, filepath.Join(a.p.dir, "config"), map[string]string{StunnelKey("y"): a.p.rewrite(must(ClientStunnelConf(endpointY, nil)))}, 0o644)
 	for _, tc := range []struct {
 		name   string
 		server testPaths

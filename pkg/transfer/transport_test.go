@@ -15,6 +15,14 @@ import (
 	"time"
 )
 
+// must returns v, or panics with err: for builders whose inputs a test controls.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // testSourceNS and testDestNS are the namespace pair of the single-module transports.
 const testSourceNS, testDestNS = "src", "dst"
 
@@ -55,12 +63,12 @@ func startServer(ctx context.Context, t *testing.T, creds *Credentials, module s
 	t.Helper()
 	p := testPaths{dir: t.TempDir(), stunnelPort: freePort(t), rsyncPort: freePort(t)}
 	writeFiles(t, filepath.Join(p.dir, "config"), map[string]string{
-		FileRsyncdConf:  p.rewrite(RsyncdConf([]RsyncModule{{Name: module, User: PairUser(testSourceNS, testDestNS)}}, true)),
+		FileRsyncdConf:  p.rewrite(must(RsyncdConf([]RsyncModule{{Name: module, User: PairUser(testSourceNS, testDestNS)}}, true))),
 		FileStunnelConf: p.rewrite(ServerStunnelConf()),
 	}, 0o644)
 	writeFiles(t, filepath.Join(p.dir, "secret"), map[string]string{
 		FileCACert: string(creds.CACert), FileCert: string(creds.ServerCert), FileKey: string(creds.ServerKey),
-		FileRsyncSecrets: RsyncSecrets([]PairAuth{creds.Pair(testSourceNS, testDestNS)}),
+		FileRsyncSecrets: must(RsyncSecrets([]PairAuth{creds.Pair(testSourceNS, testDestNS)})),
 	}, 0o400)
 	if err := os.MkdirAll(filepath.Join(p.dir, "mnt", module), 0o755); err != nil {
 		t.Fatal(err)
@@ -107,7 +115,7 @@ func runClient(ctx context.Context, t *testing.T, creds *Credentials, server tes
 	t.Helper()
 	p := testPaths{dir: t.TempDir()}
 	writeFiles(t, filepath.Join(p.dir, "config"), map[string]string{
-		FileStunnelConf: p.rewrite(ClientStunnelConf(Endpoint{Host: "127.0.0.1", Port: port}, nil)),
+		FileStunnelConf: p.rewrite(must(ClientStunnelConf(Endpoint{Host: "127.0.0.1", Port: port}, nil))),
 	}, 0o644)
 	writeFiles(t, filepath.Join(p.dir, "secret"), map[string]string{
 		FileCACert: string(creds.CACert), FileCert: string(creds.ClientCert), FileKey: string(creds.ClientKey),

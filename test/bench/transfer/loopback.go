@@ -36,16 +36,28 @@ func loopbackTLS(ctx context.Context, dirs []string, work string) (time.Duration
 		modules = append(modules, transfer.Module(strconv.Itoa(i)))
 		rsyncModules = append(rsyncModules, transfer.RsyncModule{Name: modules[i], User: pair.User})
 	}
+	rsyncdConf, err := transfer.RsyncdConf(rsyncModules, true)
+	if err != nil {
+		return 0, err
+	}
+	clientConf, err := transfer.ClientStunnelConf(transfer.Endpoint{Host: "127.0.0.1", Port: stunnelPort}, nil)
+	if err != nil {
+		return 0, err
+	}
+	secrets, err := transfer.RsyncSecrets([]transfer.PairAuth{pair})
+	if err != nil {
+		return 0, err
+	}
 	files := map[string]string{
-		"config/" + transfer.FileRsyncdConf:   transfer.RsyncdConf(rsyncModules, true),
+		"config/" + transfer.FileRsyncdConf:   rsyncdConf,
 		"config/" + transfer.FileStunnelConf:  transfer.ServerStunnelConf(),
-		"config/client.conf":                  transfer.ClientStunnelConf(transfer.Endpoint{Host: "127.0.0.1", Port: stunnelPort}, nil),
+		"config/client.conf":                  clientConf,
 		"secret/" + transfer.FileCACert:       string(creds.CACert),
 		"secret/server.crt":                   string(creds.ServerCert),
 		"secret/server.key":                   string(creds.ServerKey),
 		"secret/" + transfer.FileCert:         string(creds.ClientCert),
 		"secret/" + transfer.FileKey:          string(creds.ClientKey),
-		"secret/" + transfer.FileRsyncSecrets: transfer.RsyncSecrets([]transfer.PairAuth{pair}),
+		"secret/" + transfer.FileRsyncSecrets: secrets,
 	}
 	for name, content := range files {
 		content = paths.Replace(content)
