@@ -38,6 +38,9 @@ const (
 	// RsyncOptionsIgnored: Warn (Ferry's); rsync_opt_extras holds options outside the
 	// allowlist, which are left out of the transfer.
 	RsyncOptionsIgnored = "RsyncOptionsIgnored"
+	// RsyncFiltersInEffect: Warn (Ferry's); rsync_opt_extras holds --exclude/--include
+	// filters: the files they leave out are not migrated.
+	RsyncFiltersInEffect = "RsyncFiltersInEffect"
 )
 
 // DirectVolumeMigration condition reasons (MTC names).

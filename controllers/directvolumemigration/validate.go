@@ -37,6 +37,7 @@ func validate(o *observed) []migv1.Condition {
 		out = append(out, conditions.Critical(migv1.InvalidTransferSettings, migv1.NotSupported,
 			fmt.Sprintf("The MigrationController's stunnel_tcp_proxy cannot be used: %v.", err)))
 	}
+	out = append(out, extrasConditions(o.settings.Rsync.Extras)...)
 	if len(o.missingPVCs) > 0 {
 		out = append(out, conditions.Critical(migv1.PVCsNotFoundOnSourceCluster, migv1.NotFound,
 			fmt.Sprintf("The set of pvcs were not found on source cluster: %s.", strings.Join(o.missingPVCs, ", "))))
@@ -111,4 +112,27 @@ func nameProblems(i int, p migv1.PVCToMigrate) []string {
 		check("targetName", p.TargetName, validation.IsDNS1123Subdomain, "PVC name")
 	}
 	return problems
+}
+
+// extrasConditions reports what rsync_opt_extras does to the transfer: the options the
+// allowlist leaves out (transfer.ValidateExtra), and the filters in effect, whose files are
+// not migrated. Both are warnings: the transfer goes on with the allowed options.
+func extrasConditions(raw string) []migv1.Condition {
+	var out []migv1.Condition
+	valid, invalid := transfer.ParseExtras(raw)
+	if len(invalid) > 0 {
+		msgs := make([]string, len(invalid))
+		for i, err := range invalid {
+			msgs[i] = err.Error()
+		}
+		out = append(out, migv1.Condition{Type: migv1.RsyncOptionsIgnored, Status: migv1.True, Category: migv1.CategoryWarn,
+			Reason: migv1.NotSupported, Message: fmt.Sprintf("The MigrationController's rsync_opt_extras holds options the transfer leaves out: %s.",
+				strings.Join(msgs, "; "))})
+	}
+	if filters := transfer.Filters(valid); len(filters) > 0 {
+		out = append(out, migv1.Condition{Type: migv1.RsyncFiltersInEffect, Status: migv1.True, Category: migv1.CategoryWarn,
+			Message: fmt.Sprintf("The MigrationController's rsync_opt_extras filters what is copied (%s): the files it leaves out are not migrated.",
+				strings.Join(filters, " "))})
+	}
+	return out
 }

@@ -154,13 +154,6 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestExtras(t *testing.T) {
-	valid, invalid := ParseExtras("--bwlimit=100 --info=all -z --rsh=sh $(reboot) --log-file=/x")
-	if strings.Join(valid, " ") != "--bwlimit=100 --info=all -z" || len(invalid) != 3 {
-		t.Errorf("valid %q, invalid %v", valid, invalid)
-	}
-}
-
 func TestClientArgs(t *testing.T) {
 	o := DefaultRsyncOptions()
 	o.BwLimit, o.Extras = 100, []string{"-z"}
