@@ -190,6 +190,11 @@ func TestIdentity(t *testing.T) {
 				if (psc.FSGroup == nil) != (tc.fsGroup == nil) || tc.fsGroup != nil && *psc.FSGroup != *tc.fsGroup {
 					t.Errorf("%s: fsGroup %v, want %v", pod.Name, psc.FSGroup, tc.fsGroup)
 				}
+				// The kubelet re-owns a volume on every pod start without OnRootMismatch: all of
+				// a destination's files, on every attempt.
+				if psc.FSGroup != nil && (psc.FSGroupChangePolicy == nil || *psc.FSGroupChangePolicy != corev1.FSGroupChangeOnRootMismatch) {
+					t.Errorf("%s: fsGroupChangePolicy %v, want OnRootMismatch", pod.Name, psc.FSGroupChangePolicy)
+				}
 				if tc.restricts != (psc.RunAsNonRoot != nil && *psc.RunAsNonRoot) {
 					t.Errorf("%s: runAsNonRoot %v", pod.Name, psc.RunAsNonRoot)
 				}
