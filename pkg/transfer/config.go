@@ -128,8 +128,9 @@ func (p *Proxy) check() error {
 // and accepts only a server certificate of the migration's CA naming ServerName. host and
 // port are the server's endpoint; with a proxy, stunnel connects through it with HTTP
 // CONNECT. With e.SNI, the client names that host in its TLS hello so that a router passes
-// the connection through to the server (which still must prove it is ServerName). A value
-// that could add a line to the configuration is an error wrapping ErrUnsafeValue.
+// the connection through to the server (which still must prove it is ServerName). Without a
+// proxy, e.Fallbacks are further connect targets, tried in order. A value that could add a
+// line to the configuration is an error wrapping ErrUnsafeValue.
 func ClientStunnelConf(e Endpoint, proxy *Proxy) (string, error) {
 	if err := e.check(); err != nil {
 		return "", err
@@ -161,6 +162,13 @@ func ClientStunnelConf(e Endpoint, proxy *Proxy) (string, error) {
 	endpoint := net.JoinHostPort(e.Host, strconv.Itoa(e.Port))
 	if proxy == nil {
 		lines = append(lines, "connect = "+endpoint)
+		for _, h := range e.Fallbacks {
+			lines = append(lines, "connect = "+net.JoinHostPort(h, strconv.Itoa(e.Port)))
+		}
+		if len(e.Fallbacks) > 0 {
+			// In the order given: the next target only when the previous one fails.
+			lines = append(lines, "failover = prio")
+		}
 	} else {
 		lines = append(lines, "connect = "+net.JoinHostPort(proxy.Host, proxy.Port), "protocol = connect", "protocolHost = "+endpoint)
 		if proxy.Username != "" {

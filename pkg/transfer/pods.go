@@ -163,11 +163,18 @@ type Endpoint struct {
 	// SNI is the TLS server name the client sends, for a router that passes connections
 	// through by name (a passthrough Route); empty otherwise.
 	SNI string
+	// Fallbacks are further hosts serving the same port, tried in order when Host does not
+	// answer (other nodes of a NodePort endpoint). A proxy's CONNECT names one host, so they
+	// are not used through a proxy.
+	Fallbacks []string
 }
 
 // check refuses an endpoint that cannot be written into a stunnel configuration.
 func (e Endpoint) check() error {
 	err := errors.Join(checkHost("the endpoint host", e.Host), checkPort("the endpoint port", e.Port))
+	for _, h := range e.Fallbacks {
+		err = errors.Join(err, checkHost("the endpoint fallback host", h))
+	}
 	if e.SNI != "" {
 		err = errors.Join(err, checkHost("the endpoint SNI", e.SNI))
 	}

@@ -113,9 +113,16 @@ func waitListening(t *testing.T, port int) {
 // the exit code and output of the client script.
 func runClient(ctx context.Context, t *testing.T, creds *Credentials, server testPaths, port int, module, src string) (int, string) {
 	t.Helper()
+	_ = server
+	return runClientVia(ctx, t, creds, Endpoint{Host: "127.0.0.1", Port: port}, module, src)
+}
+
+// runClientVia is runClient through the endpoint e.
+func runClientVia(ctx context.Context, t *testing.T, creds *Credentials, e Endpoint, module, src string) (int, string) {
+	t.Helper()
 	p := testPaths{dir: t.TempDir()}
 	writeFiles(t, filepath.Join(p.dir, "config"), map[string]string{
-		FileStunnelConf: p.rewrite(must(ClientStunnelConf(Endpoint{Host: "127.0.0.1", Port: port}, nil))),
+		FileStunnelConf: p.rewrite(must(ClientStunnelConf(e, nil))),
 	}, 0o644)
 	writeFiles(t, filepath.Join(p.dir, "secret"), map[string]string{
 		FileCACert: string(creds.CACert), FileCert: string(creds.ClientCert), FileKey: string(creds.ClientKey),
@@ -149,7 +156,6 @@ func runClient(ctx context.Context, t *testing.T, creds *Credentials, server tes
 			code = ee.ExitCode()
 		}
 	}
-	_ = server
 	return code, string(out)
 }
 
@@ -332,4 +338,20 @@ func TestTransportClientRefusesAnotherMigrationsServer(t *testing.T) {
 		t.Errorf("classified as %+v, want TLS:\n%s", f, out)
 	}
 	t.Log(Classify(code, out).Message)
+}
+
+// TestTransportFallsBackToTheNextNode: a NodePort endpoint lists several nodes; when the
+// first does not answer, stunnel connects to the next.
+func TestTransportFallsBackToTheNextNode(t *testing.T) {
+	ctx, creds, module, server, src := newTransport(t)
+	writeFiles(t, src, map[string]string{"a.txt": "hello"}, 0o644)
+	// The server listens on 127.0.0.1 only: 127.0.0.2 and 127.0.0.3 refuse the port.
+	e := Endpoint{Host: "127.0.0.2", Port: server.stunnelPort, Fallbacks: []string{"127.0.0.3", "127.0.0.1"}}
+	code, out := runClientVia(ctx, t, creds, e, module, src)
+	if code != 0 {
+		t.Fatalf("client exit %d:\n%s", code, out)
+	}
+	if got, err := os.ReadFile(filepath.Join(server.dir, "mnt", module, "a.txt")); err != nil || string(got) != "hello" {
+		t.Fatalf("a.txt = %q, %v", got, err)
+	}
 }
