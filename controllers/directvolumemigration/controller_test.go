@@ -132,7 +132,7 @@ func TestValidate(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 			for _, c := range validate(tc.o) {
-				if c.Type == migv1.RsyncOptionsIgnored && !(strings.Contains(c.Message, `"-n"`) && strings.Contains(c.Message, `"--existing"`)) {
+				if c.Type == migv1.RsyncOptionsIgnored && (!strings.Contains(c.Message, `"-n"`) || !strings.Contains(c.Message, `"--existing"`)) {
 					t.Errorf("the warning does not name the options left out: %q", c.Message)
 				}
 				if strings.Contains(c.Message, "p4ss") {

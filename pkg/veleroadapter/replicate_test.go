@@ -203,7 +203,7 @@ func replicateIntoStatusSubresource(t *testing.T, dryRunKeeps bool) {
 		location("a-loc", "bucket", "velero", map[string]string{"region": "r"}),
 	).WithInterceptorFuncs(interceptor.Funcs{Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 		dryRun := (&client.CreateOptions{}).ApplyOptions(opts).DryRun != nil
-		if b, ok := obj.(*velerov1.Backup); ok && !(dryRun && dryRunKeeps) {
+		if b, ok := obj.(*velerov1.Backup); ok && (!dryRun || !dryRunKeeps) {
 			b.Status = velerov1.BackupStatus{}
 		}
 		return c.Create(ctx, obj, opts...)
