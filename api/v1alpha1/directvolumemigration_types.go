@@ -31,6 +31,16 @@ const (
 	// SourceToDestinationNetworkError: Critical, durable; rsync could not reach the
 	// destination.
 	SourceToDestinationNetworkError = "SourceToDestinationNetworkError"
+	// InvalidTransferSettings: Critical (Ferry's), NotSupported; a MigrationController
+	// setting the transfer would use (stunnel_tcp_proxy) is malformed or holds characters
+	// that could add lines to a configuration file. Raised before anything is created.
+	InvalidTransferSettings = "InvalidTransferSettings"
+	// RsyncOptionsIgnored: Warn (Ferry's); rsync_opt_extras holds options outside the
+	// allowlist, which are left out of the transfer.
+	RsyncOptionsIgnored = "RsyncOptionsIgnored"
+	// RsyncFiltersInEffect: Warn (Ferry's); rsync_opt_extras holds --exclude/--include
+	// filters: the files they leave out are not migrated.
+	RsyncFiltersInEffect = "RsyncFiltersInEffect"
 )
 
 // DirectVolumeMigration condition reasons (MTC names).

@@ -160,6 +160,18 @@ type MigrationControllerSpec struct {
 	// TransferPodMemoryRequest is the memory request of rsync transfer (destination) pods.
 	// +optional
 	TransferPodMemoryRequest *intstr.IntOrString `json:"transfer_pod_memory_request,omitempty"`
+	// HookPodCPULimit is the CPU limit of hook Job pods (Ferry's; default "1").
+	// +optional
+	HookPodCPULimit *intstr.IntOrString `json:"hook_pod_cpu_limit,omitempty"`
+	// HookPodMemoryLimit is the memory limit of hook Job pods (Ferry's; default "1Gi").
+	// +optional
+	HookPodMemoryLimit *intstr.IntOrString `json:"hook_pod_memory_limit,omitempty"`
+	// HookPodCPURequest is the CPU request of hook Job pods (Ferry's; default "100m").
+	// +optional
+	HookPodCPURequest *intstr.IntOrString `json:"hook_pod_cpu_request,omitempty"`
+	// HookPodMemoryRequest is the memory request of hook Job pods (Ferry's; default "256Mi").
+	// +optional
+	HookPodMemoryRequest *intstr.IntOrString `json:"hook_pod_memory_request,omitempty"`
 	// NoProxy lists destinations that bypass httpProxy and httpsProxy.
 	// +optional
 	NoProxy string `json:"noProxy,omitempty"`

@@ -1981,6 +1981,26 @@ func (in *MigrationControllerSpec) DeepCopyInto(out *MigrationControllerSpec) {
 		*out = new(intstr.IntOrString)
 		**out = **in
 	}
+	if in.HookPodCPULimit != nil {
+		in, out := &in.HookPodCPULimit, &out.HookPodCPULimit
+		*out = new(intstr.IntOrString)
+		**out = **in
+	}
+	if in.HookPodMemoryLimit != nil {
+		in, out := &in.HookPodMemoryLimit, &out.HookPodMemoryLimit
+		*out = new(intstr.IntOrString)
+		**out = **in
+	}
+	if in.HookPodCPURequest != nil {
+		in, out := &in.HookPodCPURequest, &out.HookPodCPURequest
+		*out = new(intstr.IntOrString)
+		**out = **in
+	}
+	if in.HookPodMemoryRequest != nil {
+		in, out := &in.HookPodMemoryRequest, &out.HookPodMemoryRequest
+		*out = new(intstr.IntOrString)
+		**out = **in
+	}
 	if in.MigrationVelero != nil {
 		in, out := &in.MigrationVelero, &out.MigrationVelero
 		*out = new(bool)

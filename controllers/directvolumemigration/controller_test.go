@@ -1,6 +1,7 @@
 package directvolumemigration
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,6 +99,22 @@ func TestValidate(t *testing.T) {
 		{"within one cluster, onto itself", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
 			d.Spec.DestMigClusterRef = d.Spec.SrcMigClusterRef
 		}), src: readyCluster("src"), dest: readyCluster("src")}, []string{"InvalidSpec/NotSupported"}},
+		{"target namespace and name that are not names", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
+			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "b;touch /tmp/x"
+			d.Spec.PersistentVolumeClaims[0].TargetName = "Data\nx"
+		}), src: readyCluster("src"), dest: readyCluster("dst")}, []string{"InvalidSpec/NotSupported"}},
+		{"source namespace that is not a name", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
+			d.Spec.PersistentVolumeClaims[0].Namespace = "a b"
+			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "a"
+		}), src: readyCluster("src"), dest: readyCluster("dst")}, []string{"InvalidSpec/NotSupported"}},
+		{"a malformed stunnel_tcp_proxy", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
+			settings: settings.Settings{StunnelTCPProxy: "http://u:p4ss@proxy:31a28"}}, []string{"InvalidTransferSettings/NotSupported"}},
+		{"a stunnel_tcp_proxy that injects a line", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
+			settings: settings.Settings{StunnelTCPProxy: "http://u:p%0Aexec=/bin/sh@proxy:3128"}}, []string{"InvalidTransferSettings/NotSupported"}},
+		{"rsync extras outside the allowlist", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
+			settings: settings.Settings{Rsync: settings.RsyncOptions{Extras: "--bwlimit=100 -n --existing -z"}}}, []string{"RsyncOptionsIgnored/NotSupported"}},
+		{"rsync extras that filter files", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
+			settings: settings.Settings{Rsync: settings.RsyncOptions{Extras: "--exclude=*.tmp -z"}}}, []string{"RsyncFiltersInEffect/"}},
 		{"within one cluster, into another namespace", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
 			d.Spec.DestMigClusterRef = d.Spec.SrcMigClusterRef
 			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "b"
@@ -106,13 +123,21 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
 			for _, c := range validate(tc.o) {
-				if c.Category != migv1.CategoryCritical && c.Type != migv1.ClusterIPAcrossClusters {
+				if c.Category != migv1.CategoryCritical && !slices.Contains([]string{migv1.ClusterIPAcrossClusters, migv1.RsyncOptionsIgnored, migv1.RsyncFiltersInEffect}, c.Type) {
 					t.Errorf("%s is %s", c.Type, c.Category)
 				}
 				got = append(got, c.Type+"/"+c.Reason)
 			}
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			for _, c := range validate(tc.o) {
+				if c.Type == migv1.RsyncOptionsIgnored && (!strings.Contains(c.Message, `"-n"`) || !strings.Contains(c.Message, `"--existing"`)) {
+					t.Errorf("the warning does not name the options left out: %q", c.Message)
+				}
+				if strings.Contains(c.Message, "p4ss") {
+					t.Errorf("the proxy password is in the condition %s: %q", c.Type, c.Message)
+				}
 			}
 		})
 	}

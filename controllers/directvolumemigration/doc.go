@@ -86,7 +86,12 @@
 //     refused leaves MTC's durable RsyncServerPodsRunningAsNonRoot warning saying what is lost
 //     (owners, device files, absolute symlink targets: a non-chrooted daemon rewrites them).
 //   - stunnel_tcp_proxy: with a proxy password, the clients' stunnel configurations are kept
-//     in their Secret, not their ConfigMap.
+//     in their Secret, not their ConfigMap. A proxy URL that does not parse, or whose parts
+//     hold control characters (a percent-encoded line break in the password would add
+//     options to the stunnel configuration), blocks the DVM at validation with a Critical
+//     InvalidTransferSettings condition whose message never shows the password; so do
+//     namespaces and PVC names that are not DNS names (validate.go), which reach the
+//     configuration files and RSYNC_CONNECT_PROG.
 //   - KubeVirt (VM disks, live migration, blockrsync) is not supported; the VM phases of MTC's
 //     itinerary are left out rather than kept as no-ops, because a DVM never persisted them
 //     without VMs.

@@ -109,8 +109,8 @@ func (s *Scope) labels() map[string]string { return transfer.Labels(string(s.DVM
 func (s *Scope) image() string { return s.Settings.TransferImage }
 
 // rsyncOptions are the rsync options in force: the MigrationController's rsync_opt_*
-// settings. Extra options that fail transfer.ValidateExtra are left out: they never reach
-// rsync.
+// settings. Extra options that fail transfer.ValidateExtra are left out (they never reach
+// rsync); validation reports them with the RsyncOptionsIgnored warning.
 func (s *Scope) rsyncOptions() transfer.RsyncOptions {
 	o := s.Settings.Rsync
 	extras, _ := transfer.ParseExtras(o.Extras)

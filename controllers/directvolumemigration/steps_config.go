@@ -2,6 +2,7 @@ package directvolumemigration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -80,7 +81,7 @@ func (s *Scope) server(ns string) transfer.Server {
 	}
 	for _, p := range s.pvcs() {
 		if destNamespace(p) == ns {
-			srv.Volumes = append(srv.Volumes, transfer.ServerVolume{PVC: destName(p), Module: transfer.Module(destName(p))})
+			srv.Volumes = append(srv.Volumes, transfer.ServerVolume{PVC: destName(p), Module: transfer.Module(destName(p)), SourceNamespace: p.Namespace})
 		}
 	}
 	return srv
@@ -104,7 +105,15 @@ func createTransferConfig(ctx context.Context, s *Scope) (itinerary.Outcome, err
 		if err != nil {
 			return itinerary.Outcome{}, err
 		}
-		if err := create(ctx, s.Destination.Client, srv.ConfigMap(), srv.Secret(creds)); err != nil {
+		cm, err := srv.ConfigMap()
+		if err != nil {
+			return unsafeValue(err)
+		}
+		secret, err := srv.Secret(creds)
+		if err != nil {
+			return unsafeValue(err)
+		}
+		if err := create(ctx, s.Destination.Client, cm, secret); err != nil {
 			return itinerary.Outcome{}, err
 		}
 		ep, err := endpoint(ctx, s, ns)
@@ -125,11 +134,30 @@ func createTransferConfig(ctx context.Context, s *Scope) (itinerary.Outcome, err
 				cfg.Endpoints = append(cfg.Endpoints, endpoints[d])
 			}
 		}
-		if err := create(ctx, s.Source.Client, cfg.ConfigMap(), cfg.Secret(creds)); err != nil {
+		cm, err := cfg.ConfigMap()
+		if err != nil {
+			return unsafeValue(err)
+		}
+		secret, err := cfg.Secret(creds)
+		if err != nil {
+			return unsafeValue(err)
+		}
+		if err := create(ctx, s.Source.Client, cm, secret); err != nil {
 			return itinerary.Outcome{}, err
 		}
 	}
 	return itinerary.Done(), nil
+}
+
+// unsafeValue fails the DVM for a value the transfer configuration refused
+// (transfer.ErrUnsafeValue: it would have added lines to a configuration file); validation
+// refuses the user's values before anything is created, so this is a value read from a
+// cluster (an endpoint's address). Other errors go to back-off.
+func unsafeValue(err error) (itinerary.Outcome, error) {
+	if errors.Is(err, transfer.ErrUnsafeValue) {
+		return itinerary.Failed("InvalidTransferSettings", err.Error()), nil
+	}
+	return itinerary.Outcome{}, err
 }
 
 // create creates objects, accepting those that exist already.

@@ -113,12 +113,16 @@ func endpoint(ctx context.Context, s *Scope, ns string) (*transfer.Endpoint, err
 	if port == 0 {
 		return nil, nil
 	}
-	host, err := nodeAddress(ctx, s.Destination.Client)
-	if err != nil || host == "" {
+	hosts, err := nodeAddresses(ctx, s.Destination.Client, nodePortTargets)
+	if err != nil || len(hosts) == 0 {
 		return nil, err
 	}
-	return &transfer.Endpoint{DestinationNamespace: ns, Host: host, Port: port}, nil
+	return &transfer.Endpoint{DestinationNamespace: ns, Host: hosts[0], Port: port, Fallbacks: hosts[1:]}, nil
 }
+
+// nodePortTargets is how many nodes a NodePort endpoint lists: the clients' stunnel tries
+// them in order, so the loss of one node does not fail every remaining attempt.
+const nodePortTargets = 3
 
 // routeAdmissionWarning is how long a Route may wait for a router before a warning.
 const routeAdmissionWarning = 3 * time.Minute
@@ -147,27 +151,40 @@ func routeEndpoint(ctx context.Context, s *Scope, ns string) (ep *transfer.Endpo
 	return &transfer.Endpoint{DestinationNamespace: ns, Host: host, Port: transfer.RoutePort, SNI: host}, true, nil
 }
 
-// nodeAddress returns an address of a Ready node of the destination cluster, the same one on
-// every call (the first by name): its InternalIP, else its ExternalIP.
-func nodeAddress(ctx context.Context, c client.Client) (string, error) {
+// nodeAddresses returns the addresses of up to limit Ready, schedulable nodes of the
+// destination cluster, the same ones in the same order on every call (by node name): each
+// node's InternalIP, else its ExternalIP.
+func nodeAddresses(ctx context.Context, c client.Client, limit int) ([]string, error) {
 	nodes := &corev1.NodeList{}
 	if err := c.List(ctx, nodes); err != nil {
-		return "", fmt.Errorf("list nodes of the destination cluster: %w", err)
+		return nil, fmt.Errorf("list nodes of the destination cluster: %w", err)
 	}
 	slices.SortFunc(nodes.Items, func(a, b corev1.Node) int { return strings.Compare(a.Name, b.Name) })
+	var out []string
+	for _, n := range nodes.Items {
+		if len(out) == limit {
+			break
+		}
+		if !nodeReady(&n) || n.Spec.Unschedulable {
+			continue
+		}
+		if addr := nodeAddress(&n); addr != "" {
+			out = append(out, addr)
+		}
+	}
+	return out, nil
+}
+
+// nodeAddress returns the node's InternalIP, else its ExternalIP, else "".
+func nodeAddress(n *corev1.Node) string {
 	for _, want := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP} {
-		for _, n := range nodes.Items {
-			if !nodeReady(&n) || n.Spec.Unschedulable {
-				continue
-			}
-			for _, a := range n.Status.Addresses {
-				if a.Type == want && a.Address != "" {
-					return a.Address, nil
-				}
+		for _, a := range n.Status.Addresses {
+			if a.Type == want && a.Address != "" {
+				return a.Address
 			}
 		}
 	}
-	return "", nil
+	return ""
 }
 
 func nodeReady(n *corev1.Node) bool {

@@ -227,7 +227,11 @@ func createClientPod(ctx context.Context, s *Scope, p migv1.PVCToMigrate, attemp
 		Module: transfer.Module(destName(p)), Verify: p.Verify, Options: s.rsyncOptions(), NodeName: node,
 		SupplementalGroups: s.Settings.SourceSupplementalGroups, Identity: id, StunnelInSecret: proxy.HasCredentials(),
 	}
-	return create(ctx, s.Source.Client, c.Pod())
+	pod, err := c.Pod()
+	if err != nil {
+		return err
+	}
+	return create(ctx, s.Source.Client, pod)
 }
 
 // mountingNode returns the node of a running pod that mounts the claim, or "".

@@ -5,8 +5,11 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
 // validate returns MTC's DVM validation conditions (all Critical) for what observe saw, plus
@@ -30,6 +33,11 @@ func validate(o *observed) []migv1.Condition {
 			Message: fmt.Sprintf("rsync_endpoint_type is ClusterIP, but the source cluster %s reaches ClusterIPs of the destination %s only "+
 				"through a multi-cluster network; without one the transfer fails as unreachable (use Route or NodePort)", o.src.Name, o.dest.Name)})
 	}
+	if _, err := transfer.ParseProxy(o.settings.StunnelTCPProxy); err != nil {
+		out = append(out, conditions.Critical(migv1.InvalidTransferSettings, migv1.NotSupported,
+			fmt.Sprintf("The MigrationController's stunnel_tcp_proxy cannot be used: %v.", err)))
+	}
+	out = append(out, extrasConditions(o.settings.Rsync.Extras)...)
 	if len(o.missingPVCs) > 0 {
 		out = append(out, conditions.Critical(migv1.PVCsNotFoundOnSourceCluster, migv1.NotFound,
 			fmt.Sprintf("The set of pvcs were not found on source cluster: %s.", strings.Join(o.missingPVCs, ", "))))
@@ -71,6 +79,7 @@ func specProblems(dvm *migv1.DirectVolumeMigration, oneCluster bool) string {
 			problems = append(problems, fmt.Sprintf("persistentVolumeClaims[%d] has no namespace or name", i))
 			continue
 		}
+		problems = append(problems, nameProblems(i, p)...)
 		dest := destKey(p)
 		if oneCluster && dest == pvcKey(p) {
 			problems = append(problems, fmt.Sprintf("%s would be copied onto itself: the source and destination clusters are the same, set targetNamespace or targetName", dest))
@@ -82,4 +91,48 @@ func specProblems(dvm *migv1.DirectVolumeMigration, oneCluster bool) string {
 	}
 	slices.Sort(problems)
 	return strings.Join(problems, "; ")
+}
+
+// nameProblems reports namespaces that are not DNS-1123 labels and PVC names that are not
+// DNS-1123 subdomains: the API server would refuse them later, but they reach the transfer's
+// configuration files and RSYNC_CONNECT_PROG (a shell command) first.
+func nameProblems(i int, p migv1.PVCToMigrate) []string {
+	var problems []string
+	check := func(field, value string, invalid func(string) []string, what string) {
+		if errs := invalid(value); len(errs) > 0 {
+			problems = append(problems, fmt.Sprintf("persistentVolumeClaims[%d].%s %q is not a valid %s", i, field, value, what))
+		}
+	}
+	check("namespace", p.Namespace, validation.IsDNS1123Label, "namespace name")
+	check("name", p.Name, validation.IsDNS1123Subdomain, "PVC name")
+	if p.TargetNamespace != "" {
+		check("targetNamespace", p.TargetNamespace, validation.IsDNS1123Label, "namespace name")
+	}
+	if p.TargetName != "" {
+		check("targetName", p.TargetName, validation.IsDNS1123Subdomain, "PVC name")
+	}
+	return problems
+}
+
+// extrasConditions reports what rsync_opt_extras does to the transfer: the options the
+// allowlist leaves out (transfer.ValidateExtra), and the filters in effect, whose files are
+// not migrated. Both are warnings: the transfer goes on with the allowed options.
+func extrasConditions(raw string) []migv1.Condition {
+	var out []migv1.Condition
+	valid, invalid := transfer.ParseExtras(raw)
+	if len(invalid) > 0 {
+		msgs := make([]string, len(invalid))
+		for i, err := range invalid {
+			msgs[i] = err.Error()
+		}
+		out = append(out, migv1.Condition{Type: migv1.RsyncOptionsIgnored, Status: migv1.True, Category: migv1.CategoryWarn,
+			Reason: migv1.NotSupported, Message: fmt.Sprintf("The MigrationController's rsync_opt_extras holds options the transfer leaves out: %s.",
+				strings.Join(msgs, "; "))})
+	}
+	if filters := transfer.Filters(valid); len(filters) > 0 {
+		out = append(out, migv1.Condition{Type: migv1.RsyncFiltersInEffect, Status: migv1.True, Category: migv1.CategoryWarn,
+			Message: fmt.Sprintf("The MigrationController's rsync_opt_extras filters what is copied (%s): the files it leaves out are not migrated.",
+				strings.Join(filters, " "))})
+	}
+	return out
 }

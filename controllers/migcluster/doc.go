@@ -16,4 +16,11 @@
 //     once when their Secret changes (a metadata-only watch on Secrets, so token data is never
 //     cached in the operator's memory; the token is read with an uncached reader).
 //   - Tokens never reach logs, events or conditions: messages are built from typed errors.
+//   - The exposed registry route is probed without credentials (GET /v2/: a registry answers
+//     401 with a WWW-Authenticate challenge, or 200 with Docker-Distribution-API-Version), over
+//     TLS verified against the system roots and spec.caBundle unless spec.insecure, and
+//     without following redirects. MTC sent the cluster's token to /v2/_catalog with
+//     verification off: exposedRegistryPath is a free string, so that handed a cluster-wide
+//     token to whatever answered there. Ferry copies no images, so it needs no registry
+//     credentials at all.
 package migcluster

@@ -73,7 +73,8 @@ func (r *Reconciler) checkAccess(ctx context.Context, s *scope) error {
 	switch {
 	case err == nil:
 		s.config = clustercache.RESTConfigFor(access)
-	case errors.Is(err, clustercache.ErrSecretRefNotSet), errors.Is(err, clustercache.ErrSecretNotFound):
+	case errors.Is(err, clustercache.ErrSecretRefNotSet), errors.Is(err, clustercache.ErrSecretNotFound),
+		errors.Is(err, clustercache.ErrSecretNamespaceNotAllowed):
 		s.failure = invalidSecretRef(err, s.secret)
 	case errors.Is(err, clustercache.ErrTokenKeyNotFound), errors.Is(err, clustercache.ErrTokenEmpty):
 		s.failure = invalidToken(err, s.secret)
@@ -100,11 +101,7 @@ func (r *Reconciler) checkRegistryRoute(ctx context.Context, s *scope) error {
 	if s.registryPath == "" {
 		return nil
 	}
-	token := ""
-	if s.config != nil {
-		token = s.config.BearerToken
-	}
-	if err := probeRegistry(ctx, r.RegistryHTTPClient, s.registryPath, token); err != nil {
+	if err := probeRegistry(ctx, s.cluster, s.registryPath); err != nil {
 		s.failure = invalidRegistryRoute(err)
 	}
 	return nil

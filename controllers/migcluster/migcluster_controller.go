@@ -3,7 +3,6 @@ package migcluster
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,8 +46,6 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// Clock stamps condition transitions.
 	Clock clock.PassiveClock
-	// RegistryHTTPClient probes exposed registry routes; nil uses a default with a timeout.
-	RegistryHTTPClient *http.Client
 }
 
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migclusters,verbs=get;list;watch;update;patch

@@ -1,11 +1,21 @@
 package migcluster_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -119,6 +129,17 @@ var _ = Describe("MigCluster", func() {
 		Eventually(condition(remoteCluster(nil), migv1.InvalidSaSecretRef)).Should(beCritical("NotSet"))
 	})
 
+	It("refuses a token Secret outside its own namespace and openshift-config, without using it", func() {
+		Expect(destination.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "tenant"}})).To(Succeed())
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "tenant", Name: "admin-token"},
+			Data: map[string][]byte{migv1.SaTokenKey: []byte(mintToken("cluster-admin"))}}
+		Expect(destination.Client.Create(ctx, secret)).To(Succeed())
+		c := remoteCluster(secret)
+		Eventually(condition(c, migv1.InvalidSaSecretRef)).Should(And(beCritical(migv1.NotSupported),
+			HaveField("Message", And(ContainSubstring(`"tenant"`), ContainSubstring(`"`+opNamespace+`"`), ContainSubstring(`"openshift-config"`)))))
+		Consistently(condition(c, migv1.Ready), 3*time.Second).Should(BeNil())
+	})
+
 	It("reports a missing or malformed URL", func() {
 		secret := tokenSecret("x")
 		Eventually(condition(remoteCluster(secret, func(s *migv1.MigClusterSpec) { s.URL = "" }), migv1.InvalidURL)).
@@ -158,26 +179,49 @@ var _ = Describe("MigCluster", func() {
 		Eventually(condition(insecure, migv1.Ready)).Should(beReady)
 	})
 
-	It("validates an exposed registry route and reports its path", func() {
-		registry := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/v2/_catalog" || !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+	It("validates an exposed registry route over verified TLS, without the token, and reports its path", func() {
+		var authorized atomic.Int32
+		registry := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				authorized.Add(1)
+			}
+			if r.URL.Path != "/v2/" {
 				http.NotFound(w, r)
 				return
 			}
-			_, _ = w.Write([]byte(`{"repositories":[]}`))
+			w.Header().Set("WWW-Authenticate", `Bearer realm="https://`+r.Host+`/openshift/token"`)
+			w.WriteHeader(http.StatusUnauthorized)
 		}))
+		cert, registryCA := selfSignedCert()
+		registry.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		registry.StartTLS()
 		defer registry.Close()
 		host := strings.TrimPrefix(registry.URL, "https://")
 		token := mintToken("cluster-admin")
 
-		good := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.ExposedRegistryPath = "https://" + host + "/" })
-		Eventually(condition(good, migv1.Ready)).Should(beReady)
+		untrusted := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.ExposedRegistryPath = host })
+		Eventually(condition(untrusted, migv1.InvalidRegistryRoute)).Should(And(beCritical("RouteTestFailed"),
+			HaveField("Message", And(ContainSubstring("not trusted"), ContainSubstring("caBundle"), ContainSubstring("insecure")))))
+
+		withCA := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) {
+			s.ExposedRegistryPath = "https://" + host + "/"
+			s.CABundle = append(slices.Clone(source.CABundle()), registryCA...)
+		})
+		Eventually(condition(withCA, migv1.Ready)).Should(beReady)
 		got := &migv1.MigCluster{}
-		Expect(destination.Client.Get(ctx, client.ObjectKeyFromObject(good), got)).To(Succeed())
+		Expect(destination.Client.Get(ctx, client.ObjectKeyFromObject(withCA), got)).To(Succeed())
 		Expect(got.Status.RegistryPath).To(Equal(host))
 
-		bad := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.ExposedRegistryPath = host + "/not-a-registry" })
+		insecure := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) {
+			s.ExposedRegistryPath = host
+			s.CABundle, s.Insecure = nil, true
+		})
+		Eventually(condition(insecure, migv1.Ready)).Should(beReady)
+
+		bad := remoteCluster(tokenSecret(token), func(s *migv1.MigClusterSpec) { s.ExposedRegistryPath = host + "/not-a-registry"; s.Insecure = true })
 		Eventually(condition(bad, migv1.InvalidRegistryRoute)).Should(beCritical("RouteTestFailed"))
+
+		Expect(authorized.Load()).To(BeZero(), "no request to the registry route carried the cluster's token")
 	})
 
 	It("never puts a token into conditions or events", func() {
@@ -203,3 +247,20 @@ var _ = Describe("MigCluster", func() {
 		}).Should(BeNumerically(">", 0), "the condition change is reported as an event")
 	})
 })
+
+// selfSignedCert makes a certificate for 127.0.0.1 that no CA the operator has signed, and
+// returns it with its PEM.
+func selfSignedCert() (tls.Certificate, []byte) {
+	GinkgoHelper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	Expect(err).NotTo(HaveOccurred())
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "registry"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, BasicConstraintsValid: true, IsCA: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	Expect(err).NotTo(HaveOccurred())
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}

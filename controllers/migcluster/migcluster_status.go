@@ -8,6 +8,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/secretref"
 )
 
 // Condition reasons (MTC's, plus Unauthorized for a rejected token).
@@ -44,6 +45,11 @@ func invalidURL(err error) *migv1.Condition {
 }
 
 func invalidSecretRef(err error, secret string) *migv1.Condition {
+	var nsErr *secretref.NamespaceError
+	if errors.As(err, &nsErr) {
+		return ptr(conditions.Critical(migv1.InvalidSaSecretRef, migv1.NotSupported,
+			fmt.Sprintf("The `serviceAccountSecretRef` is not allowed: %s.", nsErr)))
+	}
 	if errors.Is(err, clustercache.ErrSecretRefNotSet) {
 		return ptr(conditions.Critical(migv1.InvalidSaSecretRef, ReasonNotSet,
 			"The `serviceAccountSecretRef` must reference a `secret`."))

@@ -3,21 +3,22 @@ package migcluster
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
+	"crypto/x509"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 )
 
 const (
-	// registryProbePath is what MTC requests to validate an exposed registry.
-	registryProbePath = "/v2/_catalog?n=5"
+	// registryProbePath is the registry API's base endpoint (the distribution spec's
+	// "end-1"), which every registry serves.
+	registryProbePath = "/v2/"
 	// registryProbeTimeout bounds the registry route test.
 	registryProbeTimeout = 10 * time.Second
-	// registryBodyLimit caps how much of the catalog answer is read.
-	registryBodyLimit = 1 << 20
 )
 
 // registryPath turns spec.exposedRegistryPath into status.registryPath: no scheme, no
@@ -29,41 +30,80 @@ func registryPath(exposed string) string {
 	return strings.TrimRight(exposed, "/")
 }
 
-// defaultRegistryClient skips TLS verification, as MTC does: exposed registry routes are
-// usually served with the cluster router's own certificate, which no CA the operator has
-// verifies. The request carries the cluster's token, which the registry needs anyway.
-var defaultRegistryClient = &http.Client{
-	Timeout:   registryProbeTimeout,
-	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // see comment above.
+// errRegistryUntrusted says that the registry's certificate did not verify.
+var errRegistryUntrusted = errors.New("the registry's TLS certificate is not trusted; add the CA that signed it to `spec.caBundle`, " +
+	"or set `spec.insecure: true` to skip verification")
+
+// registryClient is the HTTP client of the registry probe for a cluster. It verifies the
+// registry's certificate against the system roots and the cluster's caBundle, unless the
+// cluster says insecure: true (the only way to skip verification, as for its API server). It
+// never follows a redirect: the answer of the address the user gave is what is judged.
+func registryClient(cluster *migv1.MigCluster) *http.Client {
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cluster.Spec.Insecure {
+		tlsConfig.InsecureSkipVerify = true //nolint:gosec // the user's explicit spec.insecure, as for the API server.
+	} else if len(cluster.Spec.CABundle) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		pool.AppendCertsFromPEM(cluster.Spec.CABundle)
+		tlsConfig.RootCAs = pool
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = tlsConfig
+	return &http.Client{
+		Timeout:       registryProbeTimeout,
+		Transport:     transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
-// probeRegistry checks that the registry answers its catalog over HTTPS.
-func probeRegistry(ctx context.Context, httpClient *http.Client, path, token string) error {
-	if httpClient == nil {
-		httpClient = defaultRegistryClient
-	}
+// probeRegistry checks that a container registry answers at path, over HTTPS.
+//
+// The probe sends no credentials. MTC sent the remote cluster's service account token to
+// /v2/_catalog with TLS verification off; exposedRegistryPath is a free string, so whoever
+// could edit a MigCluster (or intercept the route) received a token with cluster-wide rights.
+// Ferry does not copy images (clusters serving ImageStreams are refused), so it never needs
+// to authenticate to a registry: the question is only "is there a registry", and the
+// registry API answers it without a token. GET /v2/ returns 401 with a WWW-Authenticate
+// challenge from a registry that wants credentials, and 200 with the
+// Docker-Distribution-API-Version header from an anonymous one; a web server, a router's
+// "application not available" page or a redirect is none of these.
+func probeRegistry(ctx context.Context, cluster *migv1.MigCluster, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, registryProbeTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+path+registryProbePath, nil)
+	target := "https://" + path + registryProbePath
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
+		return fmt.Errorf("%q is not a host[:port][/path]", path)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	httpClient := registryClient(cluster)
+	defer httpClient.CloseIdleConnections()
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("GET https://%s%s: %w", path, registryProbePath, err)
+		if untrustedCertificate(err) {
+			return fmt.Errorf("GET %s: %w (%w)", target, errRegistryUntrusted, errors.Unwrap(err))
+		}
+		return fmt.Errorf("GET %s: %w", target, errors.Unwrap(err))
 	}
 	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET https://%s%s answered %s", path, registryProbePath, resp.Status)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized && resp.Header.Get("WWW-Authenticate") != "":
+		return nil
+	case resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Docker-Distribution-API-Version"), "registry/2"):
+		return nil
 	}
-	var catalog struct {
-		Repositories *[]string `json:"repositories"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, registryBodyLimit)).Decode(&catalog); err != nil || catalog.Repositories == nil {
-		return fmt.Errorf("GET https://%s%s did not return a registry catalog", path, registryProbePath)
-	}
-	return nil
+	return fmt.Errorf("GET %s answered %s, not as a container registry does (401 with a WWW-Authenticate challenge, "+
+		"or 200 with a Docker-Distribution-API-Version header)", target, resp.Status)
+}
+
+// untrustedCertificate reports whether err is a failed verification of the server's
+// certificate.
+func untrustedCertificate(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var invalid x509.CertificateInvalidError
+	var host x509.HostnameError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &host)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -32,7 +33,13 @@ const (
 	playbookKey          = "playbook.yml"
 	playbookDir          = "/tmp/playbook"
 	hookLogLines         = 20
+	// podSecurityEnforceLabel and podSecurityRestricted are Pod Security admission's label
+	// and its strictest level.
+	podSecurityEnforceLabel = "pod-security.kubernetes.io/enforce"
+	podSecurityRestricted   = "restricted"
 )
+
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get
 
 // runHook returns the step of a hook phase: it creates the hook's Job on its cluster, then
 // follows it until it succeeds, or fails the migration with the Job's reason and the end of
@@ -46,6 +53,13 @@ func runHook(hookPhase string) RunFunc {
 		target := s.Source
 		if hook.Spec.TargetCluster == migv1.HookTargetDestination {
 			target = s.Destination
+		}
+		// Plan validation refuses other namespaces; checked again here, right before the
+		// operator creates a pod with the plan's service account (the plan may have changed).
+		if allowed := mapping.HookNamespaces(s.Plan, hook.Spec.TargetCluster); !slices.Contains(allowed, ref.ExecutionNamespace) {
+			return itinerary.Failed(hookPhase+"HooksFailed", fmt.Sprintf(
+				"Hook %s/%s (%s): executionNamespace %q is not allowed on the %s cluster: a hook Job may run only in %s.",
+				hook.Namespace, hook.Name, hookPhase, ref.ExecutionNamespace, clusterRole(s, target), strings.Join(allowed, ", "))), nil
 		}
 		key := types.NamespacedName{Namespace: ref.ExecutionNamespace, Name: hookJobName(s.Plan.Name, hookPhase, string(s.Migration.UID))}
 		if s.record(migv1.MigrationReference{Role: hookPhase + "Hook", Cluster: clusterRole(s, target), Kind: "Job", Namespace: key.Namespace, Name: key.Name}) {
@@ -95,14 +109,20 @@ func (s *Scope) startHook(ctx context.Context, target Remote, key types.Namespac
 		}
 		return itinerary.Outcome{}, fmt.Errorf("get ServiceAccount %s/%s: %w", key.Namespace, ref.ServiceAccount, err)
 	}
+	ns := &corev1.Namespace{}
+	if err := target.Client.Get(ctx, types.NamespacedName{Name: key.Namespace}, ns); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("get namespace %s: %w", key.Namespace, err)
+	}
 	labels := map[string]string{hookCorrelationLabel: string(hook.UID), hookPhaseLabel: hookPhase, hookOwnerLabel: string(s.Migration.UID)}
 	container := corev1.Container{
-		Name:  strings.ToLower(truncate(s.Plan.Name+"-"+hookPhase, 63)),
+		Name:  dns1123Label(s.Plan.Name+"-"+hookPhase, 63),
 		Image: hook.Spec.Image,
 		Env: []corev1.EnvVar{
 			{Name: "MIGRATION_NAMESPACES", Value: strings.Join(s.hookNamespaces(target), ",")},
 			{Name: "MIGRATION_PLAN_NAME", Value: s.Plan.Name},
 		},
+		Resources:       *s.Settings.HookResources.DeepCopy(),
+		SecurityContext: hookContainerSecurity(ns),
 	}
 	var volumes []corev1.Volume
 	if !hook.Spec.Custom {
@@ -147,8 +167,11 @@ func (s *Scope) startHook(ctx context.Context, target Remote, key types.Namespac
 				Spec: corev1.PodSpec{
 					RestartPolicy:      corev1.RestartPolicyNever,
 					ServiceAccountName: ref.ServiceAccount,
-					Containers:         []corev1.Container{container},
-					Volumes:            volumes,
+					SecurityContext: &corev1.PodSecurityContext{
+						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+					},
+					Containers: []corev1.Container{container},
+					Volumes:    volumes,
 				},
 			},
 		},
@@ -246,18 +269,50 @@ func deleteHookJobs(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	return itinerary.Done(), nil
 }
 
-// hookJobName is the deterministic name of a migration's hook Job and ConfigMap.
+// hookJobName is the deterministic name of a migration's hook Job and ConfigMap: a DNS-1123
+// label, so that it is also a valid pod name prefix and host name whatever the plan's name
+// (a DNS subdomain, which may hold dots).
 func hookJobName(plan, hookPhase, migrationUID string) string {
 	sum := sha256.Sum256([]byte(migrationUID))
 	suffix := "-" + hex.EncodeToString(sum[:])[:8]
-	return strings.ToLower(truncate(plan+"-"+hookPhase, 63-len(suffix))) + suffix
+	return dns1123Label(plan+"-"+hookPhase, 63-len(suffix)) + suffix
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return strings.TrimRight(s[:n], "-.")
+// dns1123Label turns s into a DNS-1123 label of at most n characters: lower case, every
+// character other than a-z, 0-9 and "-" replaced by "-", no "-" at either end. Container
+// names must be labels; plan names are subdomains ("shop.v2" would make the Job invalid).
+func dns1123Label(s string, n int) string {
+	b := []byte(strings.ToLower(s))
+	for i, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			b[i] = '-'
+		}
 	}
-	return s
+	out := string(b)
+	if len(out) > n {
+		out = out[:n]
+	}
+	return strings.Trim(out, "-")
+}
+
+// hookContainerSecurity is the hook container's security context: the restricted Pod
+// Security profile as far as Ferry can apply it to an image it does not know (no privilege
+// escalation, every capability dropped; seccomp RuntimeDefault is set on the pod).
+//
+// runAsNonRoot is set only in a namespace that enforces the restricted level, where a pod
+// without it is refused at admission anyway. Elsewhere the image's own user applies: Ferry
+// cannot know it (the default Ansible runner's included), runAsNonRoot on an image whose user
+// is root or not numeric makes the kubelet refuse to start it, and an explicit runAsUser
+// would conflict with OpenShift's per-namespace user ranges.
+func hookContainerSecurity(ns *corev1.Namespace) *corev1.SecurityContext {
+	sc := &corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr.To(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+	if ns.Labels[podSecurityEnforceLabel] == podSecurityRestricted {
+		sc.RunAsNonRoot = ptr.To(true)
+	}
+	return sc
 }
 
 // clusterRole names the cluster of r in messages.

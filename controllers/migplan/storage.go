@@ -15,6 +15,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/objectstore"
+	"github.com/ferrymtc/ferry/pkg/secretref"
 )
 
 // Labels on the Velero objects Ferry creates for a MigStorage on a cluster.
@@ -161,9 +162,12 @@ func copyContent(existing, desired client.Object) {
 
 // credentials reads the MigStorage's credentials Secret on the host.
 func (r *Reconciler) credentials(ctx context.Context, storage *migv1.MigStorage) (map[string][]byte, error) {
-	key, ok := refKey(storage.Spec.BackupStorageConfig.CredsSecretRef, storage.Namespace)
-	if !ok {
+	key, ok, err := secretref.Key(storage.Spec.BackupStorageConfig.CredsSecretRef, storage.Namespace)
+	switch {
+	case !ok:
 		return nil, fmt.Errorf("MigStorage %s has no credsSecretRef", storage.Name)
+	case err != nil:
+		return nil, fmt.Errorf("MigStorage %s: %w", storage.Name, err)
 	}
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, key, secret); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 )
 
 // refKey returns namespace/name of a reference (namespace defaulting to the plan's), and
@@ -72,13 +73,14 @@ func validateStorageRef(ref *corev1.ObjectReference, planNamespace string, found
 
 var hookPhases = []string{migv1.HookPhasePreBackup, migv1.HookPhasePostBackup, migv1.HookPhasePreRestore, migv1.HookPhasePostRestore}
 
-// validateHooks checks spec.hooks: references, names, readiness, phases (one hook per phase).
-// hooks holds the MigHooks that exist, by namespace/name.
-func validateHooks(planHooks []migv1.MigPlanHook, planNamespace string, hooks map[types.NamespacedName]*migv1.MigHook) []migv1.Condition {
-	var missing, notReady, badNS, badSA, unknownPhase, dupPhase []string
+// validateHooks checks spec.hooks: references, names, readiness, phases (one hook per phase),
+// and that each hook's Job runs in a namespace the plan may use on the hook's cluster
+// (mapping.HookNamespaces). hooks holds the MigHooks that exist, by namespace/name.
+func validateHooks(plan *migv1.MigPlan, hooks map[types.NamespacedName]*migv1.MigHook) []migv1.Condition {
+	var missing, notReady, badNS, notAllowedNS, badSA, unknownPhase, dupPhase []string
 	seenPhase := map[string]bool{}
-	for _, h := range planHooks {
-		key, ok := refKey(h.Reference, planNamespace)
+	for _, h := range plan.Spec.Hooks {
+		key, ok := refKey(h.Reference, plan.Namespace)
 		hook := hooks[key]
 		switch {
 		case !ok:
@@ -88,8 +90,12 @@ func validateHooks(planHooks []migv1.MigPlanHook, planNamespace string, hooks ma
 		case !conditions.IsTrue(hook.Status.Conditions, migv1.Ready):
 			notReady = append(notReady, key.String())
 		}
-		if len(validation.IsDNS1123Label(h.ExecutionNamespace)) > 0 {
+		switch {
+		case len(validation.IsDNS1123Label(h.ExecutionNamespace)) > 0:
 			badNS = append(badNS, fmt.Sprintf("%q", h.ExecutionNamespace))
+		case hook != nil && !slices.Contains(mapping.HookNamespaces(plan, hook.Spec.TargetCluster), h.ExecutionNamespace):
+			notAllowedNS = append(notAllowedNS, fmt.Sprintf("%s runs on the %s cluster in %q, allowed: %s", key.Name,
+				hookTarget(hook), h.ExecutionNamespace, strings.Join(mapping.HookNamespaces(plan, hook.Spec.TargetCluster), ", ")))
 		}
 		if len(validation.IsDNS1123Subdomain(h.ServiceAccount)) > 0 {
 			badSA = append(badSA, fmt.Sprintf("%q", h.ServiceAccount))
@@ -113,6 +119,9 @@ func validateHooks(planHooks []migv1.MigPlanHook, planNamespace string, hooks ma
 	add(notReady, conditions.Critical(migv1.HookNotReady, migv1.NotReady, "One or more referenced hooks are not ready:"))
 	add(badNS, conditions.Critical(migv1.InvalidHookNSName, migv1.NotDNSCompliant,
 		"The executionNamespace of one or more hooks is not a valid namespace name:"))
+	add(notAllowedNS, conditions.Critical(migv1.InvalidHookNSName, migv1.NotSupported,
+		"A hook Job may run only in the plan's namespaces on the hook's cluster (source namespaces for a source hook, "+
+			"destination namespaces for a destination hook) or in the plan's own namespace; not allowed:"))
 	add(badSA, conditions.Critical(migv1.InvalidHookSAName, migv1.NotDNSCompliant,
 		"The serviceAccount of one or more hooks is not a valid service account name:"))
 	add(unknownPhase, conditions.Critical(migv1.HookPhaseUnknown, migv1.NotSupported,
@@ -120,4 +129,12 @@ func validateHooks(planHooks []migv1.MigPlanHook, planNamespace string, hooks ma
 	add(dupPhase, conditions.Critical(migv1.HookPhaseDuplicate, migv1.NotDistinct,
 		"Only one hook may be specified per phase; duplicated:"))
 	return out
+}
+
+// hookTarget names the cluster a hook runs on (MigHook validation refuses other values).
+func hookTarget(hook *migv1.MigHook) string {
+	if hook.Spec.TargetCluster == migv1.HookTargetDestination {
+		return migv1.HookTargetDestination
+	}
+	return migv1.HookTargetSource
 }

@@ -129,7 +129,9 @@ func TestValidateHooks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := typesOf(validateHooks(tc.hooks, "openshift-migration", hooks)); !slices.Equal(got, tc.want) {
+			p := &migv1.MigPlan{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration"},
+				Spec: migv1.MigPlanSpec{Namespaces: []string{"app", "a"}, Hooks: tc.hooks}}
+			if got := typesOf(validateHooks(p, hooks)); !slices.Equal(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
@@ -311,5 +313,55 @@ func TestValidateLabelSelector(t *testing.T) {
 	}
 	if got := typesOf(validateLabelSelector(bad)); !slices.Equal(got, []string{"InvalidLabelSelector/Malformed"}) {
 		t.Errorf("a bad operator: got %v", got)
+	}
+}
+
+// TestValidateHookExecutionNamespaces: a hook Job runs with the operator's rights to create
+// it, in the namespace and with the service account the plan names, so a plan may only name
+// its own namespaces on the hook's cluster, or the operator's namespace.
+func TestValidateHookExecutionNamespaces(t *testing.T) {
+	ready := migv1.Conditions{conditions.Required(migv1.Ready, "", "")}
+	hooks := map[types.NamespacedName]*migv1.MigHook{}
+	for _, target := range []string{migv1.HookTargetSource, migv1.HookTargetDestination} {
+		h := &migv1.MigHook{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: target},
+			Spec: migv1.MigHookSpec{TargetCluster: target}}
+		h.Status.Conditions = ready
+		hooks[types.NamespacedName{Namespace: "openshift-migration", Name: target}] = h
+	}
+	cases := []struct {
+		target, namespace string
+		allowed           bool
+	}{
+		{migv1.HookTargetSource, "shop", true},
+		{migv1.HookTargetSource, "db", true},
+		{migv1.HookTargetSource, "openshift-migration", true},
+		{migv1.HookTargetSource, "db-new", false}, // a destination namespace, on the source
+		{migv1.HookTargetSource, "kube-system", false},
+		{migv1.HookTargetDestination, "db-new", true},
+		{migv1.HookTargetDestination, "shop", true}, // mapped to itself
+		{migv1.HookTargetDestination, "openshift-migration", true},
+		{migv1.HookTargetDestination, "db", false}, // the source name of a renamed namespace
+		{migv1.HookTargetDestination, "kube-system", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.target+" in "+tc.namespace, func(t *testing.T) {
+			p := plan("hooked", []string{"shop", "db:db-new"}, "src", "host")
+			p.Spec.Hooks = []migv1.MigPlanHook{{Reference: ref(tc.target), Phase: migv1.HookPhasePreBackup,
+				ExecutionNamespace: tc.namespace, ServiceAccount: "default"}}
+			var found *migv1.Condition
+			for _, c := range validate(&facts{plan: &p, hooks: hooks}) {
+				if c.Type == migv1.InvalidHookNSName {
+					found = &c
+				}
+			}
+			switch {
+			case tc.allowed && found != nil:
+				t.Errorf("refused: %s", found.Message)
+			case !tc.allowed && found == nil:
+				t.Errorf("a hook Job may run in %s on the %s cluster", tc.namespace, tc.target)
+			case !tc.allowed && (found.Category != migv1.CategoryCritical || !strings.Contains(found.Message, tc.namespace)):
+				t.Errorf("condition %+v does not block the plan or name the namespace", found)
+			}
+		})
 	}
 }

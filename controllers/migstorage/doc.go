@@ -22,6 +22,10 @@
 //   - Credentials never reach logs, events or conditions: messages are built from field names
 //     and from objectstore.TestError messages, which redact them. Test failure messages do not
 //     change between runs, so a persisting failure is one condition transition and one event.
+//   - A credentials Secret is read only in the MigStorage's namespace or openshift-config
+//     (pkg/secretref); another namespace is refused with a Critical
+//     Invalid*CredsSecretRef/NotSupported condition and never read, since the keys would be
+//     copied into the Velero namespace and used against an endpoint the MigStorage names.
 //   - The tester is an interface so that unit tests can fake it; the integration suite uses
 //     the real one against a real S3 server (test/s3).
 package migstorage

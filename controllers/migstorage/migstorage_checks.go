@@ -10,6 +10,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/objectstore"
+	"github.com/ferrymtc/ferry/pkg/secretref"
 )
 
 // scope is what one reconcile observed about a MigStorage. The backup storage and the volume
@@ -93,9 +94,13 @@ func (r *Reconciler) checkCommon(ctx context.Context, s *scope, sd side, provide
 		s.fail(invalidProvider(sd, provider))
 		return nil, false, nil
 	}
-	key, set := secretKey(s.storage, ref)
-	if !set {
+	key, set, err := secretref.Key(ref, s.storage.Namespace)
+	switch {
+	case !set:
 		s.fail(secretRefNotSet(sd))
+		return nil, false, nil
+	case err != nil:
+		s.fail(secretNotAllowed(sd, err))
 		return nil, false, nil
 	}
 	creds, found, err := r.readSecret(ctx, key)

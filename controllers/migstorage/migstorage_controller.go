@@ -21,6 +21,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/objectstore"
+	"github.com/ferrymtc/ferry/pkg/secretref"
 	"github.com/ferrymtc/ferry/pkg/watch"
 )
 
@@ -155,16 +156,11 @@ func secretKeys(storage *migv1.MigStorage) []string {
 }
 
 // secretKey returns the namespace/name a credentials reference points at (the namespace
-// defaults to the MigStorage's), or false when the reference is unset.
+// defaults to the MigStorage's), or false when the reference is unset. Whether it may be read
+// is secretref's rule, checked before reading.
 func secretKey(storage *migv1.MigStorage, ref *corev1.ObjectReference) (types.NamespacedName, bool) {
-	if ref == nil || ref.Name == "" {
-		return types.NamespacedName{}, false
-	}
-	ns := ref.Namespace
-	if ns == "" {
-		ns = storage.Namespace
-	}
-	return types.NamespacedName{Namespace: ns, Name: ref.Name}, true
+	key, ok, _ := secretref.Key(ref, storage.Namespace)
+	return key, ok
 }
 
 // readSecret reads a credentials Secret with the uncached reader; found is false when it does

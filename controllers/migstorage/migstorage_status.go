@@ -43,6 +43,11 @@ func secretNotFound(sd side, secret string) migv1.Condition {
 		fmt.Sprintf("The `%s` must reference a `secret`, subject: %s.", sd.secretRefField, secret))
 }
 
+func secretNotAllowed(sd side, err error) migv1.Condition {
+	return conditions.Critical(sd.invalidSecretRef, migv1.NotSupported,
+		fmt.Sprintf("The `%s` is not allowed: %s.", sd.secretRefField, err))
+}
+
 func invalidSettings(sd side, problems []string) migv1.Condition {
 	return conditions.Critical(sd.invalidSettings, migv1.NotSupported,
 		fmt.Sprintf("The `%s` settings are not valid: %s.", sd.settingsField, strings.Join(problems, "; ")))

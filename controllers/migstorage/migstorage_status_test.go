@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -165,4 +166,67 @@ func check(t *testing.T, mutate func(*migv1.MigStorageSpec), data map[string][]b
 		got = append(got, c.Type+"/"+c.Reason)
 	}
 	return got, r.Tester.(*fakeTester)
+}
+
+// recordingReader remembers the keys it was asked for.
+type recordingReader struct {
+	client.Reader
+	asked []string
+}
+
+func (r *recordingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	r.asked = append(r.asked, key.String())
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+func TestCredentialsOnlyFromAllowedNamespaces(t *testing.T) {
+	scheme, err := controlplane.Scheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []client.Object
+	for _, ns := range []string{"openshift-config", "ns", "kube-system", "tenant"} {
+		objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds"}, Data: awsKeys})
+	}
+	cases := []struct {
+		backupNS, snapshotNS string
+		want                 []string
+	}{
+		{"openshift-config", "", []string{"Ready/"}},
+		{"ns", "", []string{"Ready/"}},
+		{"kube-system", "", []string{"InvalidBackupStorageCredsSecretRef/NotSupported"}},
+		{"openshift-config", "tenant", []string{"InvalidVolumeSnapshotCredsSecretRef/NotSupported"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.backupNS+"+"+tc.snapshotNS, func(t *testing.T) {
+			c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+			reader := &recordingReader{Reader: c}
+			spec := validAWS()
+			spec.BackupStorageConfig.CredsSecretRef = &corev1.ObjectReference{Namespace: tc.backupNS, Name: "creds"}
+			if tc.snapshotNS != "" {
+				spec.VolumeSnapshotProvider = "aws"
+				spec.VolumeSnapshotConfig.CredsSecretRef = &corev1.ObjectReference{Namespace: tc.snapshotNS, Name: "creds"}
+			}
+			s := &scope{storage: &migv1.MigStorage{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s"}, Spec: spec}}
+			r := &Reconciler{Client: c, APIReader: reader, Tester: &fakeTester{}}
+			if err := r.runChecks(t.Context(), s); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range conditionsFor(s) {
+				got = append(got, c.Type+"/"+c.Reason)
+				if c.Category == migv1.CategoryCritical && (!strings.Contains(c.Message, "openshift-config") || !strings.Contains(c.Message, `"ns"`)) {
+					t.Errorf("message %q does not name the allowed namespaces", c.Message)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("conditions = %v, want %v", got, tc.want)
+			}
+			for _, key := range reader.asked {
+				if strings.HasPrefix(key, "kube-system/") || strings.HasPrefix(key, "tenant/") {
+					t.Errorf("the Secret %s was read", key)
+				}
+			}
+		})
+	}
 }

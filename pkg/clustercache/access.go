@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/secretref"
 )
 
 // Errors returned by AccessFor. Callers turn them into MigCluster conditions.
@@ -27,6 +28,8 @@ var (
 	ErrTokenKeyNotFound   = errors.New("the Secret has no saToken key")
 	ErrTokenEmpty         = errors.New("the Secret's saToken key is empty")
 	ErrSecretRefNamespace = errors.New("spec.serviceAccountSecretRef must name a namespace and a name")
+	// ErrSecretNamespaceNotAllowed wraps a *secretref.NamespaceError: the Secret was not read.
+	ErrSecretNamespaceNotAllowed = errors.New("the serviceAccountSecretRef names a namespace it may not")
 )
 
 // Access is what it takes to reach a remote cluster. It holds a secret token: never log it.
@@ -77,7 +80,8 @@ func ValidateURL(raw string) error {
 }
 
 // AccessFor reads what it takes to reach a remote MigCluster. reader must see Secrets (the
-// operator uses an uncached reader, so Secrets are not cached in memory).
+// operator uses an uncached reader, so Secrets are not cached in memory). A token Secret
+// outside the namespaces secretref allows is never read (ErrSecretNamespaceNotAllowed).
 func AccessFor(ctx context.Context, reader client.Reader, cluster *migv1.MigCluster) (Access, error) {
 	if err := ValidateURL(cluster.Spec.URL); err != nil {
 		return Access{}, err
@@ -85,6 +89,9 @@ func AccessFor(ctx context.Context, reader client.Reader, cluster *migv1.MigClus
 	key, ok := SecretKey(cluster)
 	if !ok {
 		return Access{}, ErrSecretRefNotSet
+	}
+	if err := secretref.Check(key, cluster.Namespace); err != nil {
+		return Access{}, fmt.Errorf("%w: %w", ErrSecretNamespaceNotAllowed, err)
 	}
 	secret := &corev1.Secret{}
 	if err := reader.Get(ctx, key, secret); err != nil {

@@ -3,11 +3,13 @@ package clustercache
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -103,5 +105,54 @@ func TestRESTConfigFor(t *testing.T) {
 	insecure := RESTConfigFor(Access{URL: "https://a", Token: "t", CAData: []byte("ca"), Insecure: true})
 	if !insecure.Insecure || insecure.CAData != nil {
 		t.Errorf("insecure config must not carry a CA (client-go rejects both): %+v", insecure.Insecure)
+	}
+}
+
+// recordingReader remembers the keys it was asked for.
+type recordingReader struct {
+	client.Reader
+	asked []string
+}
+
+func (r *recordingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	r.asked = append(r.asked, key.String())
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+func TestAccessForReadsTokensOnlyFromAllowedNamespaces(t *testing.T) {
+	token := map[string][]byte{"saToken": []byte("tok")}
+	var objs []client.Object
+	for _, ns := range []string{"openshift-config", "openshift-migration", "kube-system", "tenant"} {
+		objs = append(objs, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "token"}, Data: token})
+	}
+	cases := []struct {
+		namespace string
+		allowed   bool
+	}{
+		{"openshift-config", true},    // MTC's documented place
+		{"openshift-migration", true}, // the MigCluster's own namespace
+		{"", true},                    // defaults to the MigCluster's namespace
+		{"kube-system", false},
+		{"tenant", false},
+	}
+	for _, tc := range cases {
+		reader := &recordingReader{Reader: fake.NewClientBuilder().WithScheme(scheme.Scheme).WithObjects(objs...).Build()}
+		c := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: "src"},
+			Spec: migv1.MigClusterSpec{URL: "https://127.0.0.1:6443",
+				ServiceAccountSecretRef: &corev1.ObjectReference{Namespace: tc.namespace, Name: "token"}}}
+		got, err := AccessFor(context.Background(), reader, c)
+		if tc.allowed && (err != nil || got.Token != "tok") {
+			t.Errorf("namespace %q: %v, want the token", tc.namespace, err)
+		}
+		if !tc.allowed {
+			if err == nil {
+				t.Errorf("namespace %q: the token was read and used", tc.namespace)
+			} else if !strings.Contains(err.Error(), tc.namespace) || !strings.Contains(err.Error(), "openshift-config") {
+				t.Errorf("namespace %q: error %q does not name the namespace and the allowed ones", tc.namespace, err)
+			}
+			if len(reader.asked) > 0 {
+				t.Errorf("namespace %q: the Secret was read: %v", tc.namespace, reader.asked)
+			}
+		}
 	}
 }

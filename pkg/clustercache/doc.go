@@ -19,5 +19,8 @@
 //     the MigCluster's Ready condition. One prober, one place to read health.
 //   - Tokens stay inside rest.Config (whose String method redacts them); nothing here logs an
 //     Access or puts a token into an error.
+//   - A token Secret is read only in the MigCluster's namespace or openshift-config
+//     (pkg/secretref): the token is sent to spec.url, so a reference to another namespace
+//     would hand another tenant's token to whoever may write a MigCluster.
 //   - Every request has a timeout (RequestTimeout) so an unreachable cluster fails fast.
 package clustercache

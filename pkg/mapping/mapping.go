@@ -94,3 +94,21 @@ func IntraCluster(src, dest *migv1.MigCluster) bool {
 	b, errB := url.Parse(dest.Spec.URL)
 	return errA == nil && errB == nil && a.Host != "" && a.Host == b.Host
 }
+
+// HookNamespaces returns the namespaces a hook of the plan may run its Job in on its target
+// cluster (MigHook spec.targetCluster): the plan's source namespaces for a source hook, its
+// destination namespaces for a destination hook, and the plan's own namespace (the
+// operator's, where MTC's documentation runs hooks as migration-controller). A hook Job runs
+// any image with the service account the plan names; the operator creates it with its own
+// rights, so without this rule whoever may write a MigPlan could run a pod as any service
+// account of any namespace, kube-system's included.
+func HookNamespaces(plan *migv1.MigPlan, targetCluster string) []string {
+	out := []string{plan.Namespace}
+	if targetCluster == migv1.HookTargetDestination {
+		out = append(out, Destinations(plan)...)
+	} else {
+		_, sources := Namespaces(plan)
+		out = append(out, sources...)
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -92,5 +93,16 @@ func TestIntraCluster(t *testing.T) {
 		if got := IntraCluster(tc.src, tc.dest); got != tc.want {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestHookNamespaces(t *testing.T) {
+	plan := &migv1.MigPlan{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration"},
+		Spec: migv1.MigPlanSpec{Namespaces: []string{"shop", "db:db-new", "bad:"}}}
+	if got := HookNamespaces(plan, migv1.HookTargetSource); !slices.Equal(got, []string{"openshift-migration", "shop", "db"}) {
+		t.Errorf("source hook namespaces = %v", got)
+	}
+	if got := HookNamespaces(plan, migv1.HookTargetDestination); !slices.Equal(got, []string{"openshift-migration", "shop", "db-new"}) {
+		t.Errorf("destination hook namespaces = %v", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -26,6 +28,12 @@ const (
 	// DefaultTransferImage is Ferry's rsync and stunnel image (hack/images/transfer).
 	DefaultTransferImage     = "quay.io/ferrymtc/ferry-transfer:latest"
 	DefaultRsyncEndpointType = migv1.RsyncEndpointRoute
+	// Hook Job container resources (Ferry's: MTC set none). The limits leave room for an
+	// Ansible playbook with the kubernetes modules.
+	DefaultHookCPURequest    = "100m"
+	DefaultHookMemoryRequest = "256Mi"
+	DefaultHookCPULimit      = "1"
+	DefaultHookMemoryLimit   = "1Gi"
 )
 
 // DefaultExcludedResources is the MTC operator's default excluded_resources list: service
@@ -74,6 +82,10 @@ type Settings struct {
 	TransferImage string
 	// Rsync holds the rsync_opt_* options of volume transfers.
 	Rsync RsyncOptions
+	// HookResources are the requests and limits of hook Job containers
+	// (hook_pod_{cpu,memory}_{request,limit}): bounded, so that a ResourceQuota that requires
+	// them admits the pods and a runaway playbook cannot starve the node.
+	HookResources corev1.ResourceRequirements
 	// Invalid lists values that did not parse and were replaced by their defaults.
 	Invalid []string
 }
@@ -143,6 +155,12 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		s.TransferImage = DefaultTransferImage
 	}
 	s.ExcludedResources = excludedResources(spec)
+	s.HookResources = s.resources(map[string]quantitySetting{
+		"hook_pod_cpu_request":    {spec.HookPodCPURequest, DefaultHookCPURequest},
+		"hook_pod_memory_request": {spec.HookPodMemoryRequest, DefaultHookMemoryRequest},
+		"hook_pod_cpu_limit":      {spec.HookPodCPULimit, DefaultHookCPULimit},
+		"hook_pod_memory_limit":   {spec.HookPodMemoryLimit, DefaultHookMemoryLimit},
+	}, "hook_pod_")
 	return s
 }
 
@@ -215,4 +233,42 @@ func (s *Settings) groups(field string, v *intstr.IntOrString) []int64 {
 		out = append(out, id)
 	}
 	return out
+}
+
+// quantitySetting is an optional resource quantity setting and its default.
+type quantitySetting struct {
+	value *intstr.IntOrString
+	def   string
+}
+
+// resources reads <prefix>{cpu,memory}_{request,limit} settings into resource requirements.
+// A value that does not parse, or is not positive, falls back to its default and is
+// reported; a request above its limit raises the limit (the API server refuses the reverse).
+func (s *Settings) resources(fields map[string]quantitySetting, prefix string) corev1.ResourceRequirements {
+	get := func(name string) resource.Quantity {
+		f := fields[name]
+		def := resource.MustParse(f.def)
+		if f.value == nil {
+			return def
+		}
+		q, err := resource.ParseQuantity(strings.TrimSpace(f.value.String()))
+		switch {
+		case err != nil:
+			s.Invalid = append(s.Invalid, fmt.Sprintf("%s: %q is not a quantity", name, f.value.String()))
+			return def
+		case q.Sign() <= 0:
+			s.Invalid = append(s.Invalid, fmt.Sprintf("%s: %q is not positive", name, f.value.String()))
+			return def
+		}
+		return q
+	}
+	r := corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}
+	for _, kind := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		req, limit := get(prefix+string(kind)+"_request"), get(prefix+string(kind)+"_limit")
+		if req.Cmp(limit) > 0 {
+			limit = req
+		}
+		r.Requests[kind], r.Limits[kind] = req, limit
+	}
+	return r
 }

@@ -4,7 +4,7 @@
 // statistics, failures). Everything here is pure: no clients, no I/O besides crypto/rand.
 //
 // The data path of one PVC: the client pod on the source runs rsync against
-// rsync://ferry@ferry-rsync-server/<md5(destPVC)>/; rsync does not open a socket itself but
+// rsync://<pair user>@ferry-rsync-server/<md5(destPVC)>/; rsync does not open a socket itself but
 // starts stunnel for each connection (RSYNC_CONNECT_PROG, stunnel in inetd mode), which
 // connects over TLS to the server's endpoint (NodePort, ClusterIP or Route); the server pod's
 // stunnel accepts on 6443 and forwards to the rsync daemon on its loopback.
@@ -22,7 +22,15 @@
 //     (transport_test.go runs real stunnel and rsync processes to prove it).
 //   - ECDSA P-256 rather than MTC's RSA-4096: generating the keys takes microseconds instead
 //     of seconds inside a reconcile, and every stunnel/OpenSSL in use supports it.
-//   - The rsync password (32 random bytes; MTC used 6 letters) is a second factor behind TLS.
+//   - The rsync passwords are a second factor behind TLS, and the boundary between tenants:
+//     one client certificate serves every source namespace of a migration, so TLS alone would
+//     let a pod in namespace A (which can read its namespace's Secret) write into the volumes
+//     of namespace B. Each pair of a source and a destination namespace therefore has its own
+//     rsync user and password (an HMAC of the pair keyed with the migration's 32 random bytes,
+//     which stay in the host Secret; MTC used one password of 6 letters for everything);
+//     each module admits only the user of the pair its PVC belongs to ("auth users"), and a
+//     namespace's client Secret holds only its own pairs' passwords. Every module is "write
+//     only": a client pushes, and can never read a destination volume back.
 //   - stunnel in inetd mode started by rsync itself means there is no local listening port,
 //     no "wait for the port" loop and no done-file handshake between two containers (MTC's
 //     client pod had both): the client pod has one container whose exit code is rsync's. The

@@ -3,10 +3,13 @@ package transfer
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -31,8 +34,34 @@ type Credentials struct {
 	ServerCert, ServerKey []byte
 	// ClientCert and ClientKey are the rsync clients' stunnel identity (clientAuth only).
 	ClientCert, ClientKey []byte
-	// Password authenticates rsync clients to the rsync daemon.
+	// Password is the migration's rsync secret. It never leaves the host Secret: each pair of
+	// a source and a destination namespace gets its own rsync user and a password derived
+	// from it (Pair), so a client pod can write only into the volumes its namespace's PVCs
+	// go to.
 	Password string
+}
+
+// PairAuth is the rsync user and password of the transfers from one source namespace to one
+// destination namespace.
+type PairAuth struct {
+	User, Password string
+}
+
+// PairUser is the rsync user of the transfers from source namespace src to destination
+// namespace dst: a digest, so that any names give a plain token (rsyncd.conf, URLs).
+func PairUser(src, dst string) string {
+	sum := sha256.Sum256([]byte(src + "\x00" + dst))
+	return RsyncUser + "-" + hex.EncodeToString(sum[:])[:16]
+}
+
+// Pair returns the rsync user and password of the pair (src, dst): the password is an
+// HMAC-SHA256 of the pair keyed with the migration's secret, so it is stable across
+// reconciles without being stored, and knowing one pair's password reveals nothing of
+// another's.
+func (c *Credentials) Pair(src, dst string) PairAuth {
+	mac := hmac.New(sha256.New, []byte(c.Password))
+	mac.Write([]byte("ferry rsync pair\x00" + src + "\x00" + dst))
+	return PairAuth{User: PairUser(src, dst), Password: base64.RawURLEncoding.EncodeToString(mac.Sum(nil))}
 }
 
 // Keys of the host Secret that holds Credentials.

@@ -1,9 +1,12 @@
 package transfer
 
 import (
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -33,6 +36,9 @@ const (
 type ServerVolume struct {
 	PVC    string
 	Module string
+	// SourceNamespace is the namespace of the source PVC copied into it: only the clients of
+	// that namespace may write into the module.
+	SourceNamespace string
 }
 
 // Server describes the rsync server of one destination namespace.
@@ -55,28 +61,42 @@ func (s Server) serverLabels() map[string]string {
 }
 
 // ConfigMap holds the rsync daemon's and stunnel's configuration.
-func (s Server) ConfigMap() *corev1.ConfigMap {
-	modules := make([]string, 0, len(s.Volumes))
+func (s Server) ConfigMap() (*corev1.ConfigMap, error) {
+	modules := make([]RsyncModule, 0, len(s.Volumes))
 	for _, v := range s.Volumes {
-		modules = append(modules, v.Module)
+		modules = append(modules, RsyncModule{Name: v.Module, User: PairUser(v.SourceNamespace, s.Namespace)})
 	}
-	slices.Sort(modules)
+	slices.SortFunc(modules, func(a, b RsyncModule) int { return strings.Compare(a.Name, b.Name) })
+	conf, err := RsyncdConf(modules, s.Identity.Root)
+	if err != nil {
+		return nil, fmt.Errorf("rsync server in %s: %w", s.Namespace, err)
+	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
-		Data:       map[string]string{FileRsyncdConf: RsyncdConf(modules, s.Identity.Root), FileStunnelConf: ServerStunnelConf()},
-	}
+		Data:       map[string]string{FileRsyncdConf: conf, FileStunnelConf: ServerStunnelConf()},
+	}, nil
 }
 
-// Secret holds the server's certificate and key, the CA and the daemon's password file.
-func (s Server) Secret(c *Credentials) *corev1.Secret {
+// Secret holds the server's certificate and key, the CA and the daemon's password file with
+// the users of the namespace pairs whose volumes it serves.
+func (s Server) Secret(c *Credentials) (*corev1.Secret, error) {
+	auths := make([]PairAuth, 0, len(s.Volumes))
+	for _, v := range s.Volumes {
+		auths = append(auths, c.Pair(v.SourceNamespace, s.Namespace))
+	}
+	slices.SortFunc(auths, func(a, b PairAuth) int { return strings.Compare(a.User, b.User) })
+	secrets, err := RsyncSecrets(auths)
+	if err != nil {
+		return nil, fmt.Errorf("rsync server in %s: %w", s.Namespace, err)
+	}
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: s.Namespace, Name: s.Name, Labels: s.serverLabels()},
 		Type:       corev1.SecretTypeOpaque,
 		Data: map[string][]byte{
 			FileCACert: c.CACert, FileCert: c.ServerCert, FileKey: c.ServerKey,
-			FileRsyncSecrets: []byte(RsyncSecrets(c.Password)),
+			FileRsyncSecrets: []byte(secrets),
 		},
-	}
+	}, nil
 }
 
 // Service exposes the server's stunnel on StunnelPort, as NodePort or ClusterIP.
@@ -143,6 +163,22 @@ type Endpoint struct {
 	// SNI is the TLS server name the client sends, for a router that passes connections
 	// through by name (a passthrough Route); empty otherwise.
 	SNI string
+	// Fallbacks are further hosts serving the same port, tried in order when Host does not
+	// answer (other nodes of a NodePort endpoint). A proxy's CONNECT names one host, so they
+	// are not used through a proxy.
+	Fallbacks []string
+}
+
+// check refuses an endpoint that cannot be written into a stunnel configuration.
+func (e Endpoint) check() error {
+	err := errors.Join(checkHost("the endpoint host", e.Host), checkPort("the endpoint port", e.Port))
+	for _, h := range e.Fallbacks {
+		err = errors.Join(err, checkHost("the endpoint fallback host", h))
+	}
+	if e.SNI != "" {
+		err = errors.Join(err, checkHost("the endpoint SNI", e.SNI))
+	}
+	return err
 }
 
 // ClientConfig describes the client side of one source namespace.
@@ -159,36 +195,59 @@ type ClientConfig struct {
 // namespace.
 func StunnelKey(destNamespace string) string { return "stunnel-" + destNamespace + ".conf" }
 
-// ConfigMap holds one stunnel client configuration per destination namespace.
-func (c ClientConfig) ConfigMap() *corev1.ConfigMap {
-	data := map[string]string{}
+// configs returns the stunnel client configuration of each destination namespace, by key.
+func (c ClientConfig) configs() (map[string]string, error) {
+	out := map[string]string{}
 	for _, e := range c.Endpoints {
-		if !c.Proxy.HasCredentials() {
-			data[StunnelKey(e.DestinationNamespace)] = ClientStunnelConf(e, c.Proxy)
+		if err := checkNamespace("the destination namespace", e.DestinationNamespace); err != nil {
+			return nil, err
 		}
+		conf, err := ClientStunnelConf(e, c.Proxy)
+		if err != nil {
+			return nil, fmt.Errorf("rsync client in %s, endpoint of %s: %w", c.Namespace, e.DestinationNamespace, err)
+		}
+		out[StunnelKey(e.DestinationNamespace)] = conf
+	}
+	return out, nil
+}
+
+// ConfigMap holds one stunnel client configuration per destination namespace.
+func (c ClientConfig) ConfigMap() (*corev1.ConfigMap, error) {
+	configs, err := c.configs()
+	if err != nil {
+		return nil, err
+	}
+	if c.Proxy.HasCredentials() {
+		configs = map[string]string{}
 	}
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
-		Data:       data,
-	}
+		Data:       configs,
+	}, nil
 }
 
-// Secret holds the client certificate and key, the CA and the rsync password, and the
-// stunnel configurations when they carry the proxy's password.
-func (c ClientConfig) Secret(cr *Credentials) *corev1.Secret {
+// Secret holds the client certificate and key, the CA, the rsync password of each pair of
+// this namespace and a destination namespace it copies to (PasswordKey; no other pair's),
+// and the stunnel configurations when they carry the proxy's password.
+func (c ClientConfig) Secret(cr *Credentials) (*corev1.Secret, error) {
+	configs, err := c.configs()
+	if err != nil {
+		return nil, err
+	}
 	data := map[string][]byte{
-		FileCACert: cr.CACert, FileCert: cr.ClientCert, FileKey: cr.ClientKey, FilePassword: []byte(cr.Password),
+		FileCACert: cr.CACert, FileCert: cr.ClientCert, FileKey: cr.ClientKey,
 	}
 	for _, e := range c.Endpoints {
+		data[PasswordKey(e.DestinationNamespace)] = []byte(cr.Pair(c.Namespace, e.DestinationNamespace).Password)
 		if c.Proxy.HasCredentials() {
-			data[StunnelKey(e.DestinationNamespace)] = []byte(ClientStunnelConf(e, c.Proxy))
+			data[StunnelKey(e.DestinationNamespace)] = []byte(configs[StunnelKey(e.DestinationNamespace)])
 		}
 	}
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
-	}
+	}, nil
 }
 
 // Client describes one attempt at copying one source PVC.
@@ -221,8 +280,16 @@ func (c Client) stunnelDir() string {
 }
 
 // Pod is the client pod: rsync through stunnel, run once (restartPolicy Never; retries are
-// new pods, one per attempt).
-func (c Client) Pod() *corev1.Pod {
+// new pods, one per attempt). The destination namespace (which RSYNC_CONNECT_PROG, a shell
+// command, names), the module and the extra options are checked first.
+func (c Client) Pod() (*corev1.Pod, error) {
+	err := errors.Join(checkNamespace("the destination namespace", c.DestinationNamespace), checkToken("the rsync module", c.Module))
+	for _, opt := range c.Options.Extras {
+		err = errors.Join(err, ValidateExtra(opt))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rsync client pod %s/%s: %w", c.Namespace, c.Name, err)
+	}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, Labels: maps.Clone(c.Labels)},
 		Spec: corev1.PodSpec{
@@ -239,10 +306,10 @@ func (c Client) Pod() *corev1.Pod {
 			Containers: []corev1.Container{{
 				Name: ContainerRsync, Image: c.Image,
 				Command: []string{"sh", "-c", ClientScript, "rsync"},
-				Args:    ClientArgs(c.Options, c.Module, c.Verify),
+				Args:    ClientArgs(c.Options, PairUser(c.Namespace, c.DestinationNamespace), c.Module, c.Verify),
 				Env: []corev1.EnvVar{
 					{Name: "RSYNC_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-						LocalObjectReference: corev1.LocalObjectReference{Name: c.Config}, Key: FilePassword,
+						LocalObjectReference: corev1.LocalObjectReference{Name: c.Config}, Key: PasswordKey(c.DestinationNamespace),
 					}}},
 					{Name: "RSYNC_CONNECT_PROG", Value: "stunnel " + c.stunnelDir() + "/" + StunnelKey(c.DestinationNamespace)},
 				},
@@ -256,7 +323,7 @@ func (c Client) Pod() *corev1.Pod {
 				SecurityContext: c.Identity.containerSecurity(),
 			}},
 		},
-	}
+	}, nil
 }
 
 func configVolume(name string) corev1.Volume {

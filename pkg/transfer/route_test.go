@@ -39,7 +39,7 @@ func TestRoute(t *testing.T) {
 	if label, _, _ := strings.Cut(long, "."); len(label) > 63 || strings.HasSuffix(label, "-") {
 		t.Errorf("RouteHost label %q", label)
 	}
-	if conf := ClientStunnelConf(Endpoint{Host: "h.apps.example.com", Port: RoutePort, SNI: "h.apps.example.com"}, nil); !strings.Contains(conf, "sni = h.apps.example.com") ||
+	if conf := must(ClientStunnelConf(Endpoint{Host: "h.apps.example.com", Port: RoutePort, SNI: "h.apps.example.com"}, nil)); !strings.Contains(conf, "sni = h.apps.example.com") ||
 		!strings.Contains(conf, "connect = h.apps.example.com:443") || !strings.Contains(conf, "checkHost = "+ServerName) {
 		t.Errorf("client stunnel.conf for a Route:\n%s", conf)
 	}

@@ -3,8 +3,10 @@ package transfer
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // RsyncOptions are the rsync client options of a migration (MTC's rsync_opt_* settings).
@@ -28,28 +30,80 @@ func DefaultRsyncOptions() RsyncOptions {
 	return RsyncOptions{Archive: true, HardLinks: true, Delete: true, Partial: true}
 }
 
-// extraOption is MTC's check of rsync_opt_extras: one option per word, no shell syntax.
-var extraOption = regexp.MustCompile(`^-{1,2}([a-z0-9]+-)*[a-z0-9]+(=.*)?$`)
+// extraRule is how an allowed extra option takes a value: none, or one matching value.
+type extraRule struct {
+	value *regexp.Regexp // nil: the option takes no value
+}
 
-// forbiddenExtras would break the transfer's contract: the connection program, the daemon
-// password or the log format are Ferry's.
-var forbiddenExtras = []string{"--rsh", "-e", "--password-file", "--port", "--address", "--log-file", "--daemon", "--config", "--remove-source-files"}
+var (
+	number  = regexp.MustCompile(`^[0-9]+$`)
+	rate    = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[kKmMgG]?$`)
+	level   = regexp.MustCompile(`^[0-9]$`)
+	pattern = regexp.MustCompile(`^[^\x00-\x1f\x7f]+$`)
+)
 
-// ValidateExtra reports whether opt may be passed to rsync as an extra option.
+// allowedExtras are the rsync options rsync_opt_extras may hold (MTC checked only their
+// syntax). Each keeps the copy complete and Ferry's reading of rsync's output intact:
+// bandwidth, compression, checksums, sparse files, extended attributes and ACLs, whole-file
+// transfers, timeouts, and --exclude/--include filters, which are explicit choices of what
+// not to migrate (the DVM warns while they are in effect, and CheckSucceeded fails a copy
+// whose filters left out everything). Anything else is refused: options that let rsync
+// exit 0 having written nothing or less (--dry-run, --existing, --max-size, --update,
+// --size-only, ...), change the data (--chmod, --copy-links, --inplace, --append, ...),
+// replace Ferry's connection, password, log or source (--rsh, --password-file, --log-file,
+// --files-from, ...) or change the output Ferry parses (--human-readable, --info,
+// --verbose, ...).
+var allowedExtras = map[string]extraRule{
+	"--bwlimit": {rate}, "--compress-level": {level}, "--timeout": {number}, "--contimeout": {number},
+	"--exclude": {pattern}, "--include": {pattern},
+	"--checksum": {}, "--sparse": {}, "--xattrs": {}, "--acls": {}, "--compress": {}, "--whole-file": {},
+	"--ignore-times": {}, "--numeric-ids": {},
+}
+
+// allowedShortExtras are the single-letter forms of allowed options without a value; they
+// may be combined ("-zc").
+var allowedShortExtras = map[rune]string{
+	'c': "--checksum", 'S': "--sparse", 'X': "--xattrs", 'A': "--acls", 'z': "--compress", 'W': "--whole-file", 'I': "--ignore-times",
+}
+
+// filterExtras are the allowed options that leave files out of the copy.
+var filterExtras = []string{"--exclude", "--include"}
+
+// ValidateExtra reports whether opt may be passed to rsync as an extra option: an option of
+// allowedExtras ("--name" or "--name=value", as the option takes) or a group of
+// allowedShortExtras letters ("-zc"). Its error quotes opt with Go escapes, so no control
+// character reaches a condition or a log.
 func ValidateExtra(opt string) error {
-	if !extraOption.MatchString(opt) {
-		return fmt.Errorf("rsync option %q is malformed", opt)
+	if strings.IndexFunc(opt, unicode.IsControl) >= 0 {
+		return fmt.Errorf("rsync option %q holds a control character", opt)
 	}
-	name, _, _ := strings.Cut(opt, "=")
-	for _, f := range forbiddenExtras {
-		if name == f {
-			return fmt.Errorf("rsync option %q is not allowed", opt)
+	if long, ok := strings.CutPrefix(opt, "--"); ok {
+		name, value, hasValue := strings.Cut(long, "=")
+		rule, allowed := allowedExtras["--"+name]
+		switch {
+		case !allowed:
+			return fmt.Errorf("rsync option %q is not allowed in rsync_opt_extras", opt)
+		case rule.value == nil && hasValue:
+			return fmt.Errorf("rsync option %q takes no value", opt)
+		case rule.value != nil && (!hasValue || !rule.value.MatchString(value)):
+			return fmt.Errorf("rsync option %q needs a valid value (--%s=...)", opt, name)
+		}
+		return nil
+	}
+	short, ok := strings.CutPrefix(opt, "-")
+	if !ok || short == "" {
+		return fmt.Errorf("rsync option %q is malformed: one option per word, --name=value or -x", opt)
+	}
+	for _, r := range short {
+		if _, allowed := allowedShortExtras[r]; !allowed {
+			return fmt.Errorf("rsync option %q is not allowed in rsync_opt_extras (%q)", opt, "-"+string(r))
 		}
 	}
 	return nil
 }
 
-// ParseExtras splits rsync_opt_extras into options, returning the invalid ones separately.
+// ParseExtras splits rsync_opt_extras into options, returning the refused ones separately
+// (for the DVM to report; they never reach rsync).
 func ParseExtras(raw string) (valid []string, invalid []error) {
 	for _, f := range strings.Fields(raw) {
 		if err := ValidateExtra(f); err != nil {
@@ -61,13 +115,25 @@ func ParseExtras(raw string) (valid []string, invalid []error) {
 	return valid, invalid
 }
 
+// Filters returns the options of extras that leave files out of the copy.
+func Filters(extras []string) []string {
+	var out []string
+	for _, opt := range extras {
+		name, _, _ := strings.Cut(opt, "=")
+		if slices.Contains(filterExtras, name) {
+			out = append(out, opt)
+		}
+	}
+	return out
+}
+
 // Info is the rsync --info flags Ferry's progress and statistics parsing reads.
 const Info = "--info=COPY2,DEL2,REMOVE2,SKIP2,FLIST2,PROGRESS2,STATS2"
 
-// ClientArgs returns the rsync arguments that copy the source volume to module: the options,
-// verify (--checksum), numeric owners, lost+found skipped. --sparse is added by ClientScript
-// when the volume has a sparse file.
-func ClientArgs(o RsyncOptions, module string, verify bool) []string {
+// ClientArgs returns the rsync arguments that copy the source volume to module as the rsync
+// user user (PairUser): the options, verify (--checksum), numeric owners, lost+found skipped.
+// --sparse is added by ClientScript when the volume has a sparse file.
+func ClientArgs(o RsyncOptions, user, module string, verify bool) []string {
 	var args []string
 	if o.Archive {
 		args = append(args, "--recursive", "--links", "--perms", "--devices", "--specials", "--times", "--owner", "--group")
@@ -89,7 +155,7 @@ func ClientArgs(o RsyncOptions, module string, verify bool) []string {
 		args = append(args, "--checksum")
 	}
 	args = append(args, o.Extras...)
-	return append(args, DataRoot+"/source/", "rsync://"+RsyncUser+"@"+ServerName+"/"+module+"/")
+	return append(args, DataRoot+"/source/", "rsync://"+user+"@"+ServerName+"/"+module+"/")
 }
 
 // ClientScript is the client container's program (sh -c). It runs rsync with the arguments

@@ -47,6 +47,11 @@ func (id Identity) podSecurity(groups []int64) *corev1.PodSecurityContext {
 	}
 	sc.RunAsNonRoot = ptr.To(true)
 	sc.RunAsUser, sc.RunAsGroup, sc.FSGroup = ptr.To(id.user()), ptr.To(id.group()), ptr.To(id.group())
+	// Without OnRootMismatch the kubelet re-owns every file of the volume on each pod start:
+	// a retry (a new client pod) or a restarted server walks all the data copied so far, and
+	// changes its group bits again. With it, a volume whose root already has the group is
+	// left alone.
+	sc.FSGroupChangePolicy = ptr.To(corev1.FSGroupChangeOnRootMismatch)
 	return sc
 }
 

@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -152,19 +154,12 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestExtras(t *testing.T) {
-	valid, invalid := ParseExtras("--bwlimit=100 --info=all -z --rsh=sh $(reboot) --log-file=/x")
-	if strings.Join(valid, " ") != "--bwlimit=100 --info=all -z" || len(invalid) != 3 {
-		t.Errorf("valid %q, invalid %v", valid, invalid)
-	}
-}
-
 func TestClientArgs(t *testing.T) {
 	o := DefaultRsyncOptions()
 	o.BwLimit, o.Extras = 100, []string{"-z"}
-	got := strings.Join(ClientArgs(o, "m", true), " ")
+	got := strings.Join(ClientArgs(o, "ferry-0123", "m", true), " ")
 	want := "--recursive --links --perms --devices --specials --times --owner --group --hard-links --delete --partial --bwlimit=100 " +
-		"--numeric-ids --timeout=600 " + Info + " --exclude=lost+found --checksum -z /mnt/source/ rsync://ferry@ferry-rsync-server/m/"
+		"--numeric-ids --timeout=600 " + Info + " --exclude=lost+found --checksum -z /mnt/source/ rsync://ferry-0123@ferry-rsync-server/m/"
 	if got != want {
 		t.Errorf("ClientArgs =\n%s\nwant\n%s", got, want)
 	}
@@ -186,7 +181,7 @@ func TestIdentity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, pod := range []*corev1.Pod{
 				Server{Name: "s", Labels: map[string]string{}, Identity: tc.id, Volumes: []ServerVolume{{PVC: "p", Module: "m"}}}.Pod(),
-				Client{Name: "c", Identity: tc.id, PVC: "p"}.Pod(),
+				must(Client{Name: "c", Identity: tc.id, PVC: "p", DestinationNamespace: "d", Module: "m"}.Pod()),
 			} {
 				psc := pod.Spec.SecurityContext
 				if *psc.RunAsUser != tc.user || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
@@ -194,6 +189,11 @@ func TestIdentity(t *testing.T) {
 				}
 				if (psc.FSGroup == nil) != (tc.fsGroup == nil) || tc.fsGroup != nil && *psc.FSGroup != *tc.fsGroup {
 					t.Errorf("%s: fsGroup %v, want %v", pod.Name, psc.FSGroup, tc.fsGroup)
+				}
+				// The kubelet re-owns a volume on every pod start without OnRootMismatch: all of
+				// a destination's files, on every attempt.
+				if psc.FSGroup != nil && (psc.FSGroupChangePolicy == nil || *psc.FSGroupChangePolicy != corev1.FSGroupChangeOnRootMismatch) {
+					t.Errorf("%s: fsGroupChangePolicy %v, want OnRootMismatch", pod.Name, psc.FSGroupChangePolicy)
 				}
 				if tc.restricts != (psc.RunAsNonRoot != nil && *psc.RunAsNonRoot) {
 					t.Errorf("%s: runAsNonRoot %v", pod.Name, psc.RunAsNonRoot)
@@ -210,14 +210,15 @@ func TestIdentity(t *testing.T) {
 }
 
 func TestConfigs(t *testing.T) {
-	conf := RsyncdConf([]string{"b", "a"}, true)
-	for _, want := range []string{"munge symlinks = no", "hosts allow = 127.0.0.1 ::1", "[a]\npath = /mnt/a", "auth users = ferry", "use chroot = yes", "uid = 0"} {
+	conf := must(RsyncdConf([]RsyncModule{{"b", "ferry-b"}, {"a", "ferry-a"}}, true))
+	for _, want := range []string{"munge symlinks = no", "hosts allow = 127.0.0.1 ::1", "[a]\npath = /mnt/a\nauth users = ferry-a\n",
+		"[b]\npath = /mnt/b\nauth users = ferry-b\n", "write only = yes", "use chroot = yes", "uid = 0"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("rsyncd.conf lacks %q:\n%s", want, conf)
 		}
 	}
 	// A non-root daemon cannot chroot or switch users.
-	conf = RsyncdConf([]string{"a"}, false)
+	conf = must(RsyncdConf([]RsyncModule{{"a", "ferry-a"}}, false))
 	if !strings.Contains(conf, "use chroot = no") || strings.Contains(conf, "uid =") || strings.Contains(conf, "use chroot = yes") {
 		t.Errorf("non-root rsyncd.conf:\n%s", conf)
 	}
@@ -226,7 +227,7 @@ func TestConfigs(t *testing.T) {
 			t.Errorf("server stunnel.conf lacks %q", want)
 		}
 	}
-	client := ClientStunnelConf(Endpoint{Host: "10.0.0.1", Port: 31000}, nil)
+	client := must(ClientStunnelConf(Endpoint{Host: "10.0.0.1", Port: 31000}, nil))
 	for _, want := range []string{"client = yes", "verifyChain = yes", "checkHost = " + ServerName, "connect = 10.0.0.1:31000"} {
 		if !strings.Contains(client, want) {
 			t.Errorf("client stunnel.conf lacks %q", want)
@@ -239,7 +240,7 @@ func TestConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaProxy := ClientStunnelConf(Endpoint{Host: "h", Port: 1}, proxy)
+	viaProxy := must(ClientStunnelConf(Endpoint{Host: "h", Port: 1}, proxy))
 	for _, want := range []string{"connect = proxy.example:3128", "protocol = connect", "protocolHost = h:1", "protocolUsername = u", "protocolPassword = p"} {
 		if !strings.Contains(viaProxy, want) {
 			t.Errorf("proxy config lacks %q:\n%s", want, viaProxy)
@@ -249,6 +250,58 @@ func TestConfigs(t *testing.T) {
 		if _, err := ParseProxy(bad); err == nil {
 			t.Errorf("ParseProxy(%q) accepted", bad)
 		}
+	}
+}
+
+// TestPairCredentials: each pair of a source and a destination namespace has its own rsync
+// user and password; a namespace's client Secret holds the passwords of its own pairs only,
+// and a server's password file the users of the volumes it serves only.
+func TestPairCredentials(t *testing.T) {
+	creds, err := NewCredentials("dvm", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ax, bx, ay := creds.Pair("a", "x"), creds.Pair("b", "x"), creds.Pair("a", "y")
+	if ax == bx || ax == ay || ax.User == bx.User || ax.Password == bx.Password || ax.Password == creds.Password {
+		t.Errorf("pairs share credentials: %+v %+v %+v", ax, bx, ay)
+	}
+	if creds.Pair("a", "x") != ax {
+		t.Error("a pair's credentials change between calls")
+	}
+	if other, _ := NewCredentials("dvm", time.Now()); other.Pair("a", "x").Password == ax.Password {
+		t.Error("two migrations give a pair the same password")
+	}
+	if PairUser("a-b", "c") == PairUser("a", "b-c") {
+		t.Error("pair users collide")
+	}
+	srv := Server{Namespace: "x", Name: "s", Labels: Labels("u"), Volumes: []ServerVolume{
+		{PVC: "p1", Module: Module("p1"), SourceNamespace: "a"}, {PVC: "p2", Module: Module("p2"), SourceNamespace: "b"},
+		{PVC: "p3", Module: Module("p3"), SourceNamespace: "a"}}}
+	secrets := string(must(srv.Secret(creds)).Data[FileRsyncSecrets])
+	if want := bx.User + ":" + bx.Password + "\n" + ax.User + ":" + ax.Password + "\n"; secrets != want && secrets != ax.User+":"+ax.Password+"\n"+bx.User+":"+bx.Password+"\n" {
+		t.Errorf("server secrets file:\n%s", secrets)
+	}
+	conf := must(srv.ConfigMap()).Data[FileRsyncdConf]
+	for _, want := range []string{"[" + Module("p1") + "]\npath = /mnt/" + Module("p1") + "\nauth users = " + ax.User + "\n",
+		"[" + Module("p2") + "]\npath = /mnt/" + Module("p2") + "\nauth users = " + bx.User + "\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("rsyncd.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	cfg := ClientConfig{Namespace: "a", Name: "c", Labels: Labels("u"), Endpoints: []Endpoint{{DestinationNamespace: "x", Host: "h", Port: 1}}}
+	data := must(cfg.Secret(creds)).Data
+	if string(data[PasswordKey("x")]) != ax.Password || len(data) != 4 {
+		t.Errorf("client Secret of a: keys %v", slices.Sorted(maps.Keys(data)))
+	}
+	for _, v := range data {
+		if strings.Contains(string(v), bx.Password) || strings.Contains(string(v), creds.Password) {
+			t.Error("a's client Secret holds another pair's password or the migration's secret")
+		}
+	}
+	pod := must(Client{Namespace: "a", Name: "c", Config: "c", DestinationNamespace: "x", PVC: "p1", Module: Module("p1"), Options: DefaultRsyncOptions()}.Pod())
+	ctr := pod.Spec.Containers[0]
+	if ref := ctr.Env[0].ValueFrom.SecretKeyRef; ref.Key != PasswordKey("x") || !strings.HasPrefix(ctr.Args[len(ctr.Args)-1], "rsync://"+ax.User+"@") {
+		t.Errorf("client pod authenticates with %s as %s", ref.Key, ctr.Args[len(ctr.Args)-1])
 	}
 }
 
@@ -269,7 +322,7 @@ func TestPods(t *testing.T) {
 	}
 	cl := Client{Namespace: "src", Name: NamesFor("uid-1").ClientPod("data", 2), Config: "cfg", DestinationNamespace: "dst",
 		Labels: labels, Image: "img", PVC: "data", Module: Module("data"), Options: DefaultRsyncOptions()}
-	cp := cl.Pod()
+	cp := must(cl.Pod())
 	c := cp.Spec.Containers[0]
 	if c.Name != ContainerRsync || c.Command[0] != "sh" || cp.Spec.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("client container %+v", c)
@@ -281,14 +334,14 @@ func TestPods(t *testing.T) {
 	cfg := ClientConfig{Namespace: "src", Name: "c", Labels: labels, Endpoints: []Endpoint{{DestinationNamespace: "dst", Host: "h", Port: 1}},
 		Proxy: &Proxy{Host: "p", Port: "3128", Username: "u", Password: "s3cret"}}
 	creds := &Credentials{Password: "x"}
-	if cm := cfg.ConfigMap(); strings.Contains(fmt.Sprint(cm.Data), "s3cret") || len(cm.Data) != 0 {
+	if cm := must(cfg.ConfigMap()); strings.Contains(fmt.Sprint(cm.Data), "s3cret") || len(cm.Data) != 0 {
 		t.Errorf("proxy password in the ConfigMap: %v", cm.Data)
 	}
-	if sec := cfg.Secret(creds); !strings.Contains(string(sec.Data[StunnelKey("dst")]), "protocolPassword = s3cret") {
+	if sec := must(cfg.Secret(creds)); !strings.Contains(string(sec.Data[StunnelKey("dst")]), "protocolPassword = s3cret") {
 		t.Errorf("stunnel configuration not in the Secret: %v", sec.Data)
 	}
 	cl.StunnelInSecret = true
-	if env := cl.Pod().Spec.Containers[0].Env[1].Value; env != "stunnel "+SecretDir+"/"+StunnelKey("dst") {
+	if env := must(cl.Pod()).Spec.Containers[0].Env[1].Value; env != "stunnel "+SecretDir+"/"+StunnelKey("dst") {
 		t.Errorf("connect prog with the configuration in the Secret: %q", env)
 	}
 	if n := NamesFor("uid-1").ClientPod("data", 2); !strings.HasSuffix(n, "-2") || len(n) > 63 {

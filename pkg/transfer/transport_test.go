@@ -15,6 +15,17 @@ import (
 	"time"
 )
 
+// must returns v, or panics with err: for builders whose inputs a test controls.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// testSourceNS and testDestNS are the namespace pair of the single-module transports.
+const testSourceNS, testDestNS = "src", "dst"
+
 // testPaths rewrites the in-pod paths and ports of a configuration for host processes.
 type testPaths struct {
 	dir                    string
@@ -52,11 +63,12 @@ func startServer(ctx context.Context, t *testing.T, creds *Credentials, module s
 	t.Helper()
 	p := testPaths{dir: t.TempDir(), stunnelPort: freePort(t), rsyncPort: freePort(t)}
 	writeFiles(t, filepath.Join(p.dir, "config"), map[string]string{
-		FileRsyncdConf: p.rewrite(RsyncdConf([]string{module}, true)), FileStunnelConf: p.rewrite(ServerStunnelConf()),
+		FileRsyncdConf:  p.rewrite(must(RsyncdConf([]RsyncModule{{Name: module, User: PairUser(testSourceNS, testDestNS)}}, true))),
+		FileStunnelConf: p.rewrite(ServerStunnelConf()),
 	}, 0o644)
 	writeFiles(t, filepath.Join(p.dir, "secret"), map[string]string{
 		FileCACert: string(creds.CACert), FileCert: string(creds.ServerCert), FileKey: string(creds.ServerKey),
-		FileRsyncSecrets: RsyncSecrets(creds.Password),
+		FileRsyncSecrets: must(RsyncSecrets([]PairAuth{creds.Pair(testSourceNS, testDestNS)})),
 	}, 0o400)
 	if err := os.MkdirAll(filepath.Join(p.dir, "mnt", module), 0o755); err != nil {
 		t.Fatal(err)
@@ -101,9 +113,16 @@ func waitListening(t *testing.T, port int) {
 // the exit code and output of the client script.
 func runClient(ctx context.Context, t *testing.T, creds *Credentials, server testPaths, port int, module, src string) (int, string) {
 	t.Helper()
+	_ = server
+	return runClientVia(ctx, t, creds, Endpoint{Host: "127.0.0.1", Port: port}, module, src)
+}
+
+// runClientVia is runClient through the endpoint e.
+func runClientVia(ctx context.Context, t *testing.T, creds *Credentials, e Endpoint, module, src string) (int, string) {
+	t.Helper()
 	p := testPaths{dir: t.TempDir()}
 	writeFiles(t, filepath.Join(p.dir, "config"), map[string]string{
-		FileStunnelConf: p.rewrite(ClientStunnelConf(Endpoint{Host: "127.0.0.1", Port: port}, nil)),
+		FileStunnelConf: p.rewrite(must(ClientStunnelConf(e, nil))),
 	}, 0o644)
 	writeFiles(t, filepath.Join(p.dir, "secret"), map[string]string{
 		FileCACert: string(creds.CACert), FileCert: string(creds.ClientCert), FileKey: string(creds.ClientKey),
@@ -119,14 +138,15 @@ func runClient(ctx context.Context, t *testing.T, creds *Credentials, server tes
 			t.Fatal(err)
 		}
 	}
-	args := ClientArgs(DefaultRsyncOptions(), module, false)
+	pair := creds.Pair(testSourceNS, testDestNS)
+	args := ClientArgs(DefaultRsyncOptions(), pair.User, module, false)
 	for i := range args {
 		args[i] = p.rewrite(args[i])
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", p.rewrite(ClientScript), "rsync"}, args...)...)
-	cmd.Env = append(os.Environ(), "RSYNC_PASSWORD="+creds.Password, "RSYNC_CONNECT_PROG="+p.rewrite(ConnectProg))
+	cmd.Env = append(os.Environ(), "RSYNC_PASSWORD="+pair.Password, "RSYNC_CONNECT_PROG="+p.rewrite(ConnectProg))
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if err != nil {
@@ -136,7 +156,6 @@ func runClient(ctx context.Context, t *testing.T, creds *Credentials, server tes
 			code = ee.ExitCode()
 		}
 	}
-	_ = server
 	return code, string(out)
 }
 
@@ -319,4 +338,20 @@ func TestTransportClientRefusesAnotherMigrationsServer(t *testing.T) {
 		t.Errorf("classified as %+v, want TLS:\n%s", f, out)
 	}
 	t.Log(Classify(code, out).Message)
+}
+
+// TestTransportFallsBackToTheNextNode: a NodePort endpoint lists several nodes; when the
+// first does not answer, stunnel connects to the next.
+func TestTransportFallsBackToTheNextNode(t *testing.T) {
+	ctx, creds, module, server, src := newTransport(t)
+	writeFiles(t, src, map[string]string{"a.txt": "hello"}, 0o644)
+	// The server listens on 127.0.0.1 only: 127.0.0.2 and 127.0.0.3 refuse the port.
+	e := Endpoint{Host: "127.0.0.2", Port: server.stunnelPort, Fallbacks: []string{"127.0.0.3", "127.0.0.1"}}
+	code, out := runClientVia(ctx, t, creds, e, module, src)
+	if code != 0 {
+		t.Fatalf("client exit %d:\n%s", code, out)
+	}
+	if got, err := os.ReadFile(filepath.Join(server.dir, "mnt", module, "a.txt")); err != nil || string(got) != "hello" {
+		t.Fatalf("a.txt = %q, %v", got, err)
+	}
 }

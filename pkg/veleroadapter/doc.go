@@ -75,5 +75,11 @@
 // blocking: EnsureDownloadRequest creates it and returns the Download once Velero signed it,
 // Summary fetches and condenses the file, DeleteDownloadRequest removes the request. Results
 // does all three for callers with a short deadline. The download trusts the location's CA
-// (caCert or caCertRef) and honours its insecureSkipTLSVerify, as Velero's CLI does.
+// (caCert or caCertRef) and honours its insecureSkipTLSVerify, as Velero's CLI does. Unlike
+// the CLI, which a person runs against a URL their own Velero signed, the operator fetches
+// URLs that whoever can write a DownloadRequest's status on a remote cluster chose, from
+// inside the host cluster: the URL must point at the location's object store (its s3Url or
+// publicUrl, else its provider's public endpoints; LocationHosts), redirects are not
+// followed, and errors carry the status but never the answer's body or the URL's signed
+// query string.
 package veleroadapter

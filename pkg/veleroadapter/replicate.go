@@ -42,7 +42,9 @@ var ErrNoLocation = errors.New("no matching BackupStorageLocation on the destina
 // its missing PodVolumeBackups are still created, so a crash between the two steps heals on
 // the next call. Velero's own sync then finds the name in the cluster and skips it, and its
 // orphan clean-up keeps it because the backup is in the location's object storage. See
-// doc.go.
+// doc.go. The status travels in the create only because Velero's Backup CRD has no status
+// subresource; should a Velero add one, the call fails (and is retried until Velero's own
+// sync has made the record) rather than leave a New Backup there (createReplica).
 func ReplicateBackup(ctx context.Context, src, dst client.Client, namespace, name string) error {
 	backup := &velerov1.Backup{}
 	if err := src.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, backup); err != nil {
@@ -61,20 +63,64 @@ func ReplicateBackup(ctx context.Context, src, dst client.Client, namespace, nam
 		return fmt.Errorf("replicate backup %s/%s: %w", namespace, name, err)
 	}
 
-	replica := syncedBackup(backup, namespace, location)
-	if err := dst.Create(ctx, replica); err != nil {
-		if !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("replicate backup %s/%s: create it on the destination: %w", namespace, name, err)
-		}
-		replica = &velerov1.Backup{}
-		if err := dst.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, replica); err != nil {
-			return fmt.Errorf("replicate backup %s/%s: get it on the destination: %w", namespace, name, err)
-		}
+	replica, err := createReplica(ctx, dst, syncedBackup(backup, namespace, location))
+	if err != nil {
+		return fmt.Errorf("replicate backup %s/%s: %w", namespace, name, err)
 	}
 	if err := replicatePodVolumeBackups(ctx, src, dst, backup, replica); err != nil {
 		return fmt.Errorf("replicate backup %s/%s: %w", namespace, name, err)
 	}
 	return nil
+}
+
+// errStatusDropped says the destination's API server does not keep a Backup's status on
+// create (a status subresource): a replica would be a New Backup, which the destination's
+// Velero would run, uploading under the source backup's name and prefix.
+var errStatusDropped = errors.New("the destination's API server drops a Backup's status on create, so a replica would be a New backup " +
+	"that its Velero would run over the source's backup; wait for Velero's backup sync instead")
+
+// createReplica creates the replica on dst and returns it as stored, or the Backup of that
+// name already there. The replica's status travels in the create only because Velero's
+// Backup CRD has no status subresource: a server-side dry run shows first whether the status
+// is kept, and the stored object is checked again after the create (a replica left without a
+// phase is deleted), so that the destination never holds a New Backup made here.
+func createReplica(ctx context.Context, dst client.Client, replica *velerov1.Backup) (*velerov1.Backup, error) {
+	key := client.ObjectKeyFromObject(replica)
+	dry := replica.DeepCopy()
+	created := false
+	err := dst.Create(ctx, dry, client.DryRunAll)
+	switch {
+	case err == nil && !finished(dry):
+		return nil, errStatusDropped
+	case err != nil && !apierrors.IsAlreadyExists(err):
+		return nil, fmt.Errorf("create it on the destination (dry run): %w", err)
+	case err == nil:
+		err = dst.Create(ctx, replica)
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return nil, fmt.Errorf("create it on the destination: %w", err)
+		}
+		created = err == nil
+	}
+	stored := &velerov1.Backup{}
+	if err := dst.Get(ctx, key, stored); err != nil {
+		return nil, fmt.Errorf("get it on the destination: %w", err)
+	}
+	if !finished(stored) {
+		if created {
+			// Ours, and New: delete it before the destination's Velero runs it.
+			if err := dst.Delete(ctx, stored, client.Preconditions{UID: &stored.UID}); err != nil && !apierrors.IsNotFound(err) {
+				return nil, fmt.Errorf("%w; deleting the New replica failed: %w", errStatusDropped, err)
+			}
+			return nil, errStatusDropped
+		}
+		return nil, fmt.Errorf("a Backup %s without a finished phase (%q) exists on the destination", key, stored.Status.Phase)
+	}
+	return stored, nil
+}
+
+// finished reports whether a Backup is in a phase Velero's backup controller leaves alone.
+func finished(b *velerov1.Backup) bool {
+	return b.Status.Phase != "" && b.Status.Phase != velerov1.BackupPhaseNew
 }
 
 // syncedBackup is what Velero's backup sync creates from the backup's metadata: the object

@@ -11,6 +11,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 )
@@ -173,5 +174,54 @@ func TestDestinationLocationPrefersSameName(t *testing.T) {
 	got, err := destinationLocation(context.Background(), src, dst, testNS, "loc")
 	if err != nil || got != "loc" {
 		t.Errorf("destinationLocation = %q, %v; want loc", got, err)
+	}
+}
+
+// TestReplicateBackupNeverLeavesANewBackup: the replica carries its status in the create
+// only because Velero's Backup CRD has no status subresource. Were one added, the API server
+// would drop the status and the destination would hold a New Backup of the same name, which
+// its Velero would run and upload over the source's backup. The replica is then deleted and
+// the call fails.
+func TestReplicateBackupNeverLeavesANewBackup(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		dryRunKeeps bool
+	}{{"seen in the dry run", false}, {"seen only after the create", true}} {
+		t.Run(tc.name, func(t *testing.T) { replicateIntoStatusSubresource(t, tc.dryRunKeeps) })
+	}
+}
+
+func replicateIntoStatusSubresource(t *testing.T, dryRunKeeps bool) {
+	ctx := context.Background()
+	s := testScheme(t)
+	src := fake.NewClientBuilder().WithScheme(s).WithObjects(
+		sourceBackup(), location("src-loc", "bucket", "velero", map[string]string{"region": "r"}),
+	).Build()
+	// An API server with a status subresource drops the status of a create (in a dry run
+	// too, unless dryRunKeeps).
+	dst := fake.NewClientBuilder().WithScheme(s).WithObjects(
+		location("a-loc", "bucket", "velero", map[string]string{"region": "r"}),
+	).WithInterceptorFuncs(interceptor.Funcs{Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+		dryRun := (&client.CreateOptions{}).ApplyOptions(opts).DryRun != nil
+		if b, ok := obj.(*velerov1.Backup); ok && (!dryRun || !dryRunKeeps) {
+			b.Status = velerov1.BackupStatus{}
+		}
+		return c.Create(ctx, obj, opts...)
+	}}).Build()
+
+	err := ReplicateBackup(ctx, src, dst, testNS, "mig-initial-0123456789")
+	backups := &velerov1.BackupList{}
+	if lerr := dst.List(ctx, backups); lerr != nil {
+		t.Fatal(lerr)
+	}
+	for _, b := range backups.Items {
+		if b.Status.Phase == "" || b.Status.Phase == velerov1.BackupPhaseNew {
+			t.Errorf("the destination holds Backup %s in phase %q, which its Velero would run", b.Name, b.Status.Phase)
+		}
+	}
+	if err == nil {
+		t.Error("ReplicateBackup succeeded without a replica that holds the backup's status")
+	} else {
+		t.Log(err)
 	}
 }

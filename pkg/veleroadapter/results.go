@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +57,75 @@ type Download struct {
 	CABundle []byte
 	// InsecureSkipTLSVerify is the location's config insecureSkipTLSVerify.
 	InsecureSkipTLSVerify bool
+	// Hosts are where the location's object store answers (LocationHosts): the URL must
+	// point at one of them. An entry that begins with "." matches any host under it.
+	Hosts []string
+}
+
+// LocationHosts returns the hosts a BackupStorageLocation's signed URLs point at: those of
+// its s3Url and publicUrl (host:port), else the public endpoints of its provider (AWS S3,
+// Azure Blob Storage, Google Cloud Storage). None for another provider: its URLs are not
+// fetched.
+func LocationHosts(spec *velerov1.BackupStorageLocationSpec) []string {
+	var hosts []string
+	for _, key := range []string{"s3Url", "publicUrl"} {
+		if raw := spec.Config[key]; raw != "" {
+			if u, err := url.Parse(raw); err == nil && u.Host != "" {
+				hosts = append(hosts, hostPort(u))
+			}
+		}
+	}
+	if len(hosts) > 0 {
+		return hosts
+	}
+	switch strings.TrimPrefix(spec.Provider, "velero.io/") {
+	case "aws":
+		return []string{".amazonaws.com", ".amazonaws.com.cn"}
+	case "azure":
+		return []string{".blob.core.windows.net", ".blob.core.chinacloudapi.cn", ".blob.core.usgovcloudapi.net"}
+	case "gcp":
+		return []string{"storage.googleapis.com", ".storage.googleapis.com"}
+	}
+	return nil
+}
+
+// hostPort is u's lower-case host with its port, the scheme's default when it has none.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// allowed reports whether u points at one of hosts (see Download.Hosts); a suffix entry
+// admits HTTPS on the default port only.
+func allowed(u *url.URL, hosts []string) bool {
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return false
+	}
+	hp := hostPort(u)
+	for _, h := range hosts {
+		if strings.HasPrefix(h, ".") {
+			if u.Scheme == "https" && hp == net.JoinHostPort(strings.ToLower(u.Hostname()), "443") &&
+				(strings.HasSuffix(strings.ToLower(u.Hostname()), h) || strings.ToLower(u.Hostname()) == h[1:]) {
+				return true
+			}
+			continue
+		}
+		if hp == h {
+			return true
+		}
+	}
+	return false
+}
+
+// redacted is u without its query (a signature that grants access), fragment and user.
+func redacted(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // DownloadRequestName is the deterministic name of the DownloadRequest for a file of the
@@ -102,7 +173,7 @@ func EnsureDownloadRequest(ctx context.Context, c client.Client, namespace strin
 		return nil, nil
 	}
 	d := &Download{URL: req.Status.DownloadURL}
-	if err := locationTLS(ctx, c, namespace, kind, target, d); err != nil {
+	if err := fromLocation(ctx, c, namespace, kind, target, d); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -118,10 +189,10 @@ func DeleteDownloadRequest(ctx context.Context, c client.Client, namespace strin
 	return nil
 }
 
-// locationTLS fills the TLS settings of d from the BackupStorageLocation of the target's
-// backup, as `velero describe --details` does (pkg/cmd/util/cacert). Missing objects leave
-// the defaults: the download may still work with the system roots.
-func locationTLS(ctx context.Context, c client.Client, namespace string, kind velerov1.DownloadTargetKind, target string, d *Download) error {
+// fromLocation fills the TLS settings of d from the BackupStorageLocation of the target's
+// backup, as `velero describe --details` does (pkg/cmd/util/cacert), and the hosts its URL
+// may point at. Missing objects leave the defaults: no hosts, so the download is refused.
+func fromLocation(ctx context.Context, c client.Client, namespace string, kind velerov1.DownloadTargetKind, target string, d *Download) error {
 	backupName := target
 	if strings.HasPrefix(string(kind), "Restore") {
 		restore := &velerov1.Restore{}
@@ -139,6 +210,7 @@ func locationTLS(ctx context.Context, c client.Client, namespace string, kind ve
 		return ignoreNotFound(err, "get BackupStorageLocation %s/%s", namespace, backup.Spec.StorageLocation)
 	}
 	d.InsecureSkipTLSVerify, _ = strconv.ParseBool(bsl.Spec.Config[insecureConfigKey])
+	d.Hosts = LocationHosts(&bsl.Spec)
 	obj := bsl.Spec.ObjectStorage
 	switch {
 	case obj == nil:
@@ -197,8 +269,23 @@ func resultLines(prefix string, r results.Result) []string {
 	return lines
 }
 
-// fetchResults downloads and decodes a results file.
+// fetchResults downloads and decodes a results file. The URL comes from a DownloadRequest's
+// status, which whoever may write it on the (possibly remote) cluster controls, and the
+// operator fetches it from inside the host cluster: it must point at the location's object
+// store (d.Hosts), redirects are not followed, and errors show neither the answer's body nor
+// the URL's query string (its signature).
 func fetchResults(ctx context.Context, d Download) (map[string]results.Result, error) {
+	target, err := url.Parse(d.URL)
+	if err != nil {
+		return nil, errors.New("download results: the signed URL does not parse")
+	}
+	switch {
+	case len(d.Hosts) == 0:
+		return nil, fmt.Errorf("download results: the backup's location names no object store endpoint to check %s against", redacted(target))
+	case !allowed(target, d.Hosts):
+		return nil, fmt.Errorf("download results: %s is not the object store of the backup's location (%s)",
+			redacted(target), strings.Join(d.Hosts, ", "))
+	}
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: d.InsecureSkipTLSVerify} //nolint:gosec // the location's own setting, as Velero honours it.
 	if len(d.CABundle) > 0 {
 		pool, err := x509.SystemCertPool()
@@ -211,23 +298,29 @@ func fetchResults(ctx context.Context, d Download) (map[string]results.Result, e
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
 	defer transport.CloseIdleConnections()
-	httpClient := &http.Client{Transport: transport}
+	httpClient := &http.Client{
+		Transport:     transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("download results: %w", err)
+		return nil, fmt.Errorf("download results from %s: %w", redacted(target), errors.Unwrap(err))
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("download results: %w", err)
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return nil, fmt.Errorf("download results from %s: %w", redacted(target), err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return nil, ErrResultsNotFound
 	case resp.StatusCode != http.StatusOK:
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("download results: HTTP %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("download results from %s: HTTP %s", redacted(target), resp.Status)
 	}
 	gz, err := gzip.NewReader(resp.Body)
 	if err != nil {

@@ -57,6 +57,7 @@ func TestSummary(t *testing.T) {
 	defer srv.Close()
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	ctx := context.Background()
+	hosts := []string{strings.TrimPrefix(srv.URL, "https://")}
 
 	all := []string{
 		"velero: error getting backup store",
@@ -77,7 +78,7 @@ func TestSummary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Summary(ctx, Download{URL: srv.URL + "/results", CABundle: ca}, tt.maxLines)
+			got, err := Summary(ctx, Download{URL: srv.URL + "/results", CABundle: ca, Hosts: hosts}, tt.maxLines)
 			if err != nil {
 				t.Fatalf("Summary: %v", err)
 			}
@@ -87,13 +88,13 @@ func TestSummary(t *testing.T) {
 		})
 	}
 
-	if _, err := Summary(ctx, Download{URL: srv.URL + "/results"}, 0); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := Summary(ctx, Download{URL: srv.URL + "/results", Hosts: hosts}, 0); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("Summary without the CA: error %v, want a certificate error", err)
 	}
-	if _, err := Summary(ctx, Download{URL: srv.URL + "/results", InsecureSkipTLSVerify: true}, 0); err != nil {
+	if _, err := Summary(ctx, Download{URL: srv.URL + "/results", InsecureSkipTLSVerify: true, Hosts: hosts}, 0); err != nil {
 		t.Errorf("Summary with insecureSkipTLSVerify: %v", err)
 	}
-	if _, err := Summary(ctx, Download{URL: srv.URL + "/missing", CABundle: ca}, 0); !errors.Is(err, ErrResultsNotFound) {
+	if _, err := Summary(ctx, Download{URL: srv.URL + "/missing", CABundle: ca, Hosts: hosts}, 0); !errors.Is(err, ErrResultsNotFound) {
 		t.Errorf("Summary of a missing file: error %v, want ErrResultsNotFound", err)
 	}
 }
@@ -139,7 +140,7 @@ func TestEnsureDownloadRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, err = EnsureDownloadRequest(ctx, c, testNS, kind, "r")
-	want := &Download{URL: "https://store/signed", CABundle: []byte("CA"), InsecureSkipTLSVerify: true}
+	want := &Download{URL: "https://store/signed", CABundle: []byte("CA"), InsecureSkipTLSVerify: true, Hosts: []string{".amazonaws.com", ".amazonaws.com.cn"}}
 	if err != nil || !reflect.DeepEqual(d, want) {
 		t.Fatalf("answered EnsureDownloadRequest = %+v, %v; want %+v", d, err, want)
 	}

@@ -18,9 +18,11 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 )
 
-// hookNamespace is where hooks run on both clusters, with service account hookAccount.
+// hookNamespace is where hooks run on both clusters, with service account hookAccount: the
+// operator's namespace, which a plan may name for hooks on either cluster besides its own
+// namespaces (mapping.HookNamespaces).
 const (
-	hookNamespace = "hooks"
+	hookNamespace = ns
 	hookAccount   = "runner"
 )
 
@@ -165,7 +167,8 @@ func failingHook(name, image string, deadline int64, wantInError string) func() 
 	}
 }
 
-// playbookHook runs an Ansible playbook hook that writes a file into a volume of its pod.
+// playbookHook runs an Ansible playbook hook that tells the test what it saw, for a plan
+// whose name has a dot (a DNS subdomain; the hook's Job and container names must be labels).
 func playbookHook() {
 	prepareHooks()
 	app("played", 1)
@@ -174,7 +177,7 @@ func playbookHook() {
   tasks:
   - name: tell the test what the hook saw
     ansible.builtin.uri:
-      url: "https://{{ lookup('env', 'KUBERNETES_SERVICE_HOST') }}:{{ lookup('env', 'KUBERNETES_SERVICE_PORT') }}/api/v1/namespaces/hooks/configmaps"
+      url: "https://{{ lookup('env', 'KUBERNETES_SERVICE_HOST') }}:{{ lookup('env', 'KUBERNETES_SERVICE_PORT') }}/api/v1/namespaces/` + hookNamespace + `/configmaps"
       method: POST
       ca_path: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
       headers:
@@ -187,10 +190,10 @@ func playbookHook() {
 `
 	h := hook("played", migv1.HookPhasePreBackup, migv1.HookTargetSource,
 		migv1.MigHookSpec{Playbook: base64.StdEncoding.EncodeToString([]byte(playbook)), Image: "quay.io/konveyor/hook-runner:latest"})
-	plan := readyPlan("played", []string{"played"}, func(p *migv1.MigPlan) { p.Spec.Hooks = []migv1.MigPlanHook{h} })
+	plan := readyPlan("played.v1", []string{"played"}, func(p *migv1.MigPlan) { p.Spec.Hooks = []migv1.MigPlanHook{h} })
 	m := completed(migrate("played-final", plan, migv1.MigMigrationSpec{}), 4*time.Minute)
 	Expect(m.Status.Errors).To(BeEmpty())
-	Expect(seen(env.Source.Client)).To(HaveKeyWithValue("playbook", HaveKeyWithValue("namespaces", "played")))
+	Expect(seen(env.Source.Client)).To(HaveKeyWithValue("playbook", And(HaveKeyWithValue("namespaces", "played"), HaveKeyWithValue("plan", "played.v1"))))
 }
 
 // stepOf returns the migration's pipeline step called name, or nil.

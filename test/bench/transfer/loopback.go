@@ -29,20 +29,35 @@ func loopbackTLS(ctx context.Context, dirs []string, work string) (time.Duration
 		return 0, err
 	}
 	paths := transfer.HostPaths(work, stunnelPort, rsyncPort)
+	pair := creds.Pair("bench-source", "bench-destination")
 	var modules []string
+	var rsyncModules []transfer.RsyncModule
 	for i := range dirs {
 		modules = append(modules, transfer.Module(strconv.Itoa(i)))
+		rsyncModules = append(rsyncModules, transfer.RsyncModule{Name: modules[i], User: pair.User})
+	}
+	rsyncdConf, err := transfer.RsyncdConf(rsyncModules, true)
+	if err != nil {
+		return 0, err
+	}
+	clientConf, err := transfer.ClientStunnelConf(transfer.Endpoint{Host: "127.0.0.1", Port: stunnelPort}, nil)
+	if err != nil {
+		return 0, err
+	}
+	secrets, err := transfer.RsyncSecrets([]transfer.PairAuth{pair})
+	if err != nil {
+		return 0, err
 	}
 	files := map[string]string{
-		"config/" + transfer.FileRsyncdConf:   transfer.RsyncdConf(modules, true),
+		"config/" + transfer.FileRsyncdConf:   rsyncdConf,
 		"config/" + transfer.FileStunnelConf:  transfer.ServerStunnelConf(),
-		"config/client.conf":                  transfer.ClientStunnelConf(transfer.Endpoint{Host: "127.0.0.1", Port: stunnelPort}, nil),
+		"config/client.conf":                  clientConf,
 		"secret/" + transfer.FileCACert:       string(creds.CACert),
 		"secret/server.crt":                   string(creds.ServerCert),
 		"secret/server.key":                   string(creds.ServerKey),
 		"secret/" + transfer.FileCert:         string(creds.ClientCert),
 		"secret/" + transfer.FileKey:          string(creds.ClientKey),
-		"secret/" + transfer.FileRsyncSecrets: transfer.RsyncSecrets(creds.Password),
+		"secret/" + transfer.FileRsyncSecrets: secrets,
 	}
 	for name, content := range files {
 		content = paths.Replace(content)
@@ -77,12 +92,12 @@ func loopbackTLS(ctx context.Context, dirs []string, work string) (time.Duration
 		if err := os.Symlink(d, filepath.Join(work, "mnt", "source")); err != nil {
 			return 0, err
 		}
-		args := transfer.ClientArgs(transfer.DefaultRsyncOptions(), modules[i], false)
+		args := transfer.ClientArgs(transfer.DefaultRsyncOptions(), pair.User, modules[i], false)
 		for j := range args {
 			args[j] = paths.Replace(args[j])
 		}
 		cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", paths.Replace(transfer.ClientScript), "rsync"}, args...)...)
-		cmd.Env = append(os.Environ(), "RSYNC_PASSWORD="+creds.Password,
+		cmd.Env = append(os.Environ(), "RSYNC_PASSWORD="+pair.Password,
 			"RSYNC_CONNECT_PROG=stunnel "+filepath.Join(work, "config", "client.conf"))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return 0, fmt.Errorf("loopback rsync: %w: %s", err, out)
