@@ -36,7 +36,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for api/.
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC (markers; config/rbac/remote from pkg/permissions) into config/.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=ferry-manager paths=./controllers/... paths=./pkg/... output:rbac:artifacts:config=config/rbac
-	go run ./hack/gen-rbac --out config/rbac/remote/roles.yaml
+	go run ./hack/gen-rbac --out config/rbac/remote/roles/roles.yaml
 
 .PHONY: verify-gen
 verify-gen: $(CONTROLLER_GEN) ## Fail when generated files (deepcopy, CRDs, RBAC) are stale.

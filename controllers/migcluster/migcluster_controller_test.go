@@ -22,11 +22,14 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/permissions"
+	"github.com/ferrymtc/ferry/test/install"
 )
 
 // names gives each spec its own objects.
@@ -160,10 +163,37 @@ var _ = Describe("MigCluster", func() {
 			HaveField("Message", ContainSubstring("connection refused"))))
 	})
 
-	It("reports a token without rights as SaTokenNotPrivileged", func() {
+	It("reports a token without rights as SaTokenNotPrivileged, naming what each side lacks", func() {
 		c := remoteCluster(tokenSecret(mintToken("")))
-		Eventually(condition(c, migv1.SaTokenNotPrivileged)).Should(And(beCritical("Unauthorized"),
-			HaveField("Message", And(ContainSubstring("migration.openshift.io"), ContainSubstring("velero.io")))))
+		Eventually(condition(c, migv1.SaTokenNotPrivileged)).Should(And(beCritical("Forbidden"),
+			HaveField("Message", And(ContainSubstring("As a source it lacks: get pods"),
+				ContainSubstring("As a destination it lacks: get pods"), ContainSubstring("ferry-remote-source")))))
+		Expect(condition(c, migv1.Ready)()).To(BeNil())
+	})
+
+	It("makes a cluster whose token has only the source role Ready for plans that leave it, warning what a destination needs", func() {
+		_, err := install.BuildAndApply(ctx, source.Client, "config/rbac/remote")
+		Expect(err).NotTo(HaveOccurred())
+		c := remoteCluster(tokenSecret(mintToken(permissions.SourceRole)))
+		Eventually(condition(c, migv1.Ready)).Should(beReady)
+		Expect(condition(c, migv1.NotPrivilegedAsDestination)()).To(And(Not(BeNil()), HaveField("Category", migv1.CategoryWarn),
+			HaveField("Message", And(ContainSubstring("create restores.velero.io"), ContainSubstring("ferry-remote-destination")))))
+		Expect(condition(c, migv1.NotPrivilegedAsSource)()).To(BeNil())
+	})
+
+	It("names the one permission a source role without it lacks", func() {
+		_, err := install.BuildAndApply(ctx, source.Client, "config/rbac/remote")
+		Expect(err).NotTo(HaveOccurred())
+		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("source-without-backups")}}
+		for _, r := range permissions.SourceRules {
+			if !slices.Contains(r.Resources, "backups") {
+				role.Rules = append(role.Rules, rbacv1.PolicyRule{APIGroups: r.Groups, Resources: r.Resources, Verbs: r.Verbs})
+			}
+		}
+		Expect(source.Client.Create(ctx, role)).To(Succeed())
+		c := remoteCluster(tokenSecret(mintToken(role.Name)))
+		Eventually(condition(c, migv1.SaTokenNotPrivileged)).Should(And(beCritical("Forbidden"),
+			HaveField("Message", ContainSubstring("As a source it lacks: get backups.velero.io, list backups.velero.io, watch backups.velero.io, create backups.velero.io, delete backups.velero.io."))))
 	})
 
 	It("verifies the API server against caBundle, and skips verification only when insecure", func() {

@@ -12,6 +12,7 @@ func validate(f *facts) []migv1.Condition {
 	var out []migv1.Condition
 	out = append(out, validateClusterRef(sourceSide, plan.Spec.SrcMigClusterRef, plan.Namespace, f.src)...)
 	out = append(out, validateClusterRef(destinationSide, plan.Spec.DestMigClusterRef, plan.Namespace, f.dest)...)
+	out = append(out, validatePrivileges(f.src, f.dest)...)
 	typeConds := migrationType(plan, mapping.IntraCluster(f.src, f.dest), f.migrations)
 	out = append(out, typeConds...)
 	if planType(typeConds) != migv1.StorageConversionPlan {

@@ -6,15 +6,15 @@ import (
 	"testing"
 )
 
-// TestShippedRolesAreGenerated checks that config/rbac/remote/roles.yaml is what the table
+// TestShippedRolesAreGenerated checks that config/rbac/remote/roles/roles.yaml is what the table
 // says, so the roles users bind and the check the MigCluster runs cannot drift apart.
 func TestShippedRolesAreGenerated(t *testing.T) {
-	shipped, err := os.ReadFile("../../config/rbac/remote/roles.yaml")
+	shipped, err := os.ReadFile("../../config/rbac/remote/roles/roles.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(shipped) != YAML(Roles()) {
-		t.Fatal("config/rbac/remote/roles.yaml is stale: run make manifests")
+		t.Fatal("config/rbac/remote/roles/roles.yaml is stale: run make manifests")
 	}
 }
 
