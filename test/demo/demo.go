@@ -14,7 +14,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/fixtures"
-	"github.com/ferrymtc/ferry/test/manager"
+	"github.com/ferrymtc/ferry/test/install"
 	"github.com/ferrymtc/ferry/test/node"
 	"github.com/ferrymtc/ferry/test/s3"
 	"github.com/ferrymtc/ferry/test/velero"
@@ -44,7 +44,7 @@ type env struct {
 	store               *s3.Server
 	veleros             []*velero.Server
 	nodes               []*node.Node
-	operator            *manager.Process
+	operator            *install.Operator
 	kubeconfigs         map[string]string
 }
 
@@ -73,7 +73,8 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	say(opts.Out, "Applying config/samples: MigClusters, MigStorage and MigPlan")
-	token, err := e.source.MintToken(ctx, namespace, "migration-controller", "cluster-admin")
+	say(opts.Out, "  the source's token: a ServiceAccount bound only to config/rbac/remote/source's role")
+	token, err := install.RemoteToken(ctx, e.source, install.Source)
 	if err != nil {
 		return err
 	}
@@ -123,18 +124,14 @@ func (e *env) start(opts Options) error {
 	if e.destination, err = controlplane.Start("destination", controlplane.WithControllerManager(), controlplane.WithScheduler()); err != nil {
 		return err
 	}
-	say(e.out, "Starting a process node for each cluster: pods run as processes of this machine")
-	for _, cp := range []*controlplane.ControlPlane{e.source, e.destination} {
-		n, err := node.Start(context.Background(), cp.Config, node.Options{Name: node.DefaultName})
-		if err != nil {
-			return fmt.Errorf("start the node of %s: %w", cp.Name, err)
-		}
-		e.nodes = append(e.nodes, n)
-	}
 	if e.store, err = s3.Start(s3.Options{}); err != nil {
 		return err
 	}
 	if err := e.store.CreateBucket(context.Background(), bucket); err != nil {
+		return err
+	}
+	say(e.out, "Starting a process node for each cluster: pods run as processes of this machine")
+	if err := e.startNodes(opts.Manager); err != nil {
 		return err
 	}
 	for _, cp := range []*controlplane.ControlPlane{e.source, e.destination} {
@@ -159,12 +156,44 @@ func (e *env) start(opts Options) error {
 		}
 		e.veleros = append(e.veleros, srv)
 	}
-	say(e.out, "Starting the Ferry operator on the destination (the host cluster)")
-	logPath := filepath.Join(opts.StateDir, "manager.log")
-	if e.operator, err = manager.Start(opts.Manager, e.kubeconfigs["destination"], namespace, logPath); err != nil {
+	say(e.out, "Installing Ferry on the destination (the host cluster): kustomize build config/default | kubectl apply --server-side -f -")
+	if e.operator, err = install.Deploy(context.Background(), e.destination, e.nodes[1]); err != nil {
 		return err
 	}
-	say(e.out, "  operator log: %s", logPath)
+	say(e.out, "  operator log: kubectl --kubeconfig %s -n %s logs deploy/%s", e.kubeconfigs["destination"], namespace, install.DeploymentName)
+	return nil
+}
+
+// startNodes starts a node per cluster. The destination's runs the operator's pod from the
+// binary at manager, and forwards the source API server's and the S3 server's ports from its
+// pods' loopback, where the MigCluster and MigStorage URLs point.
+func (e *env) startNodes(manager string) error {
+	abs, err := filepath.Abs(manager)
+	if err != nil {
+		return err
+	}
+	image, err := install.OperatorImage(abs)
+	if err != nil {
+		return err
+	}
+	forwarded, err := install.Ports(e.source.URL(), e.store.Endpoint)
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		cp   *controlplane.ControlPlane
+		opts node.Options
+	}{
+		{e.source, node.Options{Name: node.DefaultName}},
+		{e.destination, node.Options{Name: node.DefaultName, Entrypoints: map[string][]string{image.Reference: image.Entrypoint},
+			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: forwarded}},
+	} {
+		n, err := node.Start(context.Background(), c.cp.Config, c.opts)
+		if err != nil {
+			return fmt.Errorf("start the node of %s: %w", c.cp.Name, err)
+		}
+		e.nodes = append(e.nodes, n)
+	}
 	return nil
 }
 
@@ -176,13 +205,6 @@ func (e *env) stop() {
 			_ = os.RemoveAll(dir)
 		}
 		cancel()
-	}
-	if e.operator != nil {
-		if err := e.operator.Stop(); err != nil {
-			say(e.out, "Stopped the operator (%v)", err)
-		} else {
-			say(e.out, "Stopped the operator")
-		}
 	}
 	for _, v := range e.veleros {
 		_ = v.Stop()

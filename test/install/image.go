@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -109,4 +110,22 @@ func containerImage(d *unstructured.Unstructured, name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("Deployment %s has no container %s", d.GetName(), name)
+}
+
+// Ports returns the ports of URLs (for node.Options.LoopbackPorts: the servers on this
+// machine's loopback that pods must reach at the same address).
+func Ports(urls ...string) ([]int, error) {
+	var out []int
+	for _, raw := range urls {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, fmt.Errorf("parse %q: %w", raw, err)
+		}
+		port, err := strconv.Atoi(u.Port())
+		if err != nil {
+			return nil, fmt.Errorf("no port in %q", raw)
+		}
+		out = append(out, port)
+	}
+	return out, nil
 }

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -167,7 +165,7 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	forwarded, err := ports(e.Source.URL(), e.Store.Endpoint)
+	forwarded, err := install.Ports(e.Source.URL(), e.Store.Endpoint)
 	if err != nil {
 		return err
 	}
@@ -191,23 +189,6 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 		e.nodes = append(e.nodes, n)
 	}
 	return nil
-}
-
-// ports returns the ports of URLs.
-func ports(urls ...string) ([]int, error) {
-	var out []int
-	for _, raw := range urls {
-		u, err := url.Parse(raw)
-		if err != nil {
-			return nil, fmt.Errorf("parse %q: %w", raw, err)
-		}
-		port, err := strconv.Atoi(u.Port())
-		if err != nil {
-			return nil, fmt.Errorf("no port in %q", raw)
-		}
-		out = append(out, port)
-	}
-	return out, nil
 }
 
 // prepareCluster creates the operator namespace and the "standard" StorageClass.
