@@ -65,6 +65,12 @@ const (
 	MigMigrationNameLabel = "migration.openshift.io/migmigration-name"
 )
 
+// MigMigrationFinalizer keeps a migration that has started and not ended until it has been
+// canceled (source applications started again; its Velero objects, DirectVolumeMigrations and
+// hook Jobs deleted) when the migration or its plan is deleted. A migration that never started
+// or has ended does not keep it.
+const MigMigrationFinalizer = "ferrymtc.io/migmigration-cleanup"
+
 // MigMigrationSpec asks for one run of a plan: stage, final, state or rollback.
 type MigMigrationSpec struct {
 	// MigPlanRef references the MigPlan to run.

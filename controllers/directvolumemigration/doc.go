@@ -75,7 +75,14 @@
 //     the node proxy for PVCs a running pod mounts; the others keep their size and are named in
 //     PvUsageAnalysisFailed (MTC ran df by exec in a node-agent pod). Existing destination PVCs
 //     are kept as they are, which is what makes a second DVM (stage after stage, then cutover)
-//     copy only what changed.
+//     copy only what changed, but only when a DVM of the same plan (migrated-by-migplan) or
+//     this standalone DVM (migrated-by-directvolumemigration) created them, or the DVM carries
+//     ReuseExistingDestinationPVCsAnnotation (a migration copies it from its MigPlan or
+//     itself). Any other existing PVC fails the DVM at CreateDestinationPVCs with the durable
+//     DestinationPVCsNotOwned naming it, before a transfer pod exists: rsync --delete would
+//     silently replace someone else's data, and a rollback would not even remove it. MTC
+//     copied into any PVC of the same name. A second standalone DVM into the PVCs of a first
+//     one must opt in too (they carry the first one's label).
 //   - createDestinationNamespaces is not consulted (as in MTC): missing destination namespaces
 //     are always created, with the source namespace's labels and annotations.
 //   - Who transfer pods run as (identity.go): root with a few capabilities (owners, modes and

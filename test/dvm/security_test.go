@@ -58,7 +58,7 @@ var _ = Describe("A transfer in a namespace under the restricted Pod Security le
 	})
 
 	It("warns, and still copies, when root is asked for where the namespace does not allow it", func() {
-		dvm := newDVM("dvm-restricted-root", srcNS, []*volume{vol})
+		dvm := reusing(newDVM("dvm-restricted-root", srcNS, []*volume{vol}))
 		Expect(dvm.Spec.RunAsRoot).To(Equal(ptr.To(true)))
 		// The same user as the first copy: a non-root receiver cannot update another user's files.
 		dvm.Spec.RunAsUser, dvm.Spec.RunAsGroup = ptr.To[int64](1001), ptr.To[int64](1001)
