@@ -45,7 +45,11 @@
 //     and accepts Velero's copy if it came first.
 //   - Without the openshift-velero-plugin, Ferry labels what a final Restore created with
 //     migrated-by-migmigration/migplan (found by Velero's restore-name label), keeping MTC's
-//     contract: a rollback deletes by the plan's label.
+//     contract: a rollback deletes by the plan's label. Only objects created after the Restore
+//     itself are labelled (Velero adds its restore-name label to a ServiceAccount that existed,
+//     merging the backed-up one into it), and a rollback deletes PersistentVolumes only when
+//     they are bound to a claim in one of the plan's destination namespaces: a rollback never
+//     deletes what existed before the migration.
 //   - Cancel deletes only the canceled migration's Velero objects; Velero cannot delete a
 //     Backup in progress, so Cancel waits for it and then deletes it with its data. Rollback
 //     deletes every Velero object of the plan, as MTC does.

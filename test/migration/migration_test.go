@@ -145,6 +145,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("runs an Ansible playbook hook with its playbook mounted from a ConfigMap", playbookHook)
 
+	It("rolls back into a namespace with objects of its own, deleting only what the migration restored", rollbackKeepsPreexistingObjects)
+
 	It("cancels a cutover whose plan is deleted while its volume is copied, then lets both go", deletePlanDuringTheDVM)
 
 	It("cancels a cutover whose migration is deleted during the restore, then lets it go", deleteMigrationDuringTheRestore)
