@@ -89,9 +89,12 @@
 //     exact symlinks kept; the daemon chroots) only when the DVM asks (runAsRoot, copied from
 //     the MigMigration) and the pod's namespace is labelled pod-security.kubernetes.io/enforce=
 //     privileged; otherwise pods meet the restricted level as runAsUser/runAsGroup (default
-//     transfer.DefaultNonRootID) with that group as fsGroup, and asking for root where it is
-//     refused leaves MTC's durable RsyncServerPodsRunningAsNonRoot warning saying what is lost
-//     (owners, device files, absolute symlink targets: a non-chrooted daemon rewrites them).
+//     transfer.DefaultNonRootID) with that group as fsGroup. Every non-root transfer leaves
+//     the durable RsyncServerPodsRunningAsNonRoot warning saying what is lost (owners, device
+//     files, absolute symlink targets: a non-chrooted daemon rewrites them): MTC's message
+//     naming the namespaces when root was asked for and refused, and otherwise how to get root.
+//     MTC warned only in the first case, so a default (non-root) copy that lost every owner
+//     looked like a plain success. A MigMigration repeats the warning (SucceededWithWarnings).
 //   - stunnel_tcp_proxy: with a proxy password, the clients' stunnel configurations are kept
 //     in their Secret, not their ConfigMap.
 //   - KubeVirt (VM disks, live migration, blockrsync) is not supported; the VM phases of MTC's

@@ -117,6 +117,10 @@ func reuseExistingPVCs(plan *migv1.MigPlan, m *migv1.MigMigration) bool {
 		m.Annotations[migv1.ReuseExistingDestinationPVCsAnnotation] == "true"
 }
 
+// dvmWarnings are the DVM warnings about the copied data that the migration repeats, durably:
+// a user reads the migration, and a copy that lost owners must not look like a plain success.
+var dvmWarnings = []string{migv1.RsyncServerPodsRunningAsNonRoot}
+
 // waitForDirectVolumeMigration follows the DVM until it completes; a DVM failure is a
 // warning unless the DVM says it is critical (MTC's rule).
 func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
@@ -143,6 +147,11 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 	}
 	s.setProgress(lines...)
 	s.setDetail(st.PhaseDescription)
+	for _, t := range dvmWarnings {
+		if c := conditions.Find(st.Conditions, t); c != nil && c.Category == migv1.CategoryWarn {
+			s.warn(t, c.Message)
+		}
+	}
 	failed := conditions.Find(st.Conditions, migv1.Failed)
 	switch {
 	case failed != nil && failed.Category == migv1.CategoryCritical:
