@@ -29,6 +29,10 @@ const (
 	StageNoOp             = "StageNoOp"             // Warn, durable: stage without PVs or image streams.
 	StagePodsCreated      = "StagePodsCreated"      // Advisory, durable.
 	RegistriesHealthy     = "RegistriesHealthy"     // Required, durable.
+	// DestinationApplicationsStarted: Advisory, durable (Ferry's); UnQuiesceDestApplications
+	// ran: the destination runs the applications, so Cancel and Failed do not start the
+	// source's again.
+	DestinationApplicationsStarted = "DestinationApplicationsStarted"
 
 	// Cleanup of stale Velero objects.
 	StaleSrcVeleroCRsDeleted  = "StaleSrcVeleroCRsDeleted"  // Required.

@@ -90,6 +90,11 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 	if cur.Itinerary != name {
 		m.Status.Pipeline = initPipeline(m.Status.Pipeline, it, s.Facts)
 	}
+	if s.Facts.DestUnquiesced {
+		// Keeps the fact once another itinerary takes over (a migration that started the
+		// destination under an earlier version has only its pipeline to say so).
+		markDestinationStarted(m, s.Now)
+	}
 	res, runErr := itinerary.Run(ctx, it, s, s.Facts, cur, r.Clock.Now, budget)
 	m.Status.Itinerary, m.Status.Phase = res.Cursor.Itinerary, res.Cursor.Phase
 	started := metav1.NewTime(res.Cursor.PhaseStartedAt)

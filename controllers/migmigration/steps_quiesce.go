@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/mapping"
 	appquiesce "github.com/ferrymtc/ferry/pkg/quiesce"
@@ -106,7 +108,19 @@ func unquiesceDestination(ctx context.Context, s *Scope) (itinerary.Outcome, err
 		return itinerary.Outcome{}, fmt.Errorf("unquiesce the destination applications: %w", err)
 	}
 	s.setProgress(report.Changed...)
+	markDestinationStarted(s.Migration, s.Now)
 	return itinerary.Done(), nil
+}
+
+// markDestinationStarted records, durably, that the destination runs the applications (see
+// Facts.DestUnquiesced).
+func markDestinationStarted(m *migv1.MigMigration, now func() time.Time) {
+	if conditions.Find(m.Status.Conditions, migv1.DestinationApplicationsStarted) != nil {
+		return
+	}
+	c := conditions.Advisory(migv1.DestinationApplicationsStarted, "", "The applications were started on the destination cluster.")
+	c.Durable = true
+	conditions.Set(m, c, nowMeta(now))
 }
 
 // quiesceOptions limits quiesce to workloads using the plan's copied PVCs when another open
