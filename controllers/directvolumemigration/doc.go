@@ -100,5 +100,13 @@
 //   - KubeVirt (VM disks, live migration, blockrsync) is not supported; the VM phases of MTC's
 //     itinerary are left out rather than kept as no-ops, because a DVM never persisted them
 //     without VMs.
+//   - Two DVMs never copy into one destination PVC at once (conflicts.go): a DVM that has not
+//     started waits (Critical Postponed, rechecked every 30 s) for another unfinished DVM of the
+//     namespace with a shared destination PVC on the same cluster, as migrations of a plan wait
+//     for each other: one that runs or is being deleted whatever its age, else the older one
+//     unless validation blocks it. Clusters are one when they are the same MigCluster, both the
+//     host, or two MigClusters for the same API server (mapping.IntraCluster), also for the
+//     copy-onto-itself check; a remote MigCluster that points at the host's own API server is
+//     not recognised (the host's address is not known here).
 //   - A Completed DVM is not reconciled again, except for its deletion.
 package directvolumemigration

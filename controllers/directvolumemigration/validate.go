@@ -7,6 +7,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 )
 
 // validate returns MTC's DVM validation conditions (all Critical) for what observe saw, plus
@@ -30,6 +31,9 @@ func validate(o *observed) []migv1.Condition {
 			Message: fmt.Sprintf("rsync_endpoint_type is ClusterIP, but the source cluster %s reaches ClusterIPs of the destination %s only "+
 				"through a multi-cluster network; without one the transfer fails as unreachable (use Route or NodePort)", o.src.Name, o.dest.Name)})
 	}
+	if c := destinationConflict(o.dvm, o.others, o.sameDestination); c != nil {
+		out = append(out, *c)
+	}
 	if len(o.missingPVCs) > 0 {
 		out = append(out, conditions.Critical(migv1.PVCsNotFoundOnSourceCluster, migv1.NotFound,
 			fmt.Sprintf("The set of pvcs were not found on source cluster: %s.", strings.Join(o.missingPVCs, ", "))))
@@ -52,12 +56,11 @@ func clusterConditions(unset bool, c *migv1.MigCluster, invalidType, notReadyTyp
 }
 
 // sameCluster reports whether the source and destination MigClusters are one cluster (a DVM
-// within a cluster copies PVCs into other namespaces or names).
+// within a cluster copies PVCs into other namespaces or names): the same MigCluster, both the
+// host, or two MigClusters for the same API server (mapping.IntraCluster), which would
+// otherwise let a PVC be copied onto itself.
 func sameCluster(src, dest *migv1.MigCluster) bool {
-	if src == nil || dest == nil {
-		return false
-	}
-	return src.Namespace == dest.Namespace && src.Name == dest.Name || src.Spec.IsHostCluster && dest.Spec.IsHostCluster
+	return mapping.IntraCluster(src, dest)
 }
 
 // specProblems reports PVC entries without a name, destinations used twice and, within one

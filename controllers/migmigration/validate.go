@@ -183,15 +183,24 @@ func finalMigration(m *migv1.MigMigration, siblings []migv1.MigMigration) string
 	return ""
 }
 
-// ahead returns the migration of the plan that must finish before m starts, or "": the
-// oldest unfinished one created before m. Migrations of a plan run one at a time in creation
-// order; one that cannot start (it carries a blocking condition and never ran) is not waited for.
+// ahead returns the migration of the plan that must finish before m starts, or "": one that
+// runs (whatever its age), else the oldest unfinished one created before m. Migrations of a
+// plan run one at a time in creation order; one that cannot start (it carries a blocking
+// condition and never ran) is not waited for, so a newer one may start first, and the older
+// one, once unblocked, then waits for it: two migrations of a plan never run at once (two DVMs
+// would copy into the same PVCs).
 func ahead(m *migv1.MigMigration, siblings []migv1.MigMigration) string {
 	older := func(a, b *migv1.MigMigration) bool {
 		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
 			return c < 0
 		}
 		return cmp.Less(a.Name, b.Name)
+	}
+	for i := range siblings {
+		s := &siblings[i]
+		if s.UID != m.UID && s.Status.Phase != "" && s.Status.Phase != itinerary.Completed {
+			return s.Name
+		}
 	}
 	for i := range siblings {
 		s := &siblings[i]

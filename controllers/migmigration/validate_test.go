@@ -128,6 +128,9 @@ func TestAhead(t *testing.T) {
 	blocked.Status.Conditions = migv1.Conditions{conditions.Critical(migv1.InvalidSpec, "", "")}
 	me := mig("me", 10, migv1.MigMigrationSpec{})
 	later := mig("later", 11, migv1.MigMigrationSpec{})
+	// A newer migration started while this older one was blocked by its own spec (F18).
+	laterRunning := mig("later-running", 12, migv1.MigMigrationSpec{})
+	laterRunning.Status.Phase = "WaitForDirectVolumeMigrationToComplete"
 	cases := []struct {
 		name     string
 		siblings []migv1.MigMigration
@@ -138,6 +141,7 @@ func TestAhead(t *testing.T) {
 		{"after a running one", []migv1.MigMigration{done, running}, "running"},
 		{"after one that cannot start", []migv1.MigMigration{blocked}, ""},
 		{"before a later one", []migv1.MigMigration{later}, ""},
+		{"before a later one that runs", []migv1.MigMigration{later, laterRunning}, "later-running"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
