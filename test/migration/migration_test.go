@@ -147,6 +147,12 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("rolls back into a namespace with objects of its own, deleting only what the migration restored", rollbackKeepsPreexistingObjects)
 
+	It("refuses to copy into a destination PVC no migration created, until the plan opts in", refuseExistingDestinationPVC)
+
+	It("finishes a cutover although a conflicting plan appears while it runs", finishDespiteAConflictingPlan)
+
+	It("cancels a plan's cutover without starting what another plan's cutover stopped", cancelLeavesAnotherPlansCutover)
+
 	It("cancels a cutover whose plan is deleted while its volume is copied, then lets both go", deletePlanDuringTheDVM)
 
 	It("cancels a cutover whose migration is deleted during the restore, then lets it go", deleteMigrationDuringTheRestore)
