@@ -41,7 +41,20 @@ const (
 	// RsyncFiltersInEffect: Warn (Ferry's); rsync_opt_extras holds --exclude/--include
 	// filters: the files they leave out are not migrated.
 	RsyncFiltersInEffect = "RsyncFiltersInEffect"
+	// DestinationPVCsNotOwned: Critical, durable (Ferry's); destination PVCs exist that this
+	// DVM (or another DVM of its plan) did not create, and nothing opted in to copying into
+	// them (ReuseExistingDestinationPVCsAnnotation). The DVM fails before any transfer pod
+	// exists; the message names the PVCs.
+	DestinationPVCsNotOwned = "DestinationPVCsNotOwned"
 )
+
+// ReuseExistingDestinationPVCsAnnotation set to "true" on a DirectVolumeMigration (or on the
+// MigPlan, which hands it to the DVMs its migrations create) lets the DVM copy into destination
+// PVCs that already exist although no migration of the plan (no standalone DVM: not this one)
+// created them. rsync then overwrites their files and, with rsync_opt_delete (the default),
+// deletes the files the source does not hold. Without it such a DVM fails with
+// DestinationPVCsNotOwned before it writes anything.
+const ReuseExistingDestinationPVCsAnnotation = "ferrymtc.io/reuse-existing-destination-pvcs"
 
 // DirectVolumeMigration condition reasons (MTC names).
 const (

@@ -29,6 +29,10 @@ const (
 	StageNoOp             = "StageNoOp"             // Warn, durable: stage without PVs or image streams.
 	StagePodsCreated      = "StagePodsCreated"      // Advisory, durable.
 	RegistriesHealthy     = "RegistriesHealthy"     // Required, durable.
+	// DestinationApplicationsStarted: Advisory, durable (Ferry's); UnQuiesceDestApplications
+	// ran: the destination runs the applications, so Cancel and Failed do not start the
+	// source's again.
+	DestinationApplicationsStarted = "DestinationApplicationsStarted"
 
 	// Cleanup of stale Velero objects.
 	StaleSrcVeleroCRsDeleted  = "StaleSrcVeleroCRsDeleted"  // Required.
@@ -64,6 +68,12 @@ const (
 	// MigMigrationNameLabel holds a migration's name on objects created for it.
 	MigMigrationNameLabel = "migration.openshift.io/migmigration-name"
 )
+
+// MigMigrationFinalizer keeps a migration that has started and not ended until it has been
+// canceled (source applications started again; its Velero objects, DirectVolumeMigrations and
+// hook Jobs deleted) when the migration or its plan is deleted. A migration that never started
+// or has ended does not keep it.
+const MigMigrationFinalizer = "ferrymtc.io/migmigration-cleanup"
 
 // MigMigrationSpec asks for one run of a plan: stage, final, state or rollback.
 type MigMigrationSpec struct {

@@ -64,6 +64,13 @@ const (
 	Closed            = "Closed"            // Advisory: spec.closed was handled.
 	StorageEnsured    = "StorageEnsured"    // Required: Done, BSL/VSL/secrets exist on both clusters.
 	RegistriesEnsured = "RegistriesEnsured" // Required: migration registries exist (indirect images).
+	// RetireWaitingForMigrations: Warn (Ferry's); the plan is closed or being deleted while
+	// migrations of it still run: its storage is removed once they have ended (canceled).
+	RetireWaitingForMigrations = "RetireWaitingForMigrations"
+	// DestinationPVCsExist: Warn (Ferry's); destination PVCs of the plan already exist and no
+	// migration of the plan created them: a migration refuses to copy into them unless
+	// ReuseExistingDestinationPVCsAnnotation is set.
+	DestinationPVCsExist = "DestinationPVCsExist"
 
 	// PV discovery and selection.
 	PvsDiscovered                     = "PvsDiscovered"                     // Required: Done.

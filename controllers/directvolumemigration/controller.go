@@ -33,6 +33,10 @@ const (
 	again = time.Millisecond
 	// remoteTimeout bounds one reconcile's calls to the clusters.
 	remoteTimeout = 2 * time.Minute
+	// statusWriteTimeout bounds the status write at the end of a reconcile, which gets its own
+	// context: a reconcile that used up remoteTimeout (slow log reads, say) must still record
+	// what its steps did, such as a verdict or an attempt number.
+	statusWriteTimeout = 15 * time.Second
 )
 
 // Reconciler reconciles DirectVolumeMigrations.
@@ -117,6 +121,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // the cursor and the rsync attempts: a patch computed from a stale read must fail, not
 // regress them) and records an event per condition that changed.
 func (r *Reconciler) patchStatus(ctx context.Context, before, dvm *migv1.DirectVolumeMigration) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+	defer cancel()
 	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
 	if err := r.HostDirect.Status().Patch(ctx, dvm, patch); err != nil {
 		return fmt.Errorf("patch DirectVolumeMigration status: %w", err)

@@ -70,6 +70,11 @@ func readyCluster(name string) *migv1.MigCluster {
 		Status: migv1.MigClusterStatus{Conditions: migv1.Conditions{conditions.Required(migv1.Ready, "", "ready")}}}
 }
 
+func withURL(c *migv1.MigCluster, url string) *migv1.MigCluster {
+	c.Spec.URL = url
+	return c
+}
+
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -115,6 +120,13 @@ func TestValidate(t *testing.T) {
 			settings: settings.Settings{Rsync: settings.RsyncOptions{Extras: "--bwlimit=100 -n --existing -z"}}}, []string{"RsyncOptionsIgnored/NotSupported"}},
 		{"rsync extras that filter files", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
 			settings: settings.Settings{Rsync: settings.RsyncOptions{Extras: "--exclude=*.tmp -z"}}}, []string{"RsyncFiltersInEffect/"}},
+		{"two MigClusters of one API server, onto itself", &observed{dvm: dvm(nil),
+			src: withURL(readyCluster("src"), "https://api.example:6443"), dest: withURL(readyCluster("dst"), "https://API.example:6443/")},
+			[]string{"InvalidSpec/NotSupported"}},
+		{"another DVM running into the same PVC", &observed{dvm: dvm(nil), src: readyCluster("src"), dest: readyCluster("dst"),
+			others: []migv1.DirectVolumeMigration{*dvm(func(d *migv1.DirectVolumeMigration) {
+				d.Name, d.UID, d.Status.Phase = "other", "uid-2", RunRsyncOperations
+			})}}, []string{"Postponed/Conflict"}},
 		{"within one cluster, into another namespace", &observed{dvm: dvm(func(d *migv1.DirectVolumeMigration) {
 			d.Spec.DestMigClusterRef = d.Spec.SrcMigClusterRef
 			d.Spec.PersistentVolumeClaims[0].TargetNamespace = "b"

@@ -75,16 +75,26 @@
 //     the node proxy for PVCs a running pod mounts; the others keep their size and are named in
 //     PvUsageAnalysisFailed (MTC ran df by exec in a node-agent pod). Existing destination PVCs
 //     are kept as they are, which is what makes a second DVM (stage after stage, then cutover)
-//     copy only what changed.
+//     copy only what changed, but only when a DVM of the same plan (migrated-by-migplan) or
+//     this standalone DVM (migrated-by-directvolumemigration) created them, or the DVM carries
+//     ReuseExistingDestinationPVCsAnnotation (a migration copies it from its MigPlan or
+//     itself). Any other existing PVC fails the DVM at CreateDestinationPVCs with the durable
+//     DestinationPVCsNotOwned naming it, before a transfer pod exists: rsync --delete would
+//     silently replace someone else's data, and a rollback would not even remove it. MTC
+//     copied into any PVC of the same name. A second standalone DVM into the PVCs of a first
+//     one must opt in too (they carry the first one's label).
 //   - createDestinationNamespaces is not consulted (as in MTC): missing destination namespaces
 //     are always created, with the source namespace's labels and annotations.
 //   - Who transfer pods run as (identity.go): root with a few capabilities (owners, modes and
 //     exact symlinks kept; the daemon chroots) only when the DVM asks (runAsRoot, copied from
 //     the MigMigration) and the pod's namespace is labelled pod-security.kubernetes.io/enforce=
 //     privileged; otherwise pods meet the restricted level as runAsUser/runAsGroup (default
-//     transfer.DefaultNonRootID) with that group as fsGroup, and asking for root where it is
-//     refused leaves MTC's durable RsyncServerPodsRunningAsNonRoot warning saying what is lost
-//     (owners, device files, absolute symlink targets: a non-chrooted daemon rewrites them).
+//     transfer.DefaultNonRootID) with that group as fsGroup. Every non-root transfer leaves
+//     the durable RsyncServerPodsRunningAsNonRoot warning saying what is lost (owners, device
+//     files, absolute symlink targets: a non-chrooted daemon rewrites them): MTC's message
+//     naming the namespaces when root was asked for and refused, and otherwise how to get root.
+//     MTC warned only in the first case, so a default (non-root) copy that lost every owner
+//     looked like a plain success. A MigMigration repeats the warning (SucceededWithWarnings).
 //   - stunnel_tcp_proxy: with a proxy password, the clients' stunnel configurations are kept
 //     in their Secret, not their ConfigMap. A proxy URL that does not parse, or whose parts
 //     hold control characters (a percent-encoded line break in the password would add
@@ -95,5 +105,13 @@
 //   - KubeVirt (VM disks, live migration, blockrsync) is not supported; the VM phases of MTC's
 //     itinerary are left out rather than kept as no-ops, because a DVM never persisted them
 //     without VMs.
+//   - Two DVMs never copy into one destination PVC at once (conflicts.go): a DVM that has not
+//     started waits (Critical Postponed, rechecked every 30 s) for another unfinished DVM of the
+//     namespace with a shared destination PVC on the same cluster, as migrations of a plan wait
+//     for each other: one that runs or is being deleted whatever its age, else the older one
+//     unless validation blocks it. Clusters are one when they are the same MigCluster, both the
+//     host, or two MigClusters for the same API server (mapping.IntraCluster), also for the
+//     copy-onto-itself check; a remote MigCluster that points at the host's own API server is
+//     not recognised (the host's address is not known here).
 //   - A Completed DVM is not reconciled again, except for its deletion.
 package directvolumemigration

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/transfer"
@@ -21,14 +22,20 @@ const podSecurityEnforce = "pod-security.kubernetes.io/enforce"
 // nonRootMessage is MTC's warning when root was asked for but a namespace does not allow it.
 const nonRootMessage = "missing required labels on namespace to run rsync as root, running as non root"
 
+// nonRootLosses is what a copy by a non-root user does not keep.
+const nonRootLosses = "file owners and groups are not kept (every file belongs to the transfer's user), device files are skipped, " +
+	"and absolute symlink targets lose their leading slash (the daemon cannot chroot)"
+
 // identity decides who the transfer pods of namespace ns on remote run as: root when the DVM
 // asks for it (runAsRoot) and the namespace's Pod Security level is privileged, else a
 // non-root user meeting the restricted level (runAsUser/runAsGroup, else
-// transfer.DefaultNonRootID). Asking for root where it is not allowed leaves a durable
-// warning naming the namespace, so the user knows owners were not kept.
+// transfer.DefaultNonRootID). Every non-root transfer leaves a durable warning saying what
+// the copy does not keep (nonRootWarning): asking for root where it is not allowed names the
+// namespace (MTC's warning), and not asking for it says how to.
 func (s *Scope) identity(ctx context.Context, remote *Remote, ns string) (transfer.Identity, error) {
 	id := transfer.Identity{User: s.DVM.Spec.RunAsUser, Group: s.DVM.Spec.RunAsGroup}
 	if s.DVM.Spec.RunAsRoot == nil || !*s.DVM.Spec.RunAsRoot {
+		s.nonRootUser = ptr.To(ptr.Deref(id.User, transfer.DefaultNonRootID))
 		return id, nil
 	}
 	namespace := &corev1.Namespace{}
@@ -44,18 +51,24 @@ func (s *Scope) identity(ctx context.Context, remote *Remote, ns string) (transf
 	return id, nil
 }
 
-// nonRootWarning is the durable warning of namespaces where root was refused, or nil.
+// nonRootWarning is the durable warning of a transfer that runs as a non-root user, or nil:
+// MTC's message naming the namespaces where root was asked for and refused, else (root was
+// not asked for) what a non-root copy loses and how to keep it. A non-root copy succeeds, so
+// without the warning nothing would tell the user that owners and device files are gone.
 func (s *Scope) nonRootWarning() *migv1.Condition {
-	if len(s.nonRootNamespaces) == 0 {
+	c := migv1.Condition{Type: migv1.RsyncServerPodsRunningAsNonRoot, Status: migv1.True, Category: migv1.CategoryWarn, Durable: true}
+	switch {
+	case len(s.nonRootNamespaces) > 0:
+		names := slices.Clone(s.nonRootNamespaces)
+		slices.Sort(names)
+		names = slices.Compact(names)
+		c.Message = fmt.Sprintf("%s (label %s=privileged missing on %s): %s",
+			nonRootMessage, podSecurityEnforce, strings.Join(names, ", "), nonRootLosses)
+	case s.nonRootUser != nil:
+		c.Message = fmt.Sprintf("The transfer runs as non-root user %d (runAsRoot is not set): %s. To keep them, set runAsRoot on the "+
+			"migration and label the source and destination namespaces %s=privileged.", *s.nonRootUser, nonRootLosses, podSecurityEnforce)
+	default:
 		return nil
-	}
-	names := slices.Clone(s.nonRootNamespaces)
-	slices.Sort(names)
-	names = slices.Compact(names)
-	c := migv1.Condition{
-		Type: migv1.RsyncServerPodsRunningAsNonRoot, Status: migv1.True, Category: migv1.CategoryWarn, Durable: true,
-		Message: fmt.Sprintf("%s (label %s=privileged missing on %s): files get the transfer's user, device files are skipped and absolute symlink targets lose their leading slash",
-			nonRootMessage, podSecurityEnforce, strings.Join(names, ", ")),
 	}
 	return &c
 }

@@ -12,6 +12,8 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
@@ -28,6 +30,19 @@ type observed struct {
 	sourcePVCs map[string]*corev1.PersistentVolumeClaim
 	// connectErrors explain why a Ready cluster could not be reached.
 	srcErr, destErr error
+	// others are the other DVMs of the namespace, and otherDests their destination
+	// MigClusters by DVM name (nil when unset or missing).
+	others     []migv1.DirectVolumeMigration
+	otherDests map[string]*migv1.MigCluster
+}
+
+// sameDestination says whether another DVM copies to this DVM's destination cluster.
+func (o *observed) sameDestination(other *migv1.DirectVolumeMigration) bool {
+	ref, mine := other.Spec.DestMigClusterRef, o.dvm.Spec.DestMigClusterRef
+	if ref != nil && mine != nil && ref.Name == mine.Name && ref.Namespace == mine.Namespace {
+		return true
+	}
+	return mapping.IntraCluster(o.dest, o.otherDests[other.Name])
 }
 
 // Remote is one of the DVM's clusters.
@@ -50,6 +65,9 @@ func (r *Reconciler) observe(ctx context.Context, dvm *migv1.DirectVolumeMigrati
 		return nil, err
 	}
 	if o.dest, err = r.cluster(ctx, dvm.Spec.DestMigClusterRef, dvm.Namespace); err != nil {
+		return nil, err
+	}
+	if err := r.observeOthers(ctx, o); err != nil {
 		return nil, err
 	}
 	if ready(o.src) {
@@ -77,6 +95,29 @@ func (r *Reconciler) observe(ctx context.Context, dvm *migv1.DirectVolumeMigrati
 		}
 	}
 	return o, nil
+}
+
+// observeOthers reads the namespace's other DVMs (cached) and their destination clusters, so
+// that two DVMs never copy into one PVC at once (destinationConflict).
+func (r *Reconciler) observeOthers(ctx context.Context, o *observed) error {
+	list := &migv1.DirectVolumeMigrationList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(o.dvm.Namespace)); err != nil {
+		return fmt.Errorf("list DirectVolumeMigrations: %w", err)
+	}
+	o.otherDests = map[string]*migv1.MigCluster{}
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.UID == o.dvm.UID || other.Status.Phase == itinerary.Completed {
+			continue
+		}
+		o.others = append(o.others, *other)
+		dest, err := r.cluster(ctx, other.Spec.DestMigClusterRef, other.Namespace)
+		if err != nil {
+			return err
+		}
+		o.otherDests[other.Name] = dest
+	}
+	return nil
 }
 
 func ready(c *migv1.MigCluster) bool {

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
@@ -61,8 +62,13 @@ type attempt struct {
 }
 
 // observeAttempt reads a client pod and, unless the DVMP already recorded it as finished,
-// its log: progress while it runs, statistics or a classified failure when it ended.
-func observeAttempt(ctx context.Context, s *Scope, pod *corev1.Pod, known *migv1.RsyncPodStatus) (*attempt, error) {
+// its log: progress while it runs, statistics or a classified failure when it ended. For an
+// attempt the DVMP recorded as finished, the verdict recorded with it stands (recordedFailure).
+func observeAttempt(ctx context.Context, s *Scope, pod *corev1.Pod, dvmp *migv1.DirectVolumeMigrationProgress) (*attempt, error) {
+	var known *migv1.RsyncPodStatus
+	if dvmp != nil {
+		known = &dvmp.Status.RsyncPodStatus
+	}
 	a := &attempt{status: migv1.RsyncPodStatus{PodName: pod.Name, PodPhase: pod.Status.Phase, CreationTimestamp: ptrTime(pod.CreationTimestamp)}}
 	st := containerStatus(pod)
 	var exitCode *int32
@@ -80,13 +86,7 @@ func observeAttempt(ctx context.Context, s *Scope, pod *corev1.Pod, known *migv1
 	terminal := pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 	if terminal && known != nil && known.PodName == pod.Name && known.PodPhase == pod.Status.Phase {
 		a.status = *known
-		if pod.Status.Phase == corev1.PodFailed {
-			f := transfer.Failure{Message: firstLine(known.LogMessage), Kind: transfer.FailureRsync}
-			if exitCode != nil {
-				f.ExitCode = int(*exitCode)
-			}
-			a.failure = &f
-		}
+		a.failure = recordedFailure(pod.Status.Phase, known, dvmp)
 		return a, nil
 	}
 	if pod.Status.Phase == corev1.PodPending || pod.Status.Phase == "" {
@@ -125,8 +125,45 @@ func observeAttempt(ctx context.Context, s *Scope, pod *corev1.Pod, known *migv1
 	return a, nil
 }
 
+// recordedFailure is the verdict on a finished attempt that the DVMP recorded: a failed pod
+// failed with the first line of its recorded log; a pod that exited 0 failed only if the
+// verdict recorded with it says so (transfer.CheckSucceeded found the success untrustworthy).
+// The verdict is kept in the DVMP, in the same write as the attempt's status, because the
+// DVM's own record of it (its rsync operation marked failed) is written later and may be lost:
+// without it the next reconcile would call the attempt a success.
+func recordedFailure(phase corev1.PodPhase, known *migv1.RsyncPodStatus, dvmp *migv1.DirectVolumeMigrationProgress) *transfer.Failure {
+	if phase == corev1.PodFailed {
+		f := transfer.Failure{Message: firstLine(known.LogMessage), Kind: transfer.FailureRsync}
+		if known.ExitCode != nil {
+			f.ExitCode = int(*known.ExitCode)
+		}
+		return &f
+	}
+	if dvmp == nil {
+		return nil
+	}
+	c := conditions.Find(dvmp.Status.Conditions, migv1.Failed)
+	if c == nil {
+		return nil
+	}
+	msg, ok := strings.CutPrefix(c.Message, known.PodName+": ")
+	if !ok {
+		return nil
+	}
+	return &transfer.Failure{Kind: c.Reason, Message: msg}
+}
+
+// recordVerdict records on the DVMP that the attempt of pod exited 0 but failed: its Failed
+// condition (durable, Critical) names the pod and carries the failure's kind and message.
+func recordVerdict(dvmp *migv1.DirectVolumeMigrationProgress, pod string, f transfer.Failure, now metav1.Time) {
+	c := conditions.Critical(migv1.Failed, f.Kind, pod+": "+f.Message)
+	c.Durable = true
+	conditions.Set(dvmp, c, now)
+}
+
 // recordProgress writes the attempt into the PVC's DVMP: the attempt as its current status,
-// finished attempts in the history, elapsed time summed over them.
+// finished attempts in the history, elapsed time summed over them, and the verdict on an
+// attempt that exited 0 but cannot be trusted (recordVerdict).
 func recordProgress(ctx context.Context, s *Scope, dvmp *migv1.DirectVolumeMigrationProgress, a *attempt) error {
 	if dvmp == nil {
 		return nil
@@ -156,6 +193,9 @@ func recordProgress(ctx context.Context, s *Scope, dvmp *migv1.DirectVolumeMigra
 	st.RsyncElapsedTime = &metav1.Duration{Duration: elapsed}
 	st.TotalProgressPercentage = a.status.LastObservedProgressPercent
 	st.ObservedGeneration = dvmp.Generation
+	if a.status.PodPhase == corev1.PodSucceeded && a.failure != nil {
+		recordVerdict(dvmp, a.status.PodName, *a.failure, metav1.NewTime(s.Now()))
+	}
 	if equality.Semantic.DeepEqual(before.Status, dvmp.Status) {
 		return nil
 	}

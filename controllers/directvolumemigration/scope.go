@@ -41,6 +41,9 @@ type Scope struct {
 	resized, unmeasured []string
 	// nonRootNamespaces are "cluster/namespace" where root was asked for and refused.
 	nonRootNamespaces []string
+	// nonRootUser is the user of transfer pods that run as non-root because root was not
+	// asked for.
+	nonRootUser *int64
 	// description overrides the phase's description (progress of the transfer).
 	description string
 }

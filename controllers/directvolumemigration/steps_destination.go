@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/transfer"
 	"github.com/ferrymtc/ferry/pkg/volumestats"
@@ -62,17 +63,42 @@ func createDestinationNamespaces(ctx context.Context, s *Scope) (itinerary.Outco
 }
 
 // createDestinationPVCs creates each destination PVC that does not exist yet, grown when PV
-// resizing is on and the source is nearly full. An existing one is kept: a later stage or
-// cutover copies into it again, moving only what changed.
+// resizing is on and the source is nearly full. An existing one is written into only when a
+// migration of the same plan (or this standalone DVM) created it, or the DVM opts in (see
+// mayWriteInto): a later stage or cutover copies into it again, moving only what changed. Any
+// other existing PVC fails the DVM before anything is created, so no transfer pod ever mounts
+// it.
 func createDestinationPVCs(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	var missing, refused []migv1.PVCToMigrate
+	for _, p := range s.pvcs() {
+		existing := &corev1.PersistentVolumeClaim{}
+		err := s.Destination.Client.Get(ctx, types.NamespacedName{Namespace: destNamespace(p), Name: destName(p)}, existing)
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, p)
+		case err != nil:
+			return itinerary.Outcome{}, fmt.Errorf("get destination PVC %s: %w", destKey(p), err)
+		case !mayWriteInto(s.DVM, existing):
+			refused = append(refused, p)
+		}
+	}
+	if len(refused) > 0 {
+		var keys []string
+		for _, p := range refused {
+			keys = append(keys, destKey(p))
+		}
+		c := notOwnedCondition(keys)
+		conditions.Set(s.DVM, c, metav1.NewTime(s.Now()))
+		return itinerary.Failed(migv1.DestinationPVCsNotOwned, c.Message), nil
+	}
 	var usage map[string]volumestats.Usage
-	if s.Settings.EnableDVMPVResizing {
+	if s.Settings.EnableDVMPVResizing && len(missing) > 0 {
 		var err error
 		if usage, err = s.sourceUsage(ctx); err != nil {
 			return itinerary.Outcome{}, err
 		}
 	}
-	for _, p := range s.pvcs() {
+	for _, p := range missing {
 		src := s.SourcePVCs[pvcKey(p)]
 		if src == nil {
 			return itinerary.Outcome{}, fmt.Errorf("source PVC %s is gone", pvcKey(p))
@@ -85,6 +111,8 @@ func createDestinationPVCs(ctx context.Context, s *Scope) (itinerary.Outcome, er
 		err := s.Destination.Client.Create(ctx, pvc)
 		switch {
 		case apierrors.IsAlreadyExists(err):
+			// Created meanwhile, by someone else: the next reconcile judges it.
+			return itinerary.Outcome{}, fmt.Errorf("destination PVC %s appeared while it was being created", destKey(p))
 		case err != nil:
 			return itinerary.Outcome{}, fmt.Errorf("create destination PVC %s: %w", destKey(p), err)
 		case note != "":

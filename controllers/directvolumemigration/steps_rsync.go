@@ -129,11 +129,7 @@ func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *mi
 	case err != nil:
 		return out, fmt.Errorf("get rsync client pod %s/%s: %w", p.Namespace, name, err)
 	}
-	var known *migv1.RsyncPodStatus
-	if dvmp != nil {
-		known = &dvmp.Status.RsyncPodStatus
-	}
-	a, err := observeAttempt(ctx, s, pod, known)
+	a, err := observeAttempt(ctx, s, pod, dvmp)
 	if err != nil {
 		return out, err
 	}

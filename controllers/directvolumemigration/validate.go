@@ -9,6 +9,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/mapping"
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
@@ -38,6 +39,9 @@ func validate(o *observed) []migv1.Condition {
 			fmt.Sprintf("The MigrationController's stunnel_tcp_proxy cannot be used: %v.", err)))
 	}
 	out = append(out, extrasConditions(o.settings.Rsync.Extras)...)
+	if c := destinationConflict(o.dvm, o.others, o.sameDestination); c != nil {
+		out = append(out, *c)
+	}
 	if len(o.missingPVCs) > 0 {
 		out = append(out, conditions.Critical(migv1.PVCsNotFoundOnSourceCluster, migv1.NotFound,
 			fmt.Sprintf("The set of pvcs were not found on source cluster: %s.", strings.Join(o.missingPVCs, ", "))))
@@ -60,12 +64,11 @@ func clusterConditions(unset bool, c *migv1.MigCluster, invalidType, notReadyTyp
 }
 
 // sameCluster reports whether the source and destination MigClusters are one cluster (a DVM
-// within a cluster copies PVCs into other namespaces or names).
+// within a cluster copies PVCs into other namespaces or names): the same MigCluster, both the
+// host, or two MigClusters for the same API server (mapping.IntraCluster), which would
+// otherwise let a PVC be copied onto itself.
 func sameCluster(src, dest *migv1.MigCluster) bool {
-	if src == nil || dest == nil {
-		return false
-	}
-	return src.Namespace == dest.Namespace && src.Name == dest.Name || src.Spec.IsHostCluster && dest.Spec.IsHostCluster
+	return mapping.IntraCluster(src, dest)
 }
 
 // specProblems reports PVC entries without a name, destinations used twice and, within one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -57,6 +58,7 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migmigrations,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migmigrations/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=migration.openshift.io,resources=migmigrations/finalizers,verbs=update
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migplans,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=directvolumemigrations,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migclusters;migstorages;mighooks,verbs=get;list;watch
@@ -64,28 +66,41 @@ type Reconciler struct {
 // (Velero objects, quiesce, rollback) is granted by the roles of pkg/permissions
 // (config/rbac/remote), which config/rbac binds to the operator, not by markers.
 
-// Reconcile moves a migration along its itinerary.
+// Reconcile moves a migration along its itinerary. A started migration that is deleted, or
+// whose plan is deleted or closed, runs the Cancel itinerary before it goes (finalizer.go).
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, reconcileTimeout)
 	defer cancel()
+	// The status is the cursor: read it from the API server, never from a cache that may lag
+	// behind the last patch (which would run earlier phases again and, on write, put back
+	// older conditions and references).
 	m := &migv1.MigMigration{}
-	if err := r.Client.Get(ctx, req.NamespacedName, m); err != nil {
+	if err := r.host().Get(ctx, req.NamespacedName, m); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get MigMigration: %w", err)
 	}
+	deleting := !m.DeletionTimestamp.IsZero()
+	if !holdsFinalizer(m) && (deleting || m.Status.Phase == itinerary.Completed) {
+		return ctrl.Result{}, r.releaseFinalizer(ctx, m)
+	}
 	if m.Status.Phase == itinerary.Completed {
+		return ctrl.Result{}, nil
+	}
+	if deleting && !controllerutil.ContainsFinalizer(m, migv1.MigMigrationFinalizer) {
+		// Started before the finalizer existed: nothing keeps it for the Cancel itinerary.
 		return ctrl.Result{}, nil
 	}
 	o, err := r.observe(ctx, m)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.ensureMetadata(ctx, m, o.plan); err != nil {
-		return ctrl.Result{}, err
+	if !deleting {
+		if err := r.ensureMetadata(ctx, m, o.plan); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
-	before := m.DeepCopy()
 	scope, err := r.scope(ctx, o)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -101,18 +116,45 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 				fmt.Sprintf("Waiting for migration %s of the same plan to finish: migrations of a plan run one at a time, in the order they were created.", other)))
 		}
 	}
-	if conditions.HasBlocker(validation) || scope == nil {
-		return r.block(ctx, before, m, validation)
+	if deleting && (conditions.HasBlocker(validation) || scope == nil) {
+		return ctrl.Result{}, r.abandon(ctx, m, blockedMessage(validation))
 	}
+	if conditions.HasBlocker(validation) || scope == nil {
+		return r.block(ctx, m.DeepCopy(), m, validation)
+	}
+	if err := r.ensureFinalizer(ctx, m); err != nil {
+		return ctrl.Result{}, err
+	}
+	before := m.DeepCopy()
+	scope.cancelCause = cancelCause(m, o.plan)
 	res, runErr := r.run(ctx, scope, validation)
-	if err := conditions.PatchStatus(ctx, r.Client, r.Recorder, before, m); err != nil {
+	if err := r.patchStatus(ctx, before, m); err != nil {
 		return ctrl.Result{}, err
 	}
 	r.stepEvents(before, m)
+	if m.Status.Phase == itinerary.Completed {
+		if err := r.releaseFinalizer(ctx, m); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	if runErr != nil {
 		return ctrl.Result{}, fmt.Errorf("phase %s: %w", m.Status.Phase, runErr)
 	}
 	return res, nil
+}
+
+// statusWriteTimeout bounds a status write. It gets its own context, detached from the
+// reconcile's: a reconcile that used up its time must still record what its steps did (a
+// reference recorded before its object was created, a phase that completed).
+const statusWriteTimeout = 15 * time.Second
+
+// patchStatus writes the migration's status under optimistic locking (see
+// conditions.PatchStatusLocked): a conflict fails the reconcile, which runs again on a fresh
+// read, rather than writing a status computed from an old one.
+func (r *Reconciler) patchStatus(ctx context.Context, before, m *migv1.MigMigration) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
+	defer cancel()
+	return conditions.PatchStatusLocked(ctx, r.host(), r.Recorder, before, m)
 }
 
 // block writes the validation conditions of a migration that cannot run now, keeping what it
@@ -121,13 +163,27 @@ func (r *Reconciler) block(ctx context.Context, before, m *migv1.MigMigration, v
 	desired := append(slices.Clone(validation), carriedRunning(m)...)
 	desired = append(desired, readyCondition(m, validation)...)
 	conditions.Apply(m, desired, r.now())
-	if err := conditions.PatchStatus(ctx, r.Client, r.Recorder, before, m); err != nil {
+	if err := r.patchStatus(ctx, before, m); err != nil {
 		return ctrl.Result{}, err
 	}
 	if conditions.IsTrue(m.Status.Conditions, migv1.Postponed) {
 		return ctrl.Result{RequeueAfter: postponedRecheck}, nil
 	}
 	return ctrl.Result{RequeueAfter: blockedRecheck}, nil
+}
+
+// blockedMessage joins the messages of the blocking conditions.
+func blockedMessage(validation []migv1.Condition) string {
+	var out []string
+	for _, c := range validation {
+		if conditions.IsBlocker(c) {
+			out = append(out, c.Message)
+		}
+	}
+	if len(out) == 0 {
+		return "its plan, clusters or storage are gone"
+	}
+	return strings.Join(out, " ")
 }
 
 // carriedRunning keeps the Running condition of a migration blocked half-way.

@@ -19,13 +19,37 @@
 //     kills the operator at six points of a cutover and checks one Backup and one Restore.
 //   - The host is read and written without the informer cache when it is a migration's
 //     source or destination (Reconciler.HostDirect): a step reads back at once what it just
-//     created, which a cache would not show yet.
+//     created, which a cache would not show yet. The migration itself is always read that way
+//     (its status is the cursor), and its status is patched under optimistic locking
+//     (conditions.PatchStatusLocked): a reconcile that read an older version fails with a
+//     conflict and runs again, instead of putting back older conditions, references or
+//     pipeline (a merge patch replaces lists whole). The status write has its own short
+//     context, so a reconcile that used up its time still records what its steps did.
+//   - Deletion (finalizer.go): a migration gets MigMigrationFinalizer before its first phase
+//     runs. Deleting a started migration, or deleting or closing its plan, runs the Cancel
+//     itinerary (source applications started again; Velero objects, DVMs and hook Jobs
+//     deleted), then the finalizer goes; one that never started or has ended goes at once.
+//     The plan owns its migrations (garbage collection deletes them with it), and the plan's
+//     finalizer keeps the plan, its storage and so its migrations until none of them runs
+//     (migplan's retire), whatever the propagation policy. A deleted migration whose plan,
+//     clusters or storage are already gone cannot be canceled: it goes with a NotCanceled
+//     warning event.
+//   - Once started, a migration is no longer blocked by its plan (validate.go): NotReady (a
+//     cluster flapping), a new conflicting plan, a closed plan, an ImageStream that appeared
+//     would otherwise freeze it half-way, possibly quiesced, with Cancel and the Failed
+//     itinerary blocked too (MTC blocked it). A cluster that cannot be reached fails the steps
+//     that use it, retried with backoff; only a plan, cluster or storage that no longer exists
+//     blocks. Time spent blocked is not counted against the current phase's timeout.
 //   - Velero copies Backup records between clusters only on a one-minute tick; Ferry copies
 //     the record of a completed Backup to the destination itself (veleroadapter.ReplicateBackup)
 //     and accepts Velero's copy if it came first.
 //   - Without the openshift-velero-plugin, Ferry labels what a final Restore created with
 //     migrated-by-migmigration/migplan (found by Velero's restore-name label), keeping MTC's
-//     contract: a rollback deletes by the plan's label.
+//     contract: a rollback deletes by the plan's label. Only objects created after the Restore
+//     itself are labelled (Velero adds its restore-name label to a ServiceAccount that existed,
+//     merging the backed-up one into it), and a rollback deletes PersistentVolumes only when
+//     they are bound to a claim in one of the plan's destination namespaces: a rollback never
+//     deletes what existed before the migration.
 //   - Cancel deletes only the canceled migration's Velero objects; Velero cannot delete a
 //     Backup in progress, so Cancel waits for it and then deletes it with its data. Rollback
 //     deletes every Velero object of the plan, as MTC does.

@@ -65,9 +65,12 @@ type Facts struct {
 	// LiveVMMigration: plan.liveMigrate (KubeVirt storage live migration).
 	LiveVMMigration bool
 
-	// DestUnquiesced: UnQuiesceDestApplications has run for this migration (its pipeline's
-	// Restore step completed), so the destination runs the applications. Not an MTC flag: it
-	// keeps the Cancel and Failed itineraries from starting the source applications as well.
+	// DestUnquiesced: UnQuiesceDestApplications has run for this migration (the durable
+	// DestinationApplicationsStarted condition; or, for a migration still in the itinerary that
+	// ran it, its pipeline's Restore step completed), so the destination runs the
+	// applications. Not an MTC flag: it keeps the Cancel and Failed itineraries from starting
+	// the source applications as well. The pipeline alone cannot tell once another itinerary
+	// took over: it completes the step a cancel interrupted.
 	DestUnquiesced bool
 }
 

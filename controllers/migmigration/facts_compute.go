@@ -69,7 +69,8 @@ func computeFacts(in factsInput) Facts {
 	f.HasStageBackup = !f.StorageConversion &&
 		((f.HasISs && f.IndirectImage) || (f.HasPVs && f.IndirectVolume) || moveOrSnapshot)
 	f.HasStagePods = (f.HasPVs && f.IndirectVolume) || conditions.Find(m.Status.Conditions, migv1.StagePodsCreated) != nil
-	f.DestUnquiesced = stepDone(m.Status.Pipeline, stepRestore)
+	f.DestUnquiesced = conditions.Find(m.Status.Conditions, migv1.DestinationApplicationsStarted) != nil ||
+		((m.Status.Itinerary == FinalItinerary || m.Status.Itinerary == StageItinerary) && stepDone(m.Status.Pipeline, stepRestore))
 	return f
 }
 

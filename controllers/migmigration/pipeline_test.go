@@ -8,7 +8,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
 var (
@@ -209,5 +211,43 @@ func TestRunningMessage(t *testing.T) {
 		if got := runningMessage(its[tc.itinerary], tc.facts, tc.phase); got != tc.want {
 			t.Errorf("runningMessage(%s, %s) = %q, want %q", tc.itinerary, tc.phase, got, tc.want)
 		}
+	}
+}
+
+// TestCancelDuringTheRestoreStartsTheSource: a migration canceled while its restore runs
+// (step Restore started, UnQuiesceDestApplications not reached) has not started the
+// applications on the destination, so its Cancel itinerary starts the source again, on every
+// reconcile of the Cancel, not only the first. The first Cancel reconcile used to complete the
+// interrupted Restore step in the pipeline, which then read as "the destination runs the
+// applications" and skipped UnQuiesceSrcApplications.
+func TestCancelDuringTheRestoreStartsTheSource(t *testing.T) {
+	its := testItineraries(t)
+	plan := readyPlan()
+	plan.Spec.PersistentVolumes = []migv1.PV{{Selection: migv1.Selection{Action: migv1.PvCopyAction, CopyMethod: migv1.PvFilesystemCopyMethod}}}
+	m := mig("m", 0, migv1.MigMigrationSpec{QuiescePods: true})
+	facts := func() Facts {
+		return computeFacts(factsInput{migration: &m, plan: plan, settings: settings.Defaults()})
+	}
+	f := facts()
+	m.Status.Pipeline = initPipeline(nil, its[FinalItinerary], f)
+	m.Status.Pipeline = walk(m.Status.Pipeline, its[FinalItinerary], f, phaseEnsureFinalRestore, t0)
+	m.Status.Itinerary, m.Status.Phase = FinalItinerary, phaseEnsureFinalRestore
+
+	// The first Cancel reconcile: Canceling, then DeleteBackups waits.
+	f = facts()
+	m.Status.Pipeline = initPipeline(m.Status.Pipeline, its[CancelItinerary], f)
+	m.Status.Pipeline = updatePipeline(m.Status.Pipeline, its[CancelItinerary], f, phaseDeleteBackups, "", t1)
+	m.Status.Itinerary, m.Status.Phase = CancelItinerary, phaseDeleteBackups
+	canceling := conditions.Advisory(migv1.Canceling, migv1.Cancel, cancelingMessage)
+	canceling.Durable = true
+	m.Status.Conditions = append(m.Status.Conditions, canceling)
+
+	// The next reconcile must still plan UnQuiesceSrcApplications.
+	f = facts()
+	if f.DestUnquiesced {
+		t.Fatalf("DestUnquiesced after a cancel during the restore; pipeline %q", summary(t, m.Status.Pipeline))
+	}
+	if !slices.ContainsFunc(itinerary.Applicable(its[CancelItinerary], f), func(p Phase) bool { return p.Name == phaseUnQuiesceSrcApplications }) {
+		t.Errorf("the Cancel itinerary does not start the source again")
 	}
 }

@@ -54,20 +54,26 @@ func namespacedKinds(cfg *rest.Config) ([]schema.GroupVersionKind, error) {
 
 // eachLabelled calls fn for every object of a namespaced kind in namespaces that matches the
 // selector, and for every such PersistentVolume (the one cluster-scoped kind a migration
-// restores: moved volumes), reading metadata only.
+// restores: moved volumes) bound to a claim in one of the namespaces, reading metadata only.
+// A PV bound elsewhere is never the plan's, whatever its labels say: the label is only a hint
+// on a cluster-wide object that other namespaces' owners may copy.
 func eachLabelled(ctx context.Context, r Remote, namespaces []string, sel client.MatchingLabels, fn func(*metav1.PartialObjectMetadata) error) error {
 	kinds, err := namespacedKinds(r.Config)
 	if err != nil {
 		return err
 	}
-	pvs := &metav1.PartialObjectMetadataList{}
-	pvs.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PersistentVolumeList"))
+	pvs := &corev1.PersistentVolumeList{}
 	if err := r.Client.List(ctx, pvs, sel); err != nil {
 		return fmt.Errorf("list PersistentVolumes: %w", err)
 	}
 	for i := range pvs.Items {
-		pvs.Items[i].SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PersistentVolume"))
-		if err := fn(&pvs.Items[i]); err != nil {
+		pv := &pvs.Items[i]
+		if pv.Spec.ClaimRef == nil || !slices.Contains(namespaces, pv.Spec.ClaimRef.Namespace) {
+			continue
+		}
+		obj := &metav1.PartialObjectMetadata{ObjectMeta: pv.ObjectMeta}
+		obj.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("PersistentVolume"))
+		if err := fn(obj); err != nil {
 			return err
 		}
 	}
@@ -90,15 +96,19 @@ func eachLabelled(ctx context.Context, r Remote, namespaces []string, sel client
 	return nil
 }
 
-// labelRestored labels every object the restore created with the migration and plan.
-func labelRestored(ctx context.Context, s *Scope, restore string) error {
+// labelRestored labels every object the restore created with the migration and plan: what a
+// rollback deletes. Velero's restore-name label is not proof of that: Velero merges the labels
+// of a backed-up ServiceAccount into one that already exists (restore-name included), so an
+// object created before the Restore itself (both times from the destination's API server) is
+// left alone. A rollback never deletes what existed before the migration.
+func labelRestored(ctx context.Context, s *Scope, restore *velerov1.Restore) error {
 	want := map[string]string{
 		migratedByMigrationLabel: string(s.Migration.UID),
 		migratedByPlanLabel:      string(s.Plan.UID),
 	}
-	return eachLabelled(ctx, s.Destination, s.destinationNamespaces(), client.MatchingLabels{restoreNameLabel: restore},
+	return eachLabelled(ctx, s.Destination, s.destinationNamespaces(), client.MatchingLabels{restoreNameLabel: restore.Name},
 		func(obj *metav1.PartialObjectMetadata) error {
-			if hasLabels(obj.Labels, want) {
+			if hasLabels(obj.Labels, want) || !createdBy(obj, restore) {
 				return nil
 			}
 			before := obj.DeepCopy()
@@ -115,6 +125,14 @@ func labelRestored(ctx context.Context, s *Scope, restore string) error {
 			}
 			return nil
 		})
+}
+
+// createdBy says whether obj may have been created by restore: it was not created before the
+// Restore object was (timestamps have a resolution of one second; an object created in the
+// Restore's second counts as the restore's).
+func createdBy(obj metav1.Object, restore *velerov1.Restore) bool {
+	created := obj.GetCreationTimestamp()
+	return !created.Before(&restore.CreationTimestamp)
 }
 
 func hasLabels(have, want map[string]string) bool {

@@ -27,13 +27,15 @@ const (
 )
 
 // selectItinerary picks the itinerary from the migration's spec and status (MTC's order):
-// failed, canceled, rollback, stage or state, else final.
-func selectItinerary(m *migv1.MigMigration) string {
+// failed, canceled, rollback, stage or state, else final. cancel asks for the Cancel
+// itinerary although spec.canceled is not set (the migration or its plan is going away, see
+// cancelCause); once Cancel has begun, its Canceling condition keeps it there.
+func selectItinerary(m *migv1.MigMigration, cancel bool) string {
 	c := m.Status.Conditions
 	switch {
 	case len(m.Status.Errors) > 0 || conditions.Find(c, migv1.Failed) != nil:
 		return FailedItinerary
-	case m.Spec.Canceled || conditions.Find(c, migv1.Canceling) != nil || conditions.Find(c, migv1.Canceled) != nil:
+	case m.Spec.Canceled || cancel || conditions.Find(c, migv1.Canceling) != nil || conditions.Find(c, migv1.Canceled) != nil:
 		return CancelItinerary
 	case m.Spec.Rollback:
 		return RollbackItinerary
@@ -52,19 +54,46 @@ func cursorOf(m *migv1.MigMigration) itinerary.Cursor {
 	return cur
 }
 
+// resumeTimer moves the start of the current phase forward by the time the migration spent
+// blocked in it: phase timeouts measure the phase's own work, so a migration unblocked after
+// a long wait (a cluster back, a plan repaired) does not time out at once. The blocking
+// conditions are still in the status when the first reconcile after the block runs; their
+// transition time is when the block began.
+func resumeTimer(cur itinerary.Cursor, list migv1.Conditions, now time.Time) itinerary.Cursor {
+	if cur.PhaseStartedAt.IsZero() {
+		return cur
+	}
+	var since time.Time
+	for _, c := range list {
+		if conditions.IsBlocker(c) && (since.IsZero() || c.LastTransitionTime.Time.Before(since)) {
+			since = c.LastTransitionTime.Time
+		}
+	}
+	if since.IsZero() || !since.After(cur.PhaseStartedAt) || since.After(now) {
+		return cur
+	}
+	cur.PhaseStartedAt = cur.PhaseStartedAt.Add(now.Sub(since))
+	return cur
+}
+
 // run advances the migration along its itinerary and writes the outcome into its status in
 // memory: cursor, pipeline, conditions and errors.
 func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condition) (ctrl.Result, error) {
 	m := s.Migration
 	now := r.now()
-	name := selectItinerary(m)
+	name := selectItinerary(m, s.cancelCause != "")
 	it := r.itineraries[name]
-	cur := cursorOf(m)
+	cur := resumeTimer(cursorOf(m), m.Status.Conditions, now.Time)
 	if m.Status.StartTimestamp == nil {
 		m.Status.StartTimestamp = &now
 	}
 	if cur.Itinerary != name {
 		m.Status.Pipeline = initPipeline(m.Status.Pipeline, it, s.Facts)
+	}
+	if s.Facts.DestUnquiesced {
+		// Keeps the fact once another itinerary takes over (a migration that started the
+		// destination under an earlier version has only its pipeline to say so).
+		markDestinationStarted(m, s.Now)
 	}
 	res, runErr := itinerary.Run(ctx, it, s, s.Facts, cur, r.Clock.Now, budget)
 	m.Status.Itinerary, m.Status.Phase = res.Cursor.Itinerary, res.Cursor.Phase

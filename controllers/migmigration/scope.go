@@ -36,6 +36,9 @@ type Scope struct {
 	Now      func() time.Time
 	Log      logr.Logger
 
+	// cancelCause says why the migration is canceled without spec.canceled (see cancelCause),
+	// or "".
+	cancelCause string
 	// phase is the phase whose step function runs now.
 	phase string
 	// progress holds the lines each phase that ran reported, for its pipeline step.

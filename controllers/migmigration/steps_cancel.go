@@ -19,9 +19,13 @@ const (
 	canceledMessage  = "The migration has been canceled."
 )
 
-// canceling marks the migration as being canceled.
+// canceling marks the migration as being canceled, saying why when nobody asked for it.
 func canceling(_ context.Context, s *Scope) (itinerary.Outcome, error) {
-	c := conditions.Advisory(migv1.Canceling, migv1.Cancel, cancelingMessage)
+	msg := cancelingMessage
+	if s.cancelCause != "" && !s.Migration.Spec.Canceled {
+		msg = fmt.Sprintf("The migration is being canceled: %s.", s.cancelCause)
+	}
+	c := conditions.Advisory(migv1.Canceling, migv1.Cancel, msg)
 	c.Durable = true
 	conditions.Set(s.Migration, c, nowMeta(s.Now))
 	return itinerary.Done(), nil

@@ -89,8 +89,13 @@ func (s *Scope) newDirectVolumeMigration(key types.NamespacedName) *migv1.Direct
 	labels[directVolumeLabel] = string(s.Migration.UID)
 	// The DVM puts the plan's label on the PVCs it creates, so that a rollback deletes them.
 	labels[migratedByPlanLabel] = string(s.Plan.UID)
+	var annotations map[string]string
+	if reuseExistingPVCs(s.Plan, s.Migration) {
+		// Copying into destination PVCs no migration of the plan created is the user's explicit choice.
+		annotations = map[string]string{migv1.ReuseExistingDestinationPVCsAnnotation: "true"}
+	}
 	return &migv1.DirectVolumeMigration{
-		ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: labels, Annotations: annotations},
 		Spec: migv1.DirectVolumeMigrationSpec{
 			SrcMigClusterRef:            s.Plan.Spec.SrcMigClusterRef,
 			DestMigClusterRef:           s.Plan.Spec.DestMigClusterRef,
@@ -104,6 +109,17 @@ func (s *Scope) newDirectVolumeMigration(key types.NamespacedName) *migv1.Direct
 		},
 	}
 }
+
+// reuseExistingPVCs says whether the plan or the migration opts in to copying into destination
+// PVCs that exist although no migration of the plan created them.
+func reuseExistingPVCs(plan *migv1.MigPlan, m *migv1.MigMigration) bool {
+	return plan.Annotations[migv1.ReuseExistingDestinationPVCsAnnotation] == "true" ||
+		m.Annotations[migv1.ReuseExistingDestinationPVCsAnnotation] == "true"
+}
+
+// dvmWarnings are the DVM warnings about the copied data that the migration repeats, durably:
+// a user reads the migration, and a copy that lost owners must not look like a plain success.
+var dvmWarnings = []string{migv1.RsyncServerPodsRunningAsNonRoot}
 
 // waitForDirectVolumeMigration follows the DVM until it completes; a DVM failure is a
 // warning unless the DVM says it is critical (MTC's rule).
@@ -131,6 +147,11 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 	}
 	s.setProgress(lines...)
 	s.setDetail(st.PhaseDescription)
+	for _, t := range dvmWarnings {
+		if c := conditions.Find(st.Conditions, t); c != nil && c.Category == migv1.CategoryWarn {
+			s.warn(t, c.Message)
+		}
+	}
 	failed := conditions.Find(st.Conditions, migv1.Failed)
 	switch {
 	case failed != nil && failed.Category == migv1.CategoryCritical:

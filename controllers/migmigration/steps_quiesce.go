@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/mapping"
 	appquiesce "github.com/ferrymtc/ferry/pkg/quiesce"
@@ -80,7 +82,11 @@ func unquiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 		s.setProgress(fmt.Sprintf("The source applications stay scaled down, as annotation %s asks.", KeepSourceQuiescedAnnotation))
 		return itinerary.Done(), nil
 	}
-	report, err := appquiesce.Unquiesce(ctx, s.Source.Client, appquiesce.Options{Namespaces: s.sourceNamespaces()})
+	opts, err := s.quiesceOptions(ctx, s.sourceNamespaces(), false)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	report, err := appquiesce.Unquiesce(ctx, s.Source.Client, opts)
 	if err != nil {
 		return itinerary.Outcome{}, fmt.Errorf("unquiesce the source applications: %w", err)
 	}
@@ -89,21 +95,43 @@ func unquiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 }
 
 // unquiesceDestination starts the restored applications with the source's replicas: restored
-// objects that carry quiesce annotations get their original values back.
+// objects that carry quiesce annotations get their original values back. Restored objects
+// carry the plan as their owner (see quiesceOptions) when this plan's quiesce stopped them on
+// the source.
 func unquiesceDestination(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	report, err := appquiesce.Unquiesce(ctx, s.Destination.Client, appquiesce.Options{Namespaces: s.destinationNamespaces()})
+	opts, err := s.quiesceOptions(ctx, s.destinationNamespaces(), true)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	report, err := appquiesce.Unquiesce(ctx, s.Destination.Client, opts)
 	if err != nil {
 		return itinerary.Outcome{}, fmt.Errorf("unquiesce the destination applications: %w", err)
 	}
 	s.setProgress(report.Changed...)
+	markDestinationStarted(s.Migration, s.Now)
 	return itinerary.Done(), nil
+}
+
+// markDestinationStarted records, durably, that the destination runs the applications (see
+// Facts.DestUnquiesced).
+func markDestinationStarted(m *migv1.MigMigration, now func() time.Time) {
+	if conditions.Find(m.Status.Conditions, migv1.DestinationApplicationsStarted) != nil {
+		return
+	}
+	c := conditions.Advisory(migv1.DestinationApplicationsStarted, "", "The applications were started on the destination cluster.")
+	c.Durable = true
+	conditions.Set(m, c, nowMeta(now))
 }
 
 // quiesceOptions limits quiesce to workloads using the plan's copied PVCs when another open
 // plan shares one of the namespaces (MTC's rule). Plans are listed on the host, where they
-// live; MTC listed them on the application cluster.
+// live; MTC listed them on the application cluster. Un-quiesce uses the same scope, and the
+// plan's UID as owner: what the plan's quiesce stopped records it, and an un-quiesce of this
+// plan (its cancel, failure or rollback) never starts what another plan stopped, even when
+// that plan has been closed since and the scope is the whole namespace again. The owner is
+// the plan, not the migration: a rollback starts what the plan's final migration stopped.
 func (s *Scope) quiesceOptions(ctx context.Context, namespaces []string, destination bool) (appquiesce.Options, error) {
-	opts := appquiesce.Options{Namespaces: namespaces}
+	opts := appquiesce.Options{Namespaces: namespaces, Owner: string(s.Plan.UID)}
 	plans := &migv1.MigPlanList{}
 	if err := s.Host.List(ctx, plans, client.InNamespace(s.Plan.Namespace)); err != nil {
 		return opts, fmt.Errorf("list MigPlans: %w", err)

@@ -197,7 +197,7 @@ func restoreCreated(kind restoreKind) RunFunc {
 			}
 			s.warn(kind.warning, fmt.Sprintf("Restore %s partially failed (%s)%s", key, out.Message, details))
 		}
-		if err := labelRestored(ctx, s, key.Name); err != nil {
+		if err := labelRestored(ctx, s, restore); err != nil {
 			return itinerary.Outcome{}, err
 		}
 		return itinerary.Done(), nil

@@ -24,6 +24,15 @@ const (
 
 // validate computes the migration's validation conditions from what was observed. facts is
 // nil when there is no plan to compute them from.
+//
+// The plan and the options are judged before the migration starts. Once it has started, a
+// block would freeze it half-way, possibly with the source quiesced, and keep even Cancel and
+// the Failed itinerary from starting the applications again: what the plan says now (NotReady
+// because a cluster flaps, a new conflicting plan, closed, an ImageStream that appeared, a
+// final migration) no longer blocks it. Only what makes every step impossible is reported: the
+// plan, one of its clusters or its storage gone. A cluster that cannot be reached fails the
+// steps that use it, which are retried with backoff; a closed or deleted plan cancels the
+// migration (see cancelCause).
 func validate(o *observed, facts *Facts) []migv1.Condition {
 	m := o.migration
 	key, ok := planKey(m)
@@ -33,6 +42,8 @@ func validate(o *observed, facts *Facts) []migv1.Condition {
 	case o.plan == nil:
 		return []migv1.Condition{conditions.Critical(migv1.InvalidPlanRef, migv1.NotFound,
 			fmt.Sprintf("The `migPlanRef` must reference a valid `migplan`, subject: %s.", key))}
+	case m.Status.Phase != "":
+		return referencesGone(o, key.String())
 	}
 	var out []migv1.Condition
 	switch {
@@ -56,6 +67,26 @@ func validate(o *observed, facts *Facts) []migv1.Condition {
 			fmt.Sprintf("The associated MigPlan already has a final migration, subject: %s/%s.", m.Namespace, other)))
 	}
 	return out
+}
+
+// referencesGone reports the clusters or storage of a started migration's plan that no longer
+// exist: without them no step can run.
+func referencesGone(o *observed, plan string) []migv1.Condition {
+	var gone []string
+	if o.src == nil {
+		gone = append(gone, "source cluster")
+	}
+	if o.dest == nil {
+		gone = append(gone, "destination cluster")
+	}
+	if o.storage == nil {
+		gone = append(gone, "storage")
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return []migv1.Condition{conditions.Critical(migv1.PlanNotReady, migv1.NotFound,
+		fmt.Sprintf("The plan %s lost its %s: the migration cannot continue.", plan, strings.Join(gone, ", ")))}
 }
 
 // specProblems reports migration options that cannot work with the plan.
@@ -152,15 +183,24 @@ func finalMigration(m *migv1.MigMigration, siblings []migv1.MigMigration) string
 	return ""
 }
 
-// ahead returns the migration of the plan that must finish before m starts, or "": the
-// oldest unfinished one created before m. Migrations of a plan run one at a time in creation
-// order; one that cannot start (it carries a blocking condition and never ran) is not waited for.
+// ahead returns the migration of the plan that must finish before m starts, or "": one that
+// runs (whatever its age), else the oldest unfinished one created before m. Migrations of a
+// plan run one at a time in creation order; one that cannot start (it carries a blocking
+// condition and never ran) is not waited for, so a newer one may start first, and the older
+// one, once unblocked, then waits for it: two migrations of a plan never run at once (two DVMs
+// would copy into the same PVCs).
 func ahead(m *migv1.MigMigration, siblings []migv1.MigMigration) string {
 	older := func(a, b *migv1.MigMigration) bool {
 		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
 			return c < 0
 		}
 		return cmp.Less(a.Name, b.Name)
+	}
+	for i := range siblings {
+		s := &siblings[i]
+		if s.UID != m.UID && s.Status.Phase != "" && s.Status.Phase != itinerary.Completed {
+			return s.Name
+		}
 	}
 	for i := range siblings {
 		s := &siblings[i]

@@ -128,6 +128,9 @@ func TestAhead(t *testing.T) {
 	blocked.Status.Conditions = migv1.Conditions{conditions.Critical(migv1.InvalidSpec, "", "")}
 	me := mig("me", 10, migv1.MigMigrationSpec{})
 	later := mig("later", 11, migv1.MigMigrationSpec{})
+	// A newer migration started while this older one was blocked by its own spec (F18).
+	laterRunning := mig("later-running", 12, migv1.MigMigrationSpec{})
+	laterRunning.Status.Phase = "WaitForDirectVolumeMigrationToComplete"
 	cases := []struct {
 		name     string
 		siblings []migv1.MigMigration
@@ -138,6 +141,7 @@ func TestAhead(t *testing.T) {
 		{"after a running one", []migv1.MigMigration{done, running}, "running"},
 		{"after one that cannot start", []migv1.MigMigration{blocked}, ""},
 		{"before a later one", []migv1.MigMigration{later}, ""},
+		{"before a later one that runs", []migv1.MigMigration{later, laterRunning}, "later-running"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,9 +169,101 @@ func TestSelectItinerary(t *testing.T) {
 		{mig("m", 0, migv1.MigMigrationSpec{Canceled: true}, migv1.Failed), FailedItinerary},
 	}
 	for i, tc := range cases {
-		if got := selectItinerary(&tc.m); got != tc.want {
+		if got := selectItinerary(&tc.m, false); got != tc.want {
 			t.Errorf("case %d: got %s, want %s", i, got, tc.want)
 		}
+	}
+	// A migration (or plan) going away is canceled, unless it is already cleaning up after a failure.
+	for _, tc := range []struct {
+		m    migv1.MigMigration
+		want string
+	}{
+		{mig("m", 0, migv1.MigMigrationSpec{}), CancelItinerary},
+		{mig("m", 0, migv1.MigMigrationSpec{Rollback: true}), CancelItinerary},
+		{mig("m", 0, migv1.MigMigrationSpec{}, migv1.Failed), FailedItinerary},
+	} {
+		if got := selectItinerary(&tc.m, true); got != tc.want {
+			t.Errorf("%v going away: got %s, want %s", tc.m.Status.Conditions, got, tc.want)
+		}
+	}
+}
+
+// TestValidateStarted: once a migration has started, what its plan says now must not stop it
+// half-way (F8): a plan NotReady because a cluster flaps, a new conflicting plan, a closed
+// plan, an ImageStream that appeared, a final migration of the plan. Only what makes running
+// impossible is reported: the plan, a cluster or the storage gone.
+func TestValidateStarted(t *testing.T) {
+	started := func(spec migv1.MigMigrationSpec) migv1.MigMigration {
+		m := mig("m", 10, spec)
+		m.Status.Phase = "EnsureSrcQuiesced"
+		return m
+	}
+	notReady := readyPlan()
+	notReady.Status.Conditions = migv1.Conditions{conditions.Error(migv1.PlanConflict, migv1.Conflict, "conflict")}
+	closed := readyPlan()
+	closed.Spec.Closed = true
+	cluster := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "c"}}
+	other := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "d"}}
+	storage := &migv1.MigStorage{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s"}}
+	final := mig("final", 0, migv1.MigMigrationSpec{}, migv1.Succeeded)
+	final.Status.Conditions[0].Status = migv1.True
+	images := &Facts{DirectImage: true, EnableImage: true, HasISs: true}
+	cases := []struct {
+		name     string
+		m        migv1.MigMigration
+		plan     *migv1.MigPlan
+		storage  *migv1.MigStorage
+		siblings []migv1.MigMigration
+		facts    *Facts
+		want     string
+	}{
+		{name: "plan not ready", m: started(migv1.MigMigrationSpec{}), plan: notReady, storage: storage, want: ""},
+		{name: "plan closed", m: started(migv1.MigMigrationSpec{}), plan: closed, storage: storage, want: ""},
+		{name: "ImageStreams appeared", m: started(migv1.MigMigrationSpec{}), plan: readyPlan(), storage: storage, facts: images, want: ""},
+		{name: "the plan has a final migration", m: started(migv1.MigMigrationSpec{Stage: true}), plan: readyPlan(), storage: storage,
+			siblings: []migv1.MigMigration{final}, want: ""},
+		{name: "the plan is gone", m: started(migv1.MigMigrationSpec{}), want: "InvalidPlanRef/NotFound"},
+		{name: "the storage is gone", m: started(migv1.MigMigrationSpec{}), plan: readyPlan(), want: "PlanNotReady/NotFound"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &observed{migration: &tc.m, plan: tc.plan, src: cluster, dest: other, storage: tc.storage,
+				siblings: append(tc.siblings, tc.m), settings: settings.Defaults()}
+			if got := typesOf(validate(o, tc.facts)); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestResumeTimer: time spent blocked is not counted against the current phase's timeout.
+func TestResumeTimer(t *testing.T) {
+	phaseStart := created
+	blockedAt := created.Add(2 * time.Minute)
+	now := created.Add(60 * time.Minute)
+	blocker := conditions.Critical(migv1.PlanNotReady, "", "")
+	blocker.LastTransitionTime = metav1.NewTime(blockedAt)
+	old := conditions.Critical(migv1.PlanNotReady, "", "")
+	old.LastTransitionTime = metav1.NewTime(created.Add(-time.Hour))
+	warn := conditions.Warn(migv1.StageNoOp, "", "")
+	warn.LastTransitionTime = metav1.NewTime(blockedAt)
+	cur := itinerary.Cursor{Itinerary: FinalItinerary, Phase: "EnsureSrcQuiesced", PhaseStartedAt: phaseStart}
+	for _, tc := range []struct {
+		name string
+		cur  itinerary.Cursor
+		list migv1.Conditions
+		want time.Time
+	}{
+		{"blocked for 58 minutes of the phase", cur, migv1.Conditions{blocker}, phaseStart.Add(58 * time.Minute)},
+		{"not blocked", cur, migv1.Conditions{warn}, phaseStart},
+		{"blocked before the phase began", cur, migv1.Conditions{old}, phaseStart},
+		{"not started", itinerary.Cursor{}, migv1.Conditions{blocker}, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := resumeTimer(tc.cur, tc.list, now).PhaseStartedAt; !got.Equal(tc.want) {
+				t.Errorf("phase started at %s, want %s", got, tc.want)
+			}
+		})
 	}
 }
 
@@ -191,5 +287,33 @@ func TestComputeFacts(t *testing.T) {
 	f = computeFacts(factsInput{migration: &m, plan: plan, src: remote("a", "https://a"), dest: remote("b", "https://b"), settings: settings.Defaults()})
 	if f.DirectVolume || !f.IndirectVolume || !f.HasStageBackup || !f.HasStagePods {
 		t.Errorf("indirect volumes: got %+v", f)
+	}
+}
+
+func TestCancelCause(t *testing.T) {
+	now := metav1.Now()
+	deleted := func(m migv1.MigMigration) *migv1.MigMigration { m.DeletionTimestamp = &now; return &m }
+	plan := readyPlan()
+	closed := readyPlan()
+	closed.Spec.Closed = true
+	deletedPlan := readyPlan()
+	deletedPlan.DeletionTimestamp = &now
+	m := mig("m", 0, migv1.MigMigrationSpec{})
+	for _, tc := range []struct {
+		name string
+		m    *migv1.MigMigration
+		plan *migv1.MigPlan
+		want string
+	}{
+		{"running", &m, plan, ""},
+		{"deleted", deleted(m), plan, causeMigrationDeleted},
+		{"deleted, plan gone", deleted(m), nil, causeMigrationDeleted},
+		{"plan gone", &m, nil, ""},
+		{"plan being deleted", &m, deletedPlan, causePlanDeleted},
+		{"plan closed", &m, closed, causePlanClosed},
+	} {
+		if got := cancelCause(tc.m, tc.plan); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

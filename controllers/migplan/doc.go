@@ -16,6 +16,13 @@
 //     reconcile fails with a conflict and runs again on the new spec.
 //   - While a migration runs (Suspended) discovery and storage changes stop and their last
 //     conditions are kept, so a running migration never sees its plan change under it.
+//   - A plan closed or deleted while migrations of it run keeps its Velero storage (and, when
+//     deleted, itself, through its finalizer) until they have ended: they cancel themselves
+//     and need the storage to delete their backups. RetireWaitingForMigrations says so; the
+//     running migrations are listed without the cache.
+//   - DestinationPVCsExist warns when a PVC rsync would copy into already exists on the
+//     destination and no migration of the plan created it: the DVM refuses it unless the plan
+//     carries ReuseExistingDestinationPVCsAnnotation.
 //   - Settings (limits, excluded resources) are read from the MigrationController on every
 //     reconcile, so a change applies without restarting the operator.
 //   - The GVK compatibility check (gvk.go) discovers both clusters once per reconcile and

@@ -96,7 +96,7 @@ func (r *Reconciler) evaluate(ctx context.Context, f *facts, suspended bool) ([]
 	desired := validate(f)
 	if suspended {
 		desired = append(desired, conditions.Advisory(migv1.Suspended, "", suspendedMessage))
-		desired = append(desired, carried(previous, append(pvConditionTypes, migv1.StorageEnsured, migv1.GVKsIncompatible)...)...)
+		desired = append(desired, carried(previous, append(pvConditionTypes, migv1.StorageEnsured, migv1.GVKsIncompatible, migv1.DestinationPVCsExist)...)...)
 		return withReady(desired), nil, nil
 	}
 	var discovery *DiscoveryResult
@@ -105,6 +105,7 @@ func (r *Reconciler) evaluate(ctx context.Context, f *facts, suspended bool) ([]
 		discovery = &result
 		desired = append(desired, result.Conditions...)
 		desired = append(desired, ValidatePVSelections(result.PersistentVolumes, result.DestStorageClasses)...)
+		desired = append(desired, existingDestinationPVCs(f.plan, result.PersistentVolumes, f.destination.pvcs)...)
 	}
 	storage, err := r.ensureStorage(ctx, f, desired)
 	if err != nil {

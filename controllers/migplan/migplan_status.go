@@ -19,7 +19,7 @@ func validate(f *facts) []migv1.Condition {
 		out = append(out, validateStorageRef(plan.Spec.MigStorageRef, plan.Namespace, f.storage)...)
 	}
 	out = append(out, validateNamespaces(plan.Spec.Namespaces, f.settings.NamespaceLimit)...)
-	out = append(out, planConflict(conflictingPlans(plan, f.otherPlans))...)
+	out = append(out, planConflict(conflictingPlans(plan, f.otherPlans, f.clusters))...)
 	out = append(out, validateHooks(plan, f.hooks)...)
 	out = append(out, validateLabelSelector(plan.Spec.LabelSelector)...)
 	pairs, _ := parseNamespaces(plan.Spec.Namespaces)

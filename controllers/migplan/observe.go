@@ -26,6 +26,9 @@ type facts struct {
 	hooks map[types.NamespacedName]*migv1.MigHook
 	// otherPlans are every MigPlan on the host (for PlanConflict).
 	otherPlans []migv1.MigPlan
+	// clusters are every MigCluster on the host, by namespace/name (PlanConflict compares the
+	// other plans' clusters by API server).
+	clusters map[types.NamespacedName]*migv1.MigCluster
 	// migrations are the plan's MigMigrations.
 	migrations []migv1.MigMigration
 	// source and destination are read from the clusters when they are Ready; nil otherwise.
@@ -65,6 +68,15 @@ func (r *Reconciler) observe(ctx context.Context, plan *migv1.MigPlan) (*facts, 
 		return nil, fmt.Errorf("list MigPlans: %w", err)
 	}
 	f.otherPlans = plans.Items
+	clusters := &migv1.MigClusterList{}
+	if err := r.Client.List(ctx, clusters); err != nil {
+		return nil, fmt.Errorf("list MigClusters: %w", err)
+	}
+	f.clusters = map[types.NamespacedName]*migv1.MigCluster{}
+	for i := range clusters.Items {
+		c := &clusters.Items[i]
+		f.clusters[types.NamespacedName{Namespace: c.Namespace, Name: c.Name}] = c
+	}
 	migrations := &migv1.MigMigrationList{}
 	if err := r.Client.List(ctx, migrations, client.InNamespace(plan.Namespace), client.MatchingFields{migrationPlanIndex: plan.Name}); err != nil {
 		return nil, fmt.Errorf("list MigMigrations of the plan: %w", err)

@@ -27,9 +27,11 @@ type clusterFacts struct {
 	classes  []storagev1.StorageClass
 	// extras are the checks every cluster gets (proxy Secrets, image registry API).
 	extras clusterExtras
+	// pvcs are the PVCs of the plan's namespaces on this cluster (the destination's: those rsync
+	// would copy into).
+	pvcs []corev1.PersistentVolumeClaim
 	// The rest is read from the source only.
 	pods         []corev1.Pod
-	pvcs         []corev1.PersistentVolumeClaim
 	pvs          []corev1.PersistentVolume
 	templates    []PodTemplateOwner
 	unknownKinds []string
@@ -57,9 +59,15 @@ func (r *Reconciler) observeClusters(ctx context.Context, f *facts) error {
 			return fmt.Errorf("client for destination cluster: %w", err)
 		}
 		f.destination = &clusterFacts{}
-		if f.destination.existing, err = existingNamespaces(ctx, c, []string{veleroNS}); err != nil {
+		if f.destination.existing, err = existingNamespaces(ctx, c, append(destinations(pairs), veleroNS)); err != nil {
 			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
 		}
+		present := slices.DeleteFunc(destinations(pairs), func(n string) bool { return !f.destination.existing[n] })
+		pvcs := &corev1.PersistentVolumeClaimList{}
+		if err := listIn(ctx, c, pvcs, present); err != nil {
+			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
+		}
+		f.destination.pvcs = pvcs.Items
 		if f.destination.classes, err = storageClasses(ctx, c); err != nil {
 			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
@@ -23,25 +24,32 @@ const (
 // conflictingPlans returns the names of other open plans that share a cluster (in either
 // direction) and a namespace with plan. MTC compares whole entries, so "app" and "app:app2"
 // did not conflict although both migrate namespace app; Ferry compares the namespace names on
-// either side of the mapping.
-func conflictingPlans(plan *migv1.MigPlan, others []migv1.MigPlan) []string {
-	clusters := func(p *migv1.MigPlan) []string {
-		var out []string
+// either side of the mapping. Clusters are compared as mapping.IntraCluster does (the same
+// MigCluster, both the host, or the same API server), through the MigClusters in clusters:
+// two MigClusters for one API server are one cluster (MTC compared the references only).
+func conflictingPlans(plan *migv1.MigPlan, others []migv1.MigPlan, clusters map[types.NamespacedName]*migv1.MigCluster) []string {
+	refs := func(p *migv1.MigPlan) []types.NamespacedName {
+		var out []types.NamespacedName
 		for _, ref := range []*corev1.ObjectReference{p.Spec.SrcMigClusterRef, p.Spec.DestMigClusterRef} {
 			if k, ok := refKey(ref, p.Namespace); ok {
-				out = append(out, k.String())
+				out = append(out, k)
 			}
 		}
 		return out
 	}
-	mine, mineNS := clusters(plan), namespaceNames(plan.Spec.Namespaces)
+	same := func(a, b types.NamespacedName) bool {
+		return a == b || mapping.IntraCluster(clusters[a], clusters[b])
+	}
+	mine, mineNS := refs(plan), namespaceNames(plan.Spec.Namespaces)
 	var out []string
 	for i := range others {
 		o := &others[i]
 		if o.UID == plan.UID || o.Spec.Closed {
 			continue
 		}
-		shareCluster := slices.ContainsFunc(clusters(o), func(c string) bool { return slices.Contains(mine, c) })
+		shareCluster := slices.ContainsFunc(refs(o), func(c types.NamespacedName) bool {
+			return slices.ContainsFunc(mine, func(m types.NamespacedName) bool { return same(c, m) })
+		})
 		shareNamespace := slices.ContainsFunc(namespaceNames(o.Spec.Namespaces), func(n string) bool { return slices.Contains(mineNS, n) })
 		if shareCluster && shareNamespace {
 			out = append(out, o.Namespace+"/"+o.Name)

@@ -158,9 +158,21 @@ func TestConflictingPlans(t *testing.T) {
 		plan("same-source-other-destination", []string{"app:app-copy"}, "src", "host"),
 		closed,
 	}
-	got := conflictingPlans(&me, others)
+	// "alias" is another MigCluster for the API server of "src" (F18): a plan through it
+	// migrates the same namespaces of the same cluster.
+	others = append(others, plan("through-an-alias", []string{"app"}, "alias", "other"))
+	remote := func(name, url string) *migv1.MigCluster {
+		return &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: name}, Spec: migv1.MigClusterSpec{URL: url}}
+	}
+	clusters := map[types.NamespacedName]*migv1.MigCluster{}
+	for _, c := range []*migv1.MigCluster{remote("src", "https://api.src:6443"), remote("alias", "https://API.src:6443/"),
+		remote("elsewhere", "https://api.elsewhere:6443"), remote("other", "https://api.other:6443"),
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: "host"}, Spec: migv1.MigClusterSpec{IsHostCluster: true}}} {
+		clusters[types.NamespacedName{Namespace: c.Namespace, Name: c.Name}] = c
+	}
+	got := conflictingPlans(&me, others, clusters)
 	want := []string{"openshift-migration/reverse-direction", "openshift-migration/same-ns-same-cluster",
-		"openshift-migration/same-source-other-destination"}
+		"openshift-migration/same-source-other-destination", "openshift-migration/through-an-alias"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("conflicts = %v, want %v", got, want)
 	}

@@ -12,4 +12,7 @@
 //   - Functions take the time as an argument so that callers (and tests) control the clock.
 //   - Changed reports what a reconcile changed so that controllers can emit one event per
 //     transition instead of one per reconcile.
+//   - PatchStatus writes a merge patch; PatchStatusLocked adds the resourceVersion of the read
+//     the status was computed from, for objects whose status is a cursor (a migration): a merge
+//     patch replaces lists whole, so a stale computation would otherwise put back old ones.
 package conditions

@@ -78,7 +78,8 @@ func Renamed(plan *migv1.MigPlan) map[string]string {
 }
 
 // IntraCluster reports whether source and destination are the same cluster: the same
-// MigCluster, both host clusters, or the same API server host.
+// MigCluster, both host clusters, or the same API server (host names compared without case,
+// a missing port read as the scheme's default).
 func IntraCluster(src, dest *migv1.MigCluster) bool {
 	switch {
 	case src == nil || dest == nil:
@@ -90,9 +91,26 @@ func IntraCluster(src, dest *migv1.MigCluster) bool {
 	case src.Spec.IsHostCluster || dest.Spec.IsHostCluster:
 		return false
 	}
-	a, errA := url.Parse(src.Spec.URL)
-	b, errB := url.Parse(dest.Spec.URL)
-	return errA == nil && errB == nil && a.Host != "" && a.Host == b.Host
+	a, okA := apiServer(src.Spec.URL)
+	b, okB := apiServer(dest.Spec.URL)
+	return okA && okB && a == b
+}
+
+// apiServer returns "host:port" of an API server URL, lower case, with the scheme's default
+// port when none is given.
+func apiServer(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "", false
+	}
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if strings.EqualFold(u.Scheme, "http") {
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port, true
 }
 
 // HookNamespaces returns the namespaces a hook of the plan may run its Job in on its target

@@ -87,6 +87,9 @@ func TestIntraCluster(t *testing.T) {
 		{"host and remote", remote("a", "https://a:6443"), host, false},
 		{"same API server", remote("a", "https://api:6443"), remote("b", "https://api:6443/"), true},
 		{"different API servers", remote("a", "https://a:6443"), remote("b", "https://b:6443"), false},
+		{"same API server, other case", remote("a", "https://API.example:6443"), remote("b", "https://api.example:6443"), true},
+		{"same API server, default port", remote("a", "https://api.example"), remote("b", "https://api.example:443/"), true},
+		{"same host, other port", remote("a", "https://api.example:6443"), remote("b", "https://api.example:443"), false},
 		{"missing", nil, host, false},
 	}
 	for _, tc := range cases {

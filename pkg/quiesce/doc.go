@@ -16,7 +16,10 @@
 //   - CronJob: AnnotationSuspend=true and spec.suspend=true, only for CronJobs that were
 //     running; a CronJob the user suspended is never marked, so Unquiesce never resumes it.
 //
-// Unquiesce restores only objects carrying the annotations and removes them.
+// Unquiesce restores only objects carrying the annotations and removes them. With
+// Options.Owner (the migration controller passes its plan's UID), Quiesce also records the
+// owner in AnnotationQuiescedBy (Ferry's), and Unquiesce leaves objects recorded for another
+// owner alone.
 //
 // # Implementation considerations
 //
@@ -44,6 +47,13 @@
 //     a selected PVC, including StatefulSets whose volumeClaimTemplates produced one
 //     (<template>-<name>-<ordinal>). Namespaces without a selected PVC are skipped. Unquiesce
 //     uses the same scope, so workloads another plan quiesced stay down.
+//   - Scope alone is not enough: it is recomputed at un-quiesce time, and once the other plan
+//     is closed (its cutover done, its source meant to stay down) it is the whole namespace
+//     again. The owner annotation is written in the same patch as the first bookkeeping
+//     annotation and removed with the last, so it always describes them; a workload already
+//     quiesced keeps its first owner (a second plan's Quiesce records nothing). Objects
+//     without it (MTC's, or quiesced without an owner) are restored by any Unquiesce, as MTC
+//     did.
 //   - Remaining counts pods owned by a ReplicationController, StatefulSet, ReplicaSet,
 //     DaemonSet or Job that are not Succeeded/Failed/Unknown; pods being deleted still count
 //     until they are gone. With OnlyPVCs it counts only pods mounting a selected PVC, i.e. the

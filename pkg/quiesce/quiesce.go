@@ -31,7 +31,15 @@ const (
 	// NodeSelectorKey is the nodeSelector key (value "true") that quiesce adds to a DaemonSet
 	// so that no node matches and its pods go away.
 	NodeSelectorKey = "migration.openshift.io/quiesceDaemonSet"
+	// AnnotationQuiescedBy (Ferry's) holds Options.Owner on what Quiesce stopped, next to the
+	// bookkeeping annotations and written with them: Unquiesce for another owner leaves the
+	// object alone. Objects without it (quiesced by MTC, or without an owner) are restored by
+	// anyone, as in MTC.
+	AnnotationQuiescedBy = "ferrymtc.io/quiesced-by"
 )
+
+// bookkeeping are the annotations that say an object was quiesced.
+var bookkeeping = []string{AnnotationReplicas, AnnotationPaused, AnnotationSuspend, AnnotationNodeSelector}
 
 // Options say what to quiesce on one cluster.
 type Options struct {
@@ -41,6 +49,11 @@ type Options struct {
 	// these PVCs (MTC's multi-plan case: a namespace shared by several plans); nil means every
 	// workload in Namespaces.
 	OnlyPVCs map[types.NamespacedName]bool
+	// Owner, when set, is who quiesces (a migration plan's UID): Quiesce records it in
+	// AnnotationQuiescedBy on what it stops, and Unquiesce restores only objects recorded for
+	// this owner or for none. So one plan never starts what another plan stopped, whatever
+	// the scope of the call.
+	Owner string
 }
 
 // Report says what was changed, for events/progress lines: e.g.
@@ -95,9 +108,12 @@ func run(ctx context.Context, c client.Client, opts Options, quiesce bool) (Repo
 				if (k.skip != nil && k.skip(obj)) || !k.inScope(s, obj) {
 					continue
 				}
-				steps := k.quiesce
+				steps := ownedSteps(k.quiesce, opts.Owner)
 				if !quiesce {
-					steps = k.unquiesce
+					if !ownedBy(obj, opts.Owner) {
+						continue
+					}
+					steps = releasedSteps(k.unquiesce)
 				}
 				desc, err := applySteps(ctx, c, k, obj, steps)
 				if desc != "" {
@@ -110,6 +126,63 @@ func run(ctx context.Context, c client.Client, opts Options, quiesce bool) (Repo
 		}
 	}
 	return rep, errors.Join(errs...)
+}
+
+// ownedBy says whether Unquiesce for owner may restore obj: it was not recorded for another
+// owner.
+func ownedBy(obj client.Object, owner string) bool {
+	recorded, ok := annotation(obj, AnnotationQuiescedBy)
+	return owner == "" || !ok || recorded == owner
+}
+
+// quiesced says whether obj carries bookkeeping annotations.
+func quiesced(obj client.Object) bool {
+	for _, key := range bookkeeping {
+		if _, ok := annotation(obj, key); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ownedSteps wraps quiesce steps so that the step that first records bookkeeping on an object
+// also records owner (or, without an owner, drops a stale one), in the same write.
+func ownedSteps(steps []step, owner string) []step {
+	out := make([]step, len(steps))
+	for i, st := range steps {
+		out[i] = func(obj client.Object) (string, error) {
+			had := quiesced(obj)
+			desc, err := st(obj)
+			if err != nil || had || !quiesced(obj) {
+				return desc, err
+			}
+			if owner != "" {
+				setAnnotation(obj, AnnotationQuiescedBy, owner)
+			} else if _, ok := annotation(obj, AnnotationQuiescedBy); ok {
+				removeAnnotation(obj, AnnotationQuiescedBy)
+			}
+			return desc, nil
+		}
+	}
+	return out
+}
+
+// releasedSteps wraps un-quiesce steps so that the owner annotation goes with the last
+// bookkeeping annotation, in the same write.
+func releasedSteps(steps []step) []step {
+	out := make([]step, len(steps))
+	for i, st := range steps {
+		out[i] = func(obj client.Object) (string, error) {
+			desc, err := st(obj)
+			if err == nil && desc != "" && !quiesced(obj) {
+				if _, ok := annotation(obj, AnnotationQuiescedBy); ok {
+					removeAnnotation(obj, AnnotationQuiescedBy)
+				}
+			}
+			return desc, err
+		}
+	}
+	return out
 }
 
 // maxConflicts bounds how often one step is re-read and retried after a write conflict.

@@ -43,6 +43,7 @@ func TestAgainstARealCluster(t *testing.T) {
 	t.Run("every kind", func(t *testing.T) { everyKind(ctx, t, cp.Client) })
 	t.Run("restored by Velero", func(t *testing.T) { restoredByVelero(ctx, t, cp.Client) })
 	t.Run("OnlyPVCs", func(t *testing.T) { onlyPVCs(ctx, t, cp.Client) })
+	t.Run("owners", func(t *testing.T) { owners(ctx, t, cp.Client) })
 	t.Run("DeploymentConfigs", func(t *testing.T) { deploymentConfigs(ctx, t, cp) })
 }
 
@@ -258,6 +259,71 @@ func onlyPVCs(ctx context.Context, t *testing.T, c client.Client) {
 		"Deployment/no-pvc": "replicas=1 paused=false",
 		"StatefulSet/db":    "replicas=1",
 	})
+}
+
+// owners: two plans quiesce workloads of one namespace, each recording itself as owner. An
+// un-quiesce of the whole namespace for one plan (its scope once the other plan is closed)
+// starts only what that plan stopped, and what nobody owns (MTC's bookkeeping); the other
+// plan's un-quiesce starts the rest.
+func owners(ctx context.Context, t *testing.T, c client.Client) {
+	const ns = "owned"
+	createNamespace(ctx, t, c, ns)
+	deploy := func(name string, claim string) *appsv1.Deployment {
+		tpl := template(name)
+		tpl.Spec.Volumes = []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}}}
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Selector: selector(name), Template: tpl}}
+	}
+	legacy := deploy("by-mtc", "c")
+	legacy.Spec.Replicas = ptr.To[int32](0)
+	legacy.Annotations = map[string]string{quiesce.AnnotationReplicas: "3"}
+	for _, obj := range []client.Object{deploy("of-a", "a"), deploy("of-b", "b"), legacy} {
+		mustCreate(ctx, t, c, obj)
+	}
+	only := func(claim, owner string) quiesce.Options {
+		return quiesce.Options{Namespaces: []string{ns}, Owner: owner,
+			OnlyPVCs: map[types.NamespacedName]bool{{Namespace: ns, Name: claim}: true}}
+	}
+	for _, o := range []quiesce.Options{only("a", "plan-a"), only("b", "plan-b")} {
+		if _, err := quiesce.Quiesce(ctx, c, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner := func(name string) string {
+		d := &appsv1.Deployment{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
+			t.Fatal(err)
+		}
+		return d.Annotations[quiesce.AnnotationQuiescedBy]
+	}
+	if owner("of-a") != "plan-a" || owner("of-b") != "plan-b" || owner("by-mtc") != "" {
+		t.Errorf("owners after quiesce: of-a %q, of-b %q, by-mtc %q", owner("of-a"), owner("of-b"), owner("by-mtc"))
+	}
+	rep, err := quiesce.Unquiesce(ctx, c, quiesce.Options{Namespaces: []string{ns}, Owner: "plan-a"})
+	want := []string{"Deployment owned/by-mtc: 0 → 3", "Deployment owned/of-a: 0 → 2"}
+	if err != nil || !slices.Equal(rep.Changed, want) {
+		t.Errorf("plan A's un-quiesce of the namespace: %v %v, want %v", rep.Changed, err, want)
+	}
+	compare(t, "after plan A's un-quiesce", snapshot(ctx, t, c, ns), map[string]string{
+		"Deployment/of-a":   "replicas=2 paused=false",
+		"Deployment/of-b":   "replicas=0 paused=false " + quiesce.AnnotationPaused + "=false " + quiesce.AnnotationReplicas + "=2",
+		"Deployment/by-mtc": "replicas=3 paused=false",
+	})
+	if owner("of-a") != "" || owner("of-b") != "plan-b" {
+		t.Errorf("owners after plan A's un-quiesce: of-a %q (want none), of-b %q", owner("of-a"), owner("of-b"))
+	}
+	if _, err := quiesce.Unquiesce(ctx, c, quiesce.Options{Namespaces: []string{ns}, Owner: "plan-b"}); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "after plan B's un-quiesce", snapshot(ctx, t, c, ns), map[string]string{
+		"Deployment/of-a":   "replicas=2 paused=false",
+		"Deployment/of-b":   "replicas=2 paused=false",
+		"Deployment/by-mtc": "replicas=3 paused=false",
+	})
+	if owner("of-b") != "" {
+		t.Errorf("of-b keeps owner %q after its un-quiesce", owner("of-b"))
+	}
 }
 
 // deploymentConfigs: skipped where apps.openshift.io is not served; quiesced (unstructured)

@@ -76,7 +76,8 @@ var _ = Describe("A standalone DirectVolumeMigration", Ordered, func() {
 		Expect(os.WriteFile(filepath.Join(volumes[0].dir, "new.txt"), []byte("new"), 0o600)).To(Succeed())
 		Expect(os.Remove(filepath.Join(volumes[0].dir, "dir/sub/small-008.txt"))).To(Succeed())
 		started = time.Now()
-		second := run("dvm-second", srcNS, volumes)
+		// A second standalone DVM into the first one's PVCs says so (the PVCs carry the first DVM's label).
+		second := runDVM(reusing(newDVM("dvm-second", srcNS, volumes)))
 		GinkgoWriter.Printf("second DVM completed in %s\n", time.Since(started))
 		for _, v := range volumes {
 			Expect(diff(mustSnapshot(v.dir), mustSnapshot(destinationDir(v)))).To(BeEmpty(), "volume %s after the delta", v.claim)
@@ -96,7 +97,12 @@ var _ = Describe("A standalone DirectVolumeMigration", Ordered, func() {
 // run applies a DVM of volumes from the source to the host and waits until it completes.
 func run(name, srcNS string, volumes []*volume) *migv1.DirectVolumeMigration {
 	GinkgoHelper()
-	dvm := newDVM(name, srcNS, volumes)
+	return runDVM(newDVM(name, srcNS, volumes))
+}
+
+// runDVM applies dvm and waits until it completes successfully.
+func runDVM(dvm *migv1.DirectVolumeMigration) *migv1.DirectVolumeMigration {
+	GinkgoHelper()
 	Expect(env.Destination.Client.Create(ctx, dvm)).To(Succeed())
 	got := waitCompleted(dvm)
 	Expect(got.Status.Errors).To(BeEmpty())

@@ -88,7 +88,7 @@ var _ = Describe("stunnel_tcp_proxy: a DVM through an HTTP CONNECT proxy with ba
 		seen := recordTransferObjects(env.Destination.Clientset, srcNS)
 
 		started := time.Now()
-		dvm := newDVM("dvm-proxy-denied", srcNS, []*volume{v})
+		dvm := reusing(newDVM("dvm-proxy-denied", srcNS, []*volume{v}))
 		Expect(env.Destination.Client.Create(ctx, dvm)).To(Succeed())
 		got := waitCompleted(dvm)
 		took := time.Since(started)

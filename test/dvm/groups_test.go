@@ -50,7 +50,7 @@ var _ = Describe("src_supplemental_groups", Ordered, func() {
 
 	It("copies the data with the group as a supplemental group of the client pods", func() {
 		useMigrationController(migv1.MigrationControllerSpec{SrcSupplementalGroups: ptr.To(intstr.FromString("5555"))})
-		dvm := newGroupDVM("dvm-groups-with")
+		dvm := reusing(newGroupDVM("dvm-groups-with"))
 		Expect(env.Destination.Client.Create(ctx, dvm)).To(Succeed())
 		got := waitCompleted(dvm)
 		Expect(got.Status.Errors).To(BeEmpty())

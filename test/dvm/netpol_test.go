@@ -69,7 +69,7 @@ var _ = Describe("NetworkPolicies around a transfer", Ordered, func() {
 			}
 			Expect(c.Create(ctx, policy)).To(Succeed())
 		}
-		dvm := newDVM("dvm-netpol-allowed", srcNS, []*volume{vol})
+		dvm := reusing(newDVM("dvm-netpol-allowed", srcNS, []*volume{vol}))
 		dvm.Spec.RunAsRoot = nil
 		got := waitCompleted(func() *migv1.DirectVolumeMigration {
 			Expect(env.Destination.Client.Create(ctx, dvm)).To(Succeed())

@@ -44,7 +44,13 @@ var _ = Describe("A transfer in a namespace under the restricted Pod Security le
 		got := waitCompleted(dvm)
 		Expect(got.Status.Errors).To(BeEmpty())
 		Expect(conditions.IsTrue(got.Status.Conditions, migv1.Succeeded)).To(BeTrue(), "conditions %v", got.Status.Conditions)
-		Expect(conditions.Find(got.Status.Conditions, migv1.RsyncServerPodsRunningAsNonRoot)).To(BeNil())
+		// A non-root copy does not keep owners: the DVM says so although nobody asked for root.
+		warning := conditions.Find(got.Status.Conditions, migv1.RsyncServerPodsRunningAsNonRoot)
+		Expect(warning).NotTo(BeNil(), "conditions %v", got.Status.Conditions)
+		Expect(warning.Category).To(Equal(migv1.CategoryWarn))
+		Expect(warning.Durable).To(BeTrue())
+		Expect(warning.Message).To(And(ContainSubstring("non-root user 1001"), ContainSubstring("owners"),
+			ContainSubstring("device files"), ContainSubstring("symlink"), ContainSubstring("runAsRoot")))
 		dest := destinationDir(vol)
 		for _, name := range []string{"index.html", "data/rows.csv", "data/deep/x.bin"} {
 			want, err := os.ReadFile(filepath.Join(vol.dir, name))
@@ -58,7 +64,7 @@ var _ = Describe("A transfer in a namespace under the restricted Pod Security le
 	})
 
 	It("warns, and still copies, when root is asked for where the namespace does not allow it", func() {
-		dvm := newDVM("dvm-restricted-root", srcNS, []*volume{vol})
+		dvm := reusing(newDVM("dvm-restricted-root", srcNS, []*volume{vol}))
 		Expect(dvm.Spec.RunAsRoot).To(Equal(ptr.To(true)))
 		// The same user as the first copy: a non-root receiver cannot update another user's files.
 		dvm.Spec.RunAsUser, dvm.Spec.RunAsGroup = ptr.To[int64](1001), ptr.To[int64](1001)

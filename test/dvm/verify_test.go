@@ -28,7 +28,8 @@ var _ = Describe("verify (checksums)", Ordered, func() {
 
 	copyWith := func(name string, verify bool) {
 		GinkgoHelper()
-		dvm := newDVM(name, srcNS, []*volume{vol})
+		// Every copy after the first goes into the first one's PVC.
+		dvm := reusing(newDVM(name, srcNS, []*volume{vol}))
 		dvm.Spec.RunAsRoot = nil
 		dvm.Spec.PersistentVolumeClaims[0].Verify = verify
 		Expect(env.Destination.Client.Create(ctx, dvm)).To(Succeed())

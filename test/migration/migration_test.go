@@ -145,6 +145,18 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("runs an Ansible playbook hook with its playbook mounted from a ConfigMap", playbookHook)
 
+	It("rolls back into a namespace with objects of its own, deleting only what the migration restored", rollbackKeepsPreexistingObjects)
+
+	It("refuses to copy into a destination PVC no migration created, until the plan opts in", refuseExistingDestinationPVC)
+
+	It("finishes a cutover although a conflicting plan appears while it runs", finishDespiteAConflictingPlan)
+
+	It("cancels a plan's cutover without starting what another plan's cutover stopped", cancelLeavesAnotherPlansCutover)
+
+	It("cancels a cutover whose plan is deleted while its volume is copied, then lets both go", deletePlanDuringTheDVM)
+
+	It("cancels a cutover whose migration is deleted during the restore, then lets it go", deleteMigrationDuringTheRestore)
+
 	It("finishes a cutover after the operator is killed at each step, with no duplicate backup or restore", killDuringCutover)
 
 	It("fails the migration with Velero's reason when the bucket is unavailable, and starts the source app again", failVelero)

@@ -1,0 +1,63 @@
+package migmigration_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/controllers/migmigration"
+)
+
+var _ = Describe("A rollback", func() {
+	It("deletes only what the plan's restores created in the plan's namespaces", func() {
+		c := host.Client
+		const restoreName = "rb-final-restore"
+		for _, n := range []string{"rb-new", "rb-other"} {
+			Expect(c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}})).To(Succeed())
+		}
+		restored := map[string]string{velerov1.RestoreNameLabel: restoreName}
+		By("an object that existed before the restore, to which Velero added its restore-name label (as it does merging a ServiceAccount)")
+		before := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "rb-new", Name: "pre-existing", Labels: restored}}
+		Expect(c.Create(ctx, before)).To(Succeed())
+		time.Sleep(1100 * time.Millisecond) // creation times have a resolution of one second
+
+		restore := &velerov1.Restore{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: restoreName}}
+		Expect(c.Create(ctx, restore)).To(Succeed())
+		created := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "rb-new", Name: "restored", Labels: restored}}
+		Expect(c.Create(ctx, created)).To(Succeed())
+		pv := func(name, claimNS string) *corev1.PersistentVolume {
+			return &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: restored}, Spec: corev1.PersistentVolumeSpec{
+				Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+				AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + name}},
+				ClaimRef:               &corev1.ObjectReference{Namespace: claimNS, Name: "data"},
+			}}
+		}
+		mine, elsewhere := pv("rb-pv-mine", "rb-new"), pv("rb-pv-elsewhere", "rb-other")
+		Expect(c.Create(ctx, mine)).To(Succeed())
+		Expect(c.Create(ctx, elsewhere)).To(Succeed())
+
+		plan := &migv1.MigPlan{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "rb", UID: "plan-rb"},
+			Spec: migv1.MigPlanSpec{Namespaces: []string{"rb:rb-new"}}}
+		m := &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "rb-final", UID: "mig-rb"}}
+		Expect(migmigration.LabelRestored(ctx, c, host.Config, plan, m, restore)).To(Succeed())
+		Expect(migmigration.DeleteMigrated(ctx, c, host.Config, plan, m)).To(Succeed())
+
+		deleted := func(obj client.Object) bool {
+			err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+			return client.IgnoreNotFound(err) == nil && (err != nil || !obj.GetDeletionTimestamp().IsZero())
+		}
+		Expect(deleted(created)).To(BeTrue(), "what the restore created is deleted")
+		Expect(deleted(mine)).To(BeTrue(), "the restored PV bound in the plan's namespace is deleted")
+		Expect(deleted(before)).To(BeFalse(), "what existed before the restore stays")
+		Expect(before.Labels).NotTo(HaveKey("migration.openshift.io/migrated-by-migplan"))
+		Expect(deleted(elsewhere)).To(BeFalse(), "a PV bound to a claim of another namespace stays")
+	})
+})
