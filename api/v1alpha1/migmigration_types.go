@@ -52,6 +52,16 @@ const (
 	UnhealthyNamespaces                = "UnhealthyNamespaces"                // Warn: see status.namespaces.
 )
 
+// MigMigration warnings of Ferry's, where ClusterRole ferry-rollback was narrowed on the
+// destination (the message names the kinds).
+const (
+	// RestoredObjectsNotLabelled: the operator may not list or label some kinds a restore
+	// created, so a rollback will not find those objects.
+	RestoredObjectsNotLabelled = "RestoredObjectsNotLabelled"
+	// MigratedObjectsKept: a rollback may not delete some of what the plan restored.
+	MigratedObjectsKept = "MigratedObjectsKept"
+)
+
 // MigMigration condition reasons (MTC names), besides the shared NotSet, NotFound,
 // NotSupported and NotDistinct, and PvNameConflict.
 const (

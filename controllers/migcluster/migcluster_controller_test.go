@@ -294,3 +294,17 @@ func selfSignedCert() (tls.Certificate, []byte) {
 	Expect(err).NotTo(HaveOccurred())
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+var _ = Describe("The operator's namespace", func() {
+	It("is the only one whose MigClusters the operator honours", func() {
+		Expect(destination.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "elsewhere"}})).To(Succeed())
+		c := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "elsewhere", Name: "host"}, Spec: migv1.MigClusterSpec{IsHostCluster: true}}
+		Expect(destination.Client.Create(ctx, c)).To(Succeed())
+		// The same object in the operator's namespace is Ready within a second or two.
+		Consistently(func() []migv1.Condition {
+			got := &migv1.MigCluster{}
+			Expect(destination.Client.Get(ctx, client.ObjectKeyFromObject(c), got)).To(Succeed())
+			return got.Status.Conditions
+		}, 5*time.Second).Should(BeEmpty())
+	})
+})

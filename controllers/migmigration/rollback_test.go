@@ -7,12 +7,16 @@ import (
 	. "github.com/onsi/gomega"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/controllers/migmigration"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 )
 
 var _ = Describe("A rollback", func() {
@@ -59,5 +63,47 @@ var _ = Describe("A rollback", func() {
 		Expect(deleted(before)).To(BeFalse(), "what existed before the restore stays")
 		Expect(before.Labels).NotTo(HaveKey("migration.openshift.io/migrated-by-migplan"))
 		Expect(deleted(elsewhere)).To(BeFalse(), "a PV bound to a claim of another namespace stays")
+	})
+})
+
+var _ = Describe("A rollback on a cluster where ferry-rollback was narrowed", func() {
+	It("labels and deletes what it may, and warns naming the objects it leaves in place", func() {
+		admin := host.Client
+		const restoreName = "narrow-final-restore"
+		Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "narrow-new"}})).To(Succeed())
+		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "narrow-rollback"}, Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"secrets", "persistentvolumes"}, Verbs: []string{"get", "list", "patch", "delete"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list"}},
+		}}
+		Expect(admin.Create(ctx, role)).To(Succeed())
+		token, err := host.MintToken(ctx, opNamespace, "narrow-operator", role.Name)
+		Expect(err).NotTo(HaveOccurred())
+		cfg := rest.AnonymousClientConfig(host.Config)
+		cfg.BearerToken = token
+		narrow, err := client.New(cfg, client.Options{Scheme: admin.Scheme()})
+		Expect(err).NotTo(HaveOccurred())
+
+		restore := &velerov1.Restore{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: restoreName}}
+		Expect(admin.Create(ctx, restore)).To(Succeed())
+		restored := map[string]string{velerov1.RestoreNameLabel: restoreName}
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "narrow-new", Name: "restored", Labels: restored}}
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "narrow-new", Name: "restored", Labels: restored}}
+		Expect(admin.Create(ctx, secret)).To(Succeed())
+		Expect(admin.Create(ctx, cm)).To(Succeed())
+
+		plan := &migv1.MigPlan{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "narrow", UID: "plan-narrow"},
+			Spec: migv1.MigPlanSpec{Namespaces: []string{"narrow:narrow-new"}}}
+		m := &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "narrow-final", UID: "mig-narrow"}}
+		Expect(migmigration.LabelRestored(ctx, narrow, cfg, plan, m, restore)).To(Succeed())
+		warning := conditions.Find(m.Status.Conditions, migv1.RestoredObjectsNotLabelled)
+		Expect(warning).NotTo(BeNil(), "conditions: %v", m.Status.Conditions)
+		Expect(warning.Message).To(And(ContainSubstring("label 1 restored objects"), ContainSubstring("ConfigMap narrow-new/restored"),
+			ContainSubstring("ferry-rollback")))
+
+		Expect(migmigration.DeleteMigrated(ctx, narrow, cfg, plan, m)).To(Succeed())
+		Eventually(func() bool { return apierrors.IsNotFound(admin.Get(ctx, client.ObjectKeyFromObject(secret), secret)) }).Should(BeTrue(),
+			"the Secret the restore created is deleted")
+		Expect(admin.Get(ctx, client.ObjectKeyFromObject(cm), cm)).To(Succeed(), "the ConfigMap it may not touch stays")
+		Expect(cm.Labels).NotTo(HaveKey("migration.openshift.io/migrated-by-migplan"))
 	})
 })

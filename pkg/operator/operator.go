@@ -9,10 +9,12 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/controllers/directvolumemigration"
 	"github.com/ferrymtc/ferry/controllers/migcluster"
 	"github.com/ferrymtc/ferry/controllers/mighook"
@@ -59,6 +61,10 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		// does not wait for it to expire. The manager exits right after, which this needs.
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &opts.GracefulShutdown,
+		// Ferry's own objects are honoured in the operator's namespace only: whoever may write
+		// them has the operator's power over every registered cluster, so that power stays
+		// with the writers of one namespace (MTC's model, made explicit).
+		Cache: cache.Options{ByObject: ownObjectsIn(opts.Namespace)},
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Tokens and credentials are read on demand, never held in an informer cache.
 			DisableFor: []client.Object{&corev1.Secret{}},
@@ -74,6 +80,20 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("add ready check: %w", err)
 	}
 	return mgr, nil
+}
+
+// ownObjectsIn limits the informers of Ferry's kinds to namespace.
+func ownObjectsIn(namespace string) map[client.Object]cache.ByObject {
+	only := cache.ByObject{Namespaces: map[string]cache.Config{namespace: {}}}
+	out := map[client.Object]cache.ByObject{}
+	for _, obj := range []client.Object{
+		&migv1.MigCluster{}, &migv1.MigStorage{}, &migv1.MigPlan{}, &migv1.MigMigration{}, &migv1.MigHook{},
+		&migv1.DirectVolumeMigration{}, &migv1.DirectVolumeMigrationProgress{}, &migv1.DirectImageMigration{},
+		&migv1.DirectImageStreamMigration{}, &migv1.MigAnalytic{}, &migv1.MigrationController{},
+	} {
+		out[obj] = only
+	}
+	return out
 }
 
 // Setup builds the shared services and registers every controller with mgr.
