@@ -143,13 +143,19 @@ func tolerateGroupFailures(ctx context.Context, cluster string, err error) error
 	return nil
 }
 
-// hasInstances reports whether the namespace holds at least one object of the resource.
+// hasInstances reports whether the namespace holds at least one object of the resource, or
+// may hold one (the token may not list it).
 func hasInstances(ctx context.Context, c metadata.Interface, gvr schema.GroupVersionResource, namespace string) (bool, error) {
 	list, err := c.Resource(gvr).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
 	switch {
 	case apierrors.IsNotFound(err):
 		// The resource went away since discovery.
 		return false, nil
+	case apierrors.IsForbidden(err):
+		// The token may not list it (ferry-remote-source names the kinds Ferry works with,
+		// not every kind): it may exist, and the destination could not restore it, so it is
+		// reported, as a warning, rather than assumed absent.
+		return true, nil
 	case err != nil:
 		return false, fmt.Errorf("list %s in %s: %w", gvr, namespace, err)
 	}
