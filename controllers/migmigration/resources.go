@@ -131,7 +131,7 @@ func warnForbidden(s *Scope, conditionType, what string, objects []string) {
 	}
 	s.warn(conditionType, fmt.Sprintf("The operator may not %s %d restored objects on the destination cluster (%s): "+
 		"a rollback leaves them in place. Grant their kinds through ClusterRole %s to let rollbacks remove them.",
-		what, len(objects), strings.Join(first(objects, 10), ", "), permissions.RollbackRole))
+		what, len(objects), strings.Join(listed(objects), ", "), permissions.RollbackRole))
 }
 
 // logUnlisted logs the kinds a walk could not list.
@@ -245,7 +245,7 @@ func ensureMigratedDeleted(ctx context.Context, s *Scope) (itinerary.Outcome, er
 		return itinerary.Outcome{}, err
 	}
 	if len(left) > 0 {
-		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d migrated objects to be deleted.", len(left))}, first(left, 10)...)...)
+		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d migrated objects to be deleted.", len(left))}, listed(left)...)...)
 		return itinerary.Wait(pollWorkload), nil
 	}
 	s.setProgress("All migrated objects are deleted.")
@@ -264,9 +264,14 @@ func deleteOne(ctx context.Context, c client.Client, obj *metav1.PartialObjectMe
 	return false, nil
 }
 
-func first(lines []string, n int) []string {
-	if len(lines) > n {
-		return lines[:n]
+// listedInProgress is how many names a progress line or warning lists before it
+// stops: enough to act on, short enough for `kubectl describe`.
+const listedInProgress = 10
+
+// listed returns the first listedInProgress names.
+func listed(lines []string) []string {
+	if len(lines) > listedInProgress {
+		return lines[:listedInProgress]
 	}
 	return lines
 }

@@ -64,7 +64,7 @@ func waitQuiesced(ctx context.Context, s *Scope, r Remote, namespaces []string, 
 		return itinerary.Outcome{}, fmt.Errorf("list remaining application pods: %w", err)
 	}
 	if len(left) > 0 {
-		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d pods to stop.", len(left))}, first(left, 10)...)...)
+		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d pods to stop.", len(left))}, listed(left)...)...)
 		return itinerary.Wait(pollWorkload), nil
 	}
 	s.setProgress("All application pods have stopped.")

@@ -48,7 +48,7 @@ func verify(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 		return itinerary.Done(), nil
 	}
 	if len(notReady) > 0 {
-		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d workloads to be ready.", len(notReady))}, first(notReady, 10)...)...)
+		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d workloads to be ready.", len(notReady))}, listed(notReady)...)...)
 		return itinerary.Wait(pollSlow), nil
 	}
 	s.setProgress("All migrated workloads are ready.")

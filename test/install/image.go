@@ -100,7 +100,7 @@ func operatorDeployment(objs []*unstructured.Unstructured) (*unstructured.Unstru
 func containerImage(d *unstructured.Unstructured, name string) (string, error) {
 	containers, _, err := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
 	if err != nil {
-		return "", fmt.Errorf("Deployment %s: %w", d.GetName(), err)
+		return "", fmt.Errorf("deployment %s: %w", d.GetName(), err)
 	}
 	for _, c := range containers {
 		m, _ := c.(map[string]any)
@@ -109,7 +109,7 @@ func containerImage(d *unstructured.Unstructured, name string) (string, error) {
 			return image, nil
 		}
 	}
-	return "", fmt.Errorf("Deployment %s has no container %s", d.GetName(), name)
+	return "", fmt.Errorf("deployment %s has no container %s", d.GetName(), name)
 }
 
 // Ports returns the ports of URLs (for node.Options.LoopbackPorts: the servers on this

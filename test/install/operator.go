@@ -49,8 +49,11 @@ func Deploy(ctx context.Context, cp *controlplane.ControlPlane, n *node.Node) (*
 		return nil, err
 	}
 	selector, _, err := unstructured.NestedStringMap(d.Object, "spec", "selector", "matchLabels")
-	if err != nil || len(selector) == 0 {
-		return nil, fmt.Errorf("Deployment %s has no selector labels: %v", DeploymentName, err)
+	if err != nil {
+		return nil, fmt.Errorf("deployment %s selector: %w", DeploymentName, err)
+	}
+	if len(selector) == 0 {
+		return nil, fmt.Errorf("deployment %s has no selector labels", DeploymentName)
 	}
 	o := &Operator{cp: cp, node: n, namespace: d.GetNamespace(), selector: selector}
 	if _, err := o.WaitRunning(ctx); err != nil {
@@ -143,7 +146,7 @@ func (o *Operator) LogTail(ctx context.Context, n int64) string {
 		}
 	}
 	if restarts > 0 {
-		out.WriteString(fmt.Sprintf("--- previous run (of %d restarts) ---\n", restarts))
+		fmt.Fprintf(&out, "--- previous run (of %d restarts) ---\n", restarts)
 		out.WriteString(o.logs(ctx, pod, true, n/2))
 		out.WriteString("--- current run ---\n")
 	}
