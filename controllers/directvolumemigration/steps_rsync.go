@@ -9,7 +9,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -46,7 +48,16 @@ const (
 // created; a failed attempt is followed by the next one until the back-off limit, and each
 // attempt resumes what the previous ones copied (--partial). It finishes when every PVC has
 // succeeded or used up its attempts; any failed PVC fails the DVM, with one message per PVC.
+//
+// What it decides is persisted before anything acts on it: a new attempt number before its pod
+// is created, and a verdict before the phase ends. The phases after it delete the transfer
+// resources, so a verdict held only in memory when the operator dies would leave a DVM at
+// RunRsyncOperations whose finished attempt looks unfinished; it would create that attempt's
+// pod again, with its configuration already deleted, and the pod would wait for ever.
 func runRsyncOperations(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	if err := recreateLostServers(ctx, s); err != nil {
+		return itinerary.Outcome{}, err
+	}
 	var outcomes []pvcOutcome
 	recorded, active := false, 0
 	for _, p := range s.pvcs() {
@@ -75,7 +86,8 @@ func runRsyncOperations(ctx context.Context, s *Scope) (itinerary.Outcome, error
 	}
 	s.applyOutcomes(outcomes)
 	if recorded {
-		// Persist the new attempt numbers before creating their pods.
+		// Persist the new attempt numbers before creating their pods, and verdicts before
+		// the cleanup that follows this phase.
 		return itinerary.Wait(again), nil
 	}
 	if slices.ContainsFunc(outcomes, func(o pvcOutcome) bool { return o.state == stateRunning || o.state == statePending }) {
@@ -121,10 +133,14 @@ func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *mi
 		out.state, out.failure = stateOf(op), failureOf(dvmp)
 		return out, nil
 	case apierrors.IsNotFound(err):
+		out.progress, out.state = podProgress(p, p.Namespace, name, nil), statePending
+		if missing, err := missingClientConfig(ctx, s, p.Namespace); err != nil || missing != "" {
+			return configGone(ctx, s, out, op, name, missing, dvmp, err)
+		}
 		if err := createClientPod(ctx, s, p, op.CurrentAttempt); err != nil {
 			return out, err
 		}
-		out.progress, out.state = podProgress(p, p.Namespace, name, nil), statePending
+		s.Log.Info("Created rsync client pod", "pvc", pvcKey(p), "pod", name, "attempt", op.CurrentAttempt)
 		return out, nil
 	case err != nil:
 		return out, fmt.Errorf("get rsync client pod %s/%s: %w", p.Namespace, name, err)
@@ -143,11 +159,13 @@ func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *mi
 		case a.failure != nil:
 			// rsync exited 0 but the copy cannot be trusted (transfer.CheckSucceeded); another
 			// attempt would see the same.
+			out.recorded = !op.Failed
 			op.Succeeded, op.Failed = false, true
 			out.state, out.failure, out.kind = stateFailed, a.failure.Message, a.failure.Kind
 		case op.Failed:
 			out.state, out.failure = stateFailed, failureOf(dvmp)
 		default:
+			out.recorded = !op.Succeeded
 			op.Succeeded = true
 			out.state = stateSucceeded
 		}
@@ -160,18 +178,96 @@ func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *mi
 			out.recorded, out.state = true, stateRunning
 		default:
 			op.Failed = true
-			out.state = stateFailed
+			out.recorded, out.state = true, stateFailed
 		}
 		out.failure, out.kind = a.failure.Message, a.failure.Kind
 	case corev1.PodRunning:
 		out.state = stateRunning
 	default:
 		out.state = statePending
+		if missing, err := missingClientConfig(ctx, s, p.Namespace); err != nil || missing != "" {
+			return configGone(ctx, s, out, op, name, missing, dvmp, err)
+		}
 		if s.Now().Sub(pod.CreationTimestamp.Time) > clientPendingWarning {
 			s.warn(migv1.RsyncClientPodsPending, "", fmt.Sprintf("Rsync Client Pods [%s/%s] are stuck in Pending state for more than 10 mins", p.Namespace, name))
 		}
 	}
+	if out.recorded {
+		s.Log.Info("Rsync attempt ended", "pvc", pvcKey(p), "pod", name, "attempt", op.CurrentAttempt,
+			"verdict", out.state, "failure", out.failure)
+	}
 	return out, nil
+}
+
+// missingClientConfig names the client ConfigMap or Secret of namespace ns that is missing
+// ("" when both exist). createTransferConfig made them before this phase, so a missing one
+// was deleted since: a client pod would wait for it for ever (ContainerCreating).
+func missingClientConfig(ctx context.Context, s *Scope, ns string) (string, error) {
+	key := types.NamespacedName{Namespace: ns, Name: s.Names.Client()}
+	for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Secret{}} {
+		err := s.Source.Client.Get(ctx, key, obj)
+		switch {
+		case apierrors.IsNotFound(err):
+			return fmt.Sprintf("%T %s", obj, key), nil
+		case err != nil:
+			return "", fmt.Errorf("get rsync client configuration %s: %w", key, err)
+		}
+	}
+	return "", nil
+}
+
+// configGone fails an operation whose client configuration is gone (missing names it; err is
+// the error of looking, returned as is): no attempt can start, and waiting would be silent.
+// The failure says what is missing and is kept in the PVC's DVMP, where later reconciles read
+// it; the DVM fails, and its migration with it, instead of sitting at RunRsyncOperations.
+func configGone(ctx context.Context, s *Scope, out followed, op *migv1.RsyncOperation, pod, missing string,
+	dvmp *migv1.DirectVolumeMigrationProgress, err error) (followed, error) {
+	if err != nil || missing == "" {
+		return out, err
+	}
+	msg := fmt.Sprintf("the rsync client configuration (%s) was deleted while the transfer ran, so client pod %s/%s cannot start; "+
+		"run the migration again", strings.TrimPrefix(missing, "*v1."), out.pvc.Namespace, pod)
+	s.Log.Info("Rsync client configuration is missing; failing the volume", "pvc", pvcKey(out.pvc), "pod", pod, "missing", missing)
+	out.recorded = out.recorded || !op.Failed
+	op.Succeeded, op.Failed = false, true
+	out.state, out.failure = stateFailed, msg
+	if dvmp == nil {
+		return out, nil
+	}
+	before := dvmp.DeepCopy()
+	dvmp.Status.PodName, dvmp.Status.LogMessage = pod, msg
+	recordVerdict(dvmp, pod, transfer.Failure{Kind: "ConfigurationMissing", Message: msg}, metav1.NewTime(s.Now()))
+	if equality.Semantic.DeepEqual(before.Status, dvmp.Status) {
+		return out, nil
+	}
+	if err := s.Host.Status().Patch(ctx, dvmp, client.MergeFrom(before)); err != nil {
+		return out, fmt.Errorf("patch DirectVolumeMigrationProgress %s status: %w", dvmp.Name, err)
+	}
+	return out, nil
+}
+
+// recreateLostServers creates the rsync server pod of a destination namespace again when it
+// is gone (an evicted pod, a lost node): it runs until the DVM deletes it, and the clients'
+// next attempts reach the new one through the same endpoint.
+func recreateLostServers(ctx context.Context, s *Scope) error {
+	for _, ns := range s.destinationNamespaces() {
+		err := s.Destination.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: s.Names.Server()}, &corev1.Pod{})
+		switch {
+		case err == nil:
+			continue
+		case !apierrors.IsNotFound(err):
+			return fmt.Errorf("get rsync server pod in %s: %w", ns, err)
+		}
+		srv, err := s.runningServer(ctx, ns)
+		if err != nil {
+			return err
+		}
+		if err := create(ctx, s.Destination.Client, srv.Pod()); err != nil {
+			return err
+		}
+		s.Log.Info("Created the lost rsync server pod again", "namespace", ns, "pod", s.Names.Server())
+	}
+	return nil
 }
 
 // retryable reports whether another attempt may succeed: refused credentials (a proxy's, a

@@ -41,6 +41,9 @@ type ControlPlane struct {
 
 	env        *envtest.Environment
 	components []*component
+	// stopped and restarted are the API server of StopAPIServer and StartAPIServer.
+	stopped   *stoppedAPIServer
+	restarted *apiServerProcess
 }
 
 // Scheme returns a scheme with the core Kubernetes, Ferry and Velero types.
@@ -120,6 +123,9 @@ func Start(name string, opts ...Option) (*ControlPlane, error) {
 func (cp *ControlPlane) Stop() error {
 	if err := cp.stopComponents(); err != nil {
 		return fmt.Errorf("stop components of %q: %w", cp.Name, err)
+	}
+	if err := cp.stopRestarted(); err != nil {
+		return fmt.Errorf("stop the restarted API server of %q: %w", cp.Name, err)
 	}
 	if err := cp.env.Stop(); err != nil {
 		return fmt.Errorf("stop control plane %q: %w", cp.Name, err)

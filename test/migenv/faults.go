@@ -1,0 +1,121 @@
+package migenv
+
+// Faults the test/faults suite injects into a running environment. Each one has its way
+// back (the suite restores what it breaks), so that later specs find the environment whole.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/fixtures"
+	"github.com/ferrymtc/ferry/test/install"
+	"github.com/ferrymtc/ferry/test/velero"
+)
+
+// veleroIndex is the index in e.veleros of the server of cluster cp (Start starts the
+// source's first).
+func (e *Env) veleroIndex(cp *controlplane.ControlPlane) (int, error) {
+	switch {
+	case cp == e.Source && len(e.veleros) > 0:
+		return 0, nil
+	case cp == e.Destination && len(e.veleros) > 1:
+		return 1, nil
+	}
+	return 0, errors.New("no Velero server for that cluster")
+}
+
+// KillVelero kills the Velero server of cluster cp (e.Source or e.Destination) and its
+// plugins with SIGKILL, as the loss of Velero's pod would, mid-operation. StartVelero runs a
+// new one.
+func (e *Env) KillVelero(cp *controlplane.ControlPlane) error {
+	i, err := e.veleroIndex(cp)
+	if err != nil {
+		return err
+	}
+	return e.veleros[i].Kill()
+}
+
+// StartVelero starts a new Velero server for cluster cp on the environment's bucket, as its
+// Deployment would after a kill, and waits until it has validated the storage location.
+func (e *Env) StartVelero(ctx context.Context, cp *controlplane.ControlPlane) error {
+	i, err := e.veleroIndex(cp)
+	if err != nil {
+		return err
+	}
+	kubeconfig := e.SourceKubeconfig
+	if cp == e.Destination {
+		kubeconfig = e.DestinationKubeconfig
+	}
+	srv, err := velero.Start(ctx, velero.Options{Kubeconfig: kubeconfig, Namespace: Namespace, S3: e.Store, Bucket: Bucket})
+	if err != nil {
+		return fmt.Errorf("start Velero for %s again: %w", cp.Name, err)
+	}
+	e.veleros[i] = srv
+	return nil
+}
+
+// RotateSourceToken rotates the token the source MigCluster uses, as an administrator
+// revoking a leaked token would: the ServiceAccount of config/rbac/remote/source is deleted
+// and created again (which invalidates every token minted for it), a new token is minted and
+// written into the MigCluster's Secret. Between the two, the operator's token is refused.
+func (e *Env) RotateSourceToken(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	objs, err := install.Build("config/rbac/remote/" + string(install.Source))
+	if err != nil {
+		return err
+	}
+	var sa *corev1.ServiceAccount
+	for _, u := range objs {
+		if u.GetKind() == "ServiceAccount" {
+			sa = &corev1.ServiceAccount{}
+			sa.Namespace, sa.Name = u.GetNamespace(), u.GetName()
+		}
+	}
+	if sa == nil {
+		return errors.New("config/rbac/remote/source has no ServiceAccount")
+	}
+	if err := client.IgnoreNotFound(e.Source.Client.Delete(ctx, sa)); err != nil {
+		return fmt.Errorf("delete ServiceAccount %s/%s on the source: %w", sa.Namespace, sa.Name, err)
+	}
+	for {
+		err := e.Source.Client.Get(ctx, client.ObjectKeyFromObject(sa), &corev1.ServiceAccount{})
+		if apierrors.IsNotFound(err) {
+			break
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("ServiceAccount %s/%s is not gone: %w", sa.Namespace, sa.Name, ctx.Err())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	token, err := install.RemoteToken(ctx, e.Source, install.Source)
+	if err != nil {
+		return err
+	}
+	cluster := &migv1.MigCluster{}
+	if err := e.Destination.Client.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: fixtures.SourceCluster}, cluster); err != nil {
+		return fmt.Errorf("get the source MigCluster: %w", err)
+	}
+	ref := cluster.Spec.ServiceAccountSecretRef
+	if ref == nil {
+		return errors.New("the source MigCluster has no token Secret")
+	}
+	secret := &corev1.Secret{}
+	if err := e.Destination.Client.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
+		return fmt.Errorf("get the source token Secret: %w", err)
+	}
+	patch := client.MergeFrom(secret.DeepCopy())
+	secret.Data[migv1.SaTokenKey] = []byte(token)
+	if err := e.Destination.Client.Patch(ctx, secret, patch); err != nil {
+		return fmt.Errorf("write the new source token: %w", err)
+	}
+	return nil
+}
