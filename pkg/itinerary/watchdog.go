@@ -18,6 +18,10 @@ type Progress struct {
 	// of State is progress; so it must not hold anything that changes by itself (an elapsed
 	// time, a rate).
 	State string
+	// Bounded says the work is running under a deadline of its own (a Job's
+	// activeDeadlineSeconds) whose progress cannot be seen: every observation counts as
+	// progress, and that deadline ends it.
+	Bounded bool
 }
 
 // Watch is the watchdog's memory of the current phase, persisted with the cursor: what the
@@ -65,7 +69,7 @@ func observe(w Watch, p *Progress, started, now time.Time) Watch {
 	if p == nil {
 		return w
 	}
-	if p.State != w.State {
+	if p.State != w.State || p.Bounded {
 		return Watch{Waiting: p.Waiting, State: p.State, Since: now}
 	}
 	w.Waiting = p.Waiting
@@ -100,4 +104,23 @@ func orNothing(s, nothing string) string {
 		return nothing
 	}
 	return s
+}
+
+// Resume moves the start of the current phase and its watch forward by the time the workflow
+// was blocked (from blockedSince until now) while in that phase: phase timeouts and the
+// watchdog measure the phase's own work, so a workflow unblocked after a long wait does not
+// time out at once. A block that began before the phase, or in the future, changes nothing.
+func Resume(cur Cursor, blockedSince, now time.Time) Cursor {
+	if cur.PhaseStartedAt.IsZero() || blockedSince.IsZero() || !blockedSince.After(cur.PhaseStartedAt) || blockedSince.After(now) {
+		return cur
+	}
+	cur.PhaseStartedAt = cur.PhaseStartedAt.Add(now.Sub(blockedSince))
+	switch {
+	case cur.Watch.Since.IsZero():
+	case cur.Watch.Since.Before(blockedSince):
+		cur.Watch.Since = cur.Watch.Since.Add(now.Sub(blockedSince))
+	default:
+		cur.Watch.Since = now
+	}
+	return cur
 }

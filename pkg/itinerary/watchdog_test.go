@@ -58,6 +58,17 @@ func TestWatchdog(t *testing.T) {
 		limits:    limits,
 		wantWatch: Watch{Waiting: "Backup b on the source cluster", State: "InProgress, 11 of 40 items", Since: t0.Add(50 * time.Minute)},
 	}, {
+		name: "work running under its own deadline is progress",
+		cur:  watched("Job running", t0),
+		now:  t0.Add(50 * time.Minute),
+		outcome: func() Outcome {
+			o := waiting("Job running")
+			o.Progress.Bounded = true
+			return o
+		}(),
+		limits:    limits,
+		wantWatch: Watch{Waiting: "Backup b on the source cluster", State: "Job running", Since: t0.Add(50 * time.Minute)},
+	}, {
 		name:      "no change past the warning limit is a stall",
 		cur:       watched("New", t0),
 		now:       t0.Add(11 * time.Minute),

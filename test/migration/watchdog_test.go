@@ -12,12 +12,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/settings"
-)
-
-// Conditions and reasons of the no-progress watchdog.
-const (
-	noProgress        = "NoProgress"
-	noProgressTimeout = "NoProgressTimeout"
+	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 var _ = Describe("A migration whose destination Velero stalls", func() {
@@ -29,6 +24,13 @@ var _ = Describe("A migration whose destination Velero stalls", func() {
 		app("stalled", 1)
 		plan := readyPlan("stalled", []string{"stalled:stalled-new"}, nil)
 
+		// The plan's storage location must have been validated there first: Ferry waits for
+		// it before anything else (WaitForVeleroReady), and a stopped Velero keeps its status.
+		Eventually(func(g Gomega) {
+			bsl := &velerov1.BackupStorageLocation{}
+			g.Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: fixtures.Storage}, bsl)).To(Succeed())
+			g.Expect(bsl.Status.Phase).To(Equal(velerov1.BackupStorageLocationPhaseAvailable))
+		}).Should(Succeed())
 		By("stopping the destination's Velero: the final Restore stays New")
 		Expect(env.StopVelero(env.Destination)).To(Succeed())
 		DeferCleanup(func() {
@@ -42,7 +44,7 @@ var _ = Describe("A migration whose destination Velero stalls", func() {
 		got := &migv1.MigMigration{}
 		Eventually(func(g Gomega) {
 			g.Expect(env.Destination.Client.Get(ctx, client.ObjectKeyFromObject(m), got)).To(Succeed())
-			c := conditions.Find(got.Status.Conditions, noProgress)
+			c := conditions.Find(got.Status.Conditions, migv1.NoProgress)
 			g.Expect(c).NotTo(BeNil(), "phase %s, conditions %v", got.Status.Phase, got.Status.Conditions)
 			g.Expect(c.Category).To(Equal(migv1.CategoryWarn))
 			g.Expect(c.Message).To(SatisfyAll(ContainSubstring("Restore "+ns+"/"), ContainSubstring("destination cluster"),
