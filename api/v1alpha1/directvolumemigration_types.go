@@ -26,7 +26,9 @@ const (
 	// and destination are different clusters, whose pods reach each other's ClusterIPs only
 	// through a multi-cluster network.
 	ClusterIPAcrossClusters = "ClusterIPAcrossClusters"
-	// FailedCreatingRsyncPods: Warn; rsync pods could not be created for 5 minutes.
+	// FailedCreatingRsyncPods: Warn; the cluster refuses to create rsync pods (quota,
+	// LimitRange, Pod Security admission): the message is the API's. Ferry raises it at the
+	// first refusal and retries; MTC raised it after 5 minutes of errors.
 	FailedCreatingRsyncPods = "FailedCreatingRsyncPods"
 	// SourceToDestinationNetworkError: Critical, durable; rsync could not reach the
 	// destination.
@@ -226,6 +228,10 @@ type DirectVolumeMigrationStatus struct {
 	// Itinerary is the name of the itinerary being run.
 	// +optional
 	Itinerary string `json:"itinerary,omitempty"`
+	// ProgressWatch is what the current phase waits for and since when what it observed has
+	// not changed (Ferry): the no-progress watchdog's memory.
+	// +optional
+	ProgressWatch *ProgressWatch `json:"progressWatch,omitempty"`
 	// Errors are the de-duplicated errors that failed the DVM.
 	// +optional
 	Errors []string `json:"errors,omitempty"`

@@ -50,6 +50,9 @@ const (
 	DirectVolumeMigrationFailed        = "DirectVolumeMigrationFailed"        // Warn.
 	DirectVolumeMigrationBlocked       = "DirectVolumeMigrationBlocked"       // Warn.
 	UnhealthyNamespaces                = "UnhealthyNamespaces"                // Warn: see status.namespaces.
+	// FailedCreatingHookPods: Warn (Ferry's): the cluster refuses the pods of a hook Job
+	// (quota, LimitRange, Pod Security admission); the message is the API's.
+	FailedCreatingHookPods = "FailedCreatingHookPods"
 )
 
 // MigMigration warnings of Ferry's, where ClusterRole ferry-rollback was narrowed on the
@@ -180,6 +183,11 @@ type MigMigrationStatus struct {
 	// PhaseStartedAt is when the current phase began (Ferry); phase timeouts count from it.
 	// +optional
 	PhaseStartedAt *metav1.Time `json:"phaseStartedAt,omitempty"`
+	// ProgressWatch is what the current phase waits for and since when what it observed has
+	// not changed (Ferry): the no-progress watchdog's memory, kept in the status so that a
+	// restarted operator goes on counting.
+	// +optional
+	ProgressWatch *ProgressWatch `json:"progressWatch,omitempty"`
 	// References name the objects the migration creates (Ferry), recorded before they are
 	// created, so that an operator restarted at any moment finds them instead of creating
 	// duplicates.

@@ -172,6 +172,18 @@ type MigrationControllerSpec struct {
 	// HookPodMemoryRequest is the memory request of hook Job pods (Ferry's; default "256Mi").
 	// +optional
 	HookPodMemoryRequest *intstr.IntOrString `json:"hook_pod_memory_request,omitempty"`
+	// MigrationNoProgressWarningMinutes is how long a migration or DVM phase that waits on
+	// other components (Velero Backups and Restores, hook Jobs, the DVM, rsync and its pods) may
+	// see no progress before a NoProgress warning says what it waits for (Ferry's; default
+	// 10). A number of minutes, or a duration with its unit such as "90s".
+	// +optional
+	MigrationNoProgressWarningMinutes *intstr.IntOrString `json:"migration_no_progress_warning_minutes,omitempty"`
+	// MigrationNoProgressTimeoutMinutes is how long such a phase may see no progress before it
+	// fails the migration (reason NoProgressTimeout), which then runs its Failed itinerary and
+	// starts the source applications again (Ferry's; default 60). A number of minutes, or a
+	// duration with its unit such as "5m".
+	// +optional
+	MigrationNoProgressTimeoutMinutes *intstr.IntOrString `json:"migration_no_progress_timeout_minutes,omitempty"`
 	// NoProxy lists destinations that bypass httpProxy and httpsProxy.
 	// +optional
 	NoProxy string `json:"noProxy,omitempty"`

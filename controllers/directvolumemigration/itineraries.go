@@ -46,6 +46,13 @@ type Itinerary = itinerary.Itinerary[*Scope, Facts]
 // Phase is a DVM phase.
 type Phase = itinerary.Phase[*Scope, Facts]
 
+// watched marks a phase that waits for pods and transfers: the no-progress watchdog
+// (migration_no_progress_*) warns, then fails it, when what it observes stops changing.
+func watched(p Phase) Phase {
+	p.Watch = true
+	return p
+}
+
 // Itineraries builds the DVM itineraries with the step functions of run.
 func Itineraries() map[string]Itinerary {
 	phase := func(name, step string, run itinerary.RunFunc[*Scope], timeout time.Duration) Phase {
@@ -65,8 +72,8 @@ func Itineraries() map[string]Itinerary {
 		phase(CreateStunnelConfig, stepTransfer, createTransferConfig, 10*time.Minute),
 		phase(CreatePVProgressCRs, stepTransfer, createProgressCRs, 10*time.Minute),
 		phase(CreateRsyncTransferPods, stepTransfer, createServerPods, 10*time.Minute),
-		phase(WaitForRsyncTransferPodsRunning, stepTransfer, waitServerPodsRunning, 30*time.Minute),
-		phase(RunRsyncOperations, stepTransfer, runRsyncOperations, 0),
+		watched(phase(WaitForRsyncTransferPodsRunning, stepTransfer, waitServerPodsRunning, 30*time.Minute)),
+		watched(phase(RunRsyncOperations, stepTransfer, runRsyncOperations, 0)),
 		phase(DeleteRsyncResources, stepCleanup, deleteTransferResources, 0),
 		phase(WaitForRsyncResourcesTerminated, stepCleanup, waitTransferResourcesGone, 10*time.Minute),
 	}}

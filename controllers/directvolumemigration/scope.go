@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/settings"
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
@@ -46,6 +47,12 @@ type Scope struct {
 	nonRootUser *int64
 	// description overrides the phase's description (progress of the transfer).
 	description string
+	// refusals are the pods the clusters refused to create in this reconcile, with the API's
+	// message.
+	refusals []string
+	// stall is the watched phase's stall, when it has observed no progress for a while.
+	stall  *itinerary.Stall
+	limits itinerary.Limits
 }
 
 func (r *Reconciler) scope(ctx context.Context, o *observed) *Scope {

@@ -24,6 +24,8 @@ func desiredConditions(s *Scope, validation []migv1.Condition, n, total int) []m
 	out := slices.Clone(validation)
 	out = append(out, conditions.Required(migv1.Ready, "", readyMessage))
 	out = append(out, s.warnings...)
+	out = append(out, s.refusalCondition()...)
+	out = append(out, noProgressCondition(s.stall, s.limits)...)
 	if w := s.nonRootWarning(); w != nil {
 		out = append(out, *w)
 	}

@@ -77,7 +77,7 @@ func (s *Scope) runningServer(ctx context.Context, ns string) (transfer.Server, 
 func (s *Scope) server(ns string) transfer.Server {
 	srv := transfer.Server{
 		Namespace: ns, Name: s.Names.Server(), Labels: s.labels(), Image: s.image(),
-		SupplementalGroups: s.Settings.TargetSupplementalGroups,
+		SupplementalGroups: s.Settings.TargetSupplementalGroups, Resources: s.Settings.TransferPodResources,
 	}
 	for _, p := range s.pvcs() {
 		if destNamespace(p) == ns {
@@ -178,11 +178,32 @@ func createServerPods(ctx context.Context, s *Scope) (itinerary.Outcome, error) 
 		if err != nil {
 			return itinerary.Outcome{}, err
 		}
-		if err := create(ctx, s.Destination.Client, srv.Pod()); err != nil {
+		if err := s.createPod(ctx, s.Destination, srv.Pod()); err != nil {
 			return itinerary.Outcome{}, err
 		}
 	}
+	// A refused pod is created again while WaitForRsyncTransferPodsRunning waits for it.
 	return itinerary.Done(), nil
+}
+
+// createPod creates a transfer pod on cluster. A pod the cluster refuses (quota, LimitRange,
+// Pod Security admission) is recorded for the FailedCreatingRsyncPods warning and is not an
+// error: the caller waits and tries again, under the no-progress watchdog.
+func (s *Scope) createPod(ctx context.Context, cluster *Remote, pod *corev1.Pod) error {
+	err := create(ctx, cluster.Client, pod)
+	if msg := refusal(err); msg != "" {
+		role := "destination"
+		if cluster == s.Source {
+			role = "source"
+		}
+		s.refused(role, pod.Namespace+"/"+pod.Name, msg)
+		s.Log.Info("Pod refused", "cluster", role, "pod", pod.Namespace+"/"+pod.Name, "reason", msg)
+		return nil
+	}
+	if err == nil {
+		s.Log.V(1).Info("Pod created or found", "pod", pod.Namespace+"/"+pod.Name)
+	}
+	return err
 }
 
 // serverPendingWarning is how long server pods may take to run before a warning.
@@ -201,27 +222,47 @@ func waitServerPodsRunning(ctx context.Context, s *Scope) (itinerary.Outcome, er
 			if err != nil {
 				return itinerary.Outcome{}, err
 			}
-			if err := create(ctx, s.Destination.Client, srv.Pod()); err != nil {
+			if err := s.createPod(ctx, s.Destination, srv.Pod()); err != nil {
 				return itinerary.Outcome{}, err
 			}
-			pending = append(pending, ns+"/"+s.Names.Server())
+			pending = append(pending, ns+"/"+s.Names.Server()+" (not created)")
 			continue
 		case err != nil:
 			return itinerary.Outcome{}, fmt.Errorf("get rsync server pod in %s: %w", ns, err)
 		}
 		if pod.Status.Phase != corev1.PodRunning || !allContainersRunning(pod) {
-			pending = append(pending, ns+"/"+pod.Name)
+			pending = append(pending, fmt.Sprintf("%s/%s (%s)", ns, pod.Name, podState(pod)))
 		}
 	}
 	if len(pending) == 0 {
 		return itinerary.Done(), nil
+	}
+	observed := itinerary.Wait(pollPods).Observed("the rsync server pods on the destination cluster",
+		strings.Join(append(pending, s.refusals...), "; "))
+	if len(s.refusals) > 0 {
+		observed.RequeueAfter = refusedRetry
 	}
 	if started := cursorOf(s.DVM).PhaseStartedAt; !started.IsZero() && s.Now().Sub(started) > serverPendingWarning {
 		s.warn(migv1.RsyncTransferPodsPending, "", fmt.Sprintf(
 			"Rsync Transfer Pod(s) on destination cluster have not started Running within 3 minutes: %s. Check their events with kubectl describe pod.",
 			strings.Join(pending, ", ")))
 	}
-	return itinerary.Wait(pollPods), nil
+	return observed, nil
+}
+
+// podState is a pod's phase and the state of its containers that are not running, such as
+// "Pending, rsync: waiting (ContainerCreating)".
+func podState(pod *corev1.Pod) string {
+	out := string(pod.Status.Phase)
+	for _, c := range pod.Status.ContainerStatuses {
+		switch {
+		case c.State.Waiting != nil:
+			out += fmt.Sprintf(", %s: waiting (%s)", c.Name, c.State.Waiting.Reason)
+		case c.State.Terminated != nil:
+			out += fmt.Sprintf(", %s: terminated (%s)", c.Name, c.State.Terminated.Reason)
+		}
+	}
+	return out
 }
 
 func allContainersRunning(pod *corev1.Pod) bool {

@@ -33,6 +33,11 @@ type pvcOutcome struct {
 	state    string // one of the list names below
 	failure  string
 	kind     string
+	// attempt is the attempt followed; activity is the end of its log while it runs, and
+	// refused the API's message when the cluster refused to create its pod.
+	attempt  int
+	activity string
+	refused  string
 }
 
 const (
@@ -85,15 +90,44 @@ func runRsyncOperations(ctx context.Context, s *Scope) (itinerary.Outcome, error
 		outcomes = append(outcomes, out.pvcOutcome)
 	}
 	s.applyOutcomes(outcomes)
+	waiting, state := fmt.Sprintf("the rsync transfers of %d PVCs from the source cluster", len(outcomes)), transferState(outcomes)
 	if recorded {
 		// Persist the new attempt numbers before creating their pods, and verdicts before
 		// the cleanup that follows this phase.
-		return itinerary.Wait(again), nil
+		return itinerary.Wait(again).Observed(waiting, state), nil
 	}
 	if slices.ContainsFunc(outcomes, func(o pvcOutcome) bool { return o.state == stateRunning || o.state == statePending }) {
-		return itinerary.Wait(pollTransfer), nil
+		out := itinerary.Wait(pollTransfer).Observed(waiting, state)
+		if len(s.refusals) > 0 {
+			out.RequeueAfter = refusedRetry
+		}
+		return out, nil
 	}
 	return finish(s, outcomes), nil
+}
+
+// transferState is what progress of the transfers looks like: each PVC's state, attempt,
+// percentage and the end of its log (rsync writes when it moves data), or why its pod is
+// refused. Not the elapsed time or the rate of a transfer, which change by themselves.
+func transferState(outcomes []pvcOutcome) string {
+	parts := make([]string, 0, len(outcomes))
+	for _, o := range outcomes {
+		part := fmt.Sprintf("%s: %s", pvcKey(o.pvc), o.state)
+		if o.attempt > 0 {
+			part += fmt.Sprintf(" (attempt %d)", o.attempt)
+		}
+		if o.progress != nil && o.progress.LastObservedProgressPercent != "" {
+			part += " " + o.progress.LastObservedProgressPercent
+		}
+		if o.activity != "" {
+			part += ", log: " + o.activity
+		}
+		if o.refused != "" {
+			part += ", pod refused: " + o.refused
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // operation returns the status.rsyncOperations entry of p, adding it when missing.
@@ -116,7 +150,7 @@ type followed struct {
 // followOperation looks at the pod of the operation's current attempt: creates it when it is
 // missing, records its progress, and moves to the next attempt when it failed.
 func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *migv1.RsyncOperation) (followed, error) {
-	out := followed{pvcOutcome: pvcOutcome{pvc: p}}
+	out := followed{pvcOutcome: pvcOutcome{pvc: p, attempt: op.CurrentAttempt}}
 	name := s.Names.ClientPod(p.Name, op.CurrentAttempt)
 	dvmp := &migv1.DirectVolumeMigrationProgress{}
 	if err := s.Host.Get(ctx, s.progressKey(p), dvmp); err != nil {
@@ -137,10 +171,15 @@ func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *mi
 		if missing, err := missingClientConfig(ctx, s, p.Namespace); err != nil || missing != "" {
 			return configGone(ctx, s, out, op, name, missing, dvmp, err)
 		}
+		refused := len(s.refusals)
 		if err := createClientPod(ctx, s, p, op.CurrentAttempt); err != nil {
 			return out, err
 		}
-		s.Log.Info("Created rsync client pod", "pvc", pvcKey(p), "pod", name, "attempt", op.CurrentAttempt)
+		if len(s.refusals) > refused {
+			out.refused = s.refusals[len(s.refusals)-1]
+		} else {
+			s.Log.Info("Created rsync client pod", "pvc", pvcKey(p), "pod", name, "attempt", op.CurrentAttempt)
+		}
 		return out, nil
 	case err != nil:
 		return out, fmt.Errorf("get rsync client pod %s/%s: %w", p.Namespace, name, err)
@@ -153,6 +192,9 @@ func followOperation(ctx context.Context, s *Scope, p migv1.PVCToMigrate, op *mi
 		return out, err
 	}
 	out.progress = podProgress(p, p.Namespace, name, dvmp)
+	if pod.Status.Phase == corev1.PodRunning && dvmp != nil {
+		out.activity = lastLine(dvmp.Status.LogMessage)
+	}
 	switch pod.Status.Phase {
 	case corev1.PodSucceeded:
 		switch {
@@ -262,10 +304,10 @@ func recreateLostServers(ctx context.Context, s *Scope) error {
 		if err != nil {
 			return err
 		}
-		if err := create(ctx, s.Destination.Client, srv.Pod()); err != nil {
+		if err := s.createPod(ctx, s.Destination, srv.Pod()); err != nil {
 			return err
 		}
-		s.Log.Info("Created the lost rsync server pod again", "namespace", ns, "pod", s.Names.Server())
+		s.Log.Info("Lost rsync server pod created again", "namespace", ns, "pod", s.Names.Server())
 	}
 	return nil
 }
@@ -318,12 +360,13 @@ func createClientPod(ctx context.Context, s *Scope, p migv1.PVCToMigrate, attemp
 		DestinationNamespace: destNamespace(p), Labels: labels, Image: s.image(), PVC: p.Name,
 		Module: transfer.Module(destName(p)), Verify: p.Verify, Options: s.rsyncOptions(), NodeName: node,
 		SupplementalGroups: s.Settings.SourceSupplementalGroups, Identity: id, StunnelInSecret: proxy.HasCredentials(),
+		Resources: s.Settings.ClientPodResources,
 	}
 	pod, err := c.Pod()
 	if err != nil {
 		return err
 	}
-	return create(ctx, s.Source.Client, pod)
+	return s.createPod(ctx, s.Source, pod)
 }
 
 // mountingNode returns the node of a running pod that mounts the claim, or "".

@@ -119,7 +119,7 @@ type RunFunc = itinerary.RunFunc[*Scope]
 // it is called once at start-up, and either is a programming error.
 func Itineraries(run func(phase string) RunFunc) map[string]Itinerary {
 	p := func(name, step string, when predicate) Phase {
-		return Phase{Name: name, Step: step, When: when, Run: run(name), Timeout: phaseTimeouts[name]}
+		return Phase{Name: name, Step: step, When: when, Run: run(name), Timeout: phaseTimeouts[name], Watch: watchedPhases[name]}
 	}
 	final := finalItinerary(p)
 	out := map[string]Itinerary{

@@ -47,33 +47,32 @@ func selectItinerary(m *migv1.MigMigration, cancel bool) string {
 
 // cursorOf reads the persisted position of the migration.
 func cursorOf(m *migv1.MigMigration) itinerary.Cursor {
-	cur := itinerary.Cursor{Itinerary: m.Status.Itinerary, Phase: m.Status.Phase}
+	cur := itinerary.Cursor{Itinerary: m.Status.Itinerary, Phase: m.Status.Phase, Watch: watchOf(m)}
 	if m.Status.PhaseStartedAt != nil {
 		cur.PhaseStartedAt = m.Status.PhaseStartedAt.Time
 	}
 	return cur
 }
 
-// resumeTimer moves the start of the current phase forward by the time the migration spent
-// blocked in it: phase timeouts measure the phase's own work, so a migration unblocked after
-// a long wait (a cluster back, a plan repaired) does not time out at once. The blocking
+// resumeTimer moves the start of the current phase, and the no-progress watch, forward by the
+// time the migration spent blocked in it: phase timeouts and the watchdog measure the phase's
+// own work, so a migration unblocked after a long wait (a cluster back, a plan repaired) does
+// not time out at once. The blocking
 // conditions are still in the status when the first reconcile after the block runs; their
 // transition time is when the block began.
 func resumeTimer(cur itinerary.Cursor, list migv1.Conditions, now time.Time) itinerary.Cursor {
-	if cur.PhaseStartedAt.IsZero() {
-		return cur
-	}
+	return itinerary.Resume(cur, blockedSince(list), now)
+}
+
+// blockedSince is when the earliest blocking condition of list began, or zero.
+func blockedSince(list migv1.Conditions) time.Time {
 	var since time.Time
 	for _, c := range list {
 		if conditions.IsBlocker(c) && (since.IsZero() || c.LastTransitionTime.Time.Before(since)) {
 			since = c.LastTransitionTime.Time
 		}
 	}
-	if since.IsZero() || !since.After(cur.PhaseStartedAt) || since.After(now) {
-		return cur
-	}
-	cur.PhaseStartedAt = cur.PhaseStartedAt.Add(now.Sub(since))
-	return cur
+	return since
 }
 
 // run advances the migration along its itinerary and writes the outcome into its status in
@@ -95,14 +94,17 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 		// destination under an earlier version has only its pipeline to say so).
 		markDestinationStarted(m, s.Now)
 	}
-	res, runErr := itinerary.Run(ctx, it, s, s.Facts, cur, r.Clock.Now, budget)
+	limits := watchdogLimits(s.Settings)
+	res, runErr := itinerary.RunWith(ctx, it, s, s.Facts, cur, itinerary.Options{Now: r.Clock.Now, Budget: budget, Watchdog: limits})
 	m.Status.Itinerary, m.Status.Phase = res.Cursor.Itinerary, res.Cursor.Phase
 	started := metav1.NewTime(res.Cursor.PhaseStartedAt)
 	m.Status.PhaseStartedAt = &started
+	m.Status.ProgressWatch = progressWatch(res.Cursor)
 	m.Status.Pipeline = updatePipeline(m.Status.Pipeline, it, s.Facts, res.Cursor.Phase, s.details[res.Cursor.Phase], now)
 	s.applyProgress(it)
 
 	desired := slices.Clone(validation)
+	desired = append(desired, s.notices...)
 	result := ctrl.Result{RequeueAfter: idleRecheck}
 	switch {
 	case res.Failure != nil:
@@ -114,6 +116,7 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 	default:
 		desired = append(desired, conditions.Advisory(migv1.Running, res.Cursor.Phase, runningMessage(it, s.Facts, res.Cursor.Phase)))
 		desired = append(desired, readyCondition(m, validation)...)
+		desired = append(desired, noProgressCondition(res.Stall, limits)...)
 		switch {
 		case res.More:
 			result.RequeueAfter = again

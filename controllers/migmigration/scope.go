@@ -45,6 +45,8 @@ type Scope struct {
 	progress map[string][]string
 	// details replace a phase's description on its step (the DVM's own description).
 	details map[string]string
+	// notices are warnings that hold while the steps observe what they say (non-durable).
+	notices []migv1.Condition
 }
 
 // Remote is one of the migration's clusters.
@@ -80,6 +82,12 @@ func (s *Scope) warn(conditionType, message string) {
 	c := conditions.Warn(conditionType, "", message)
 	c.Durable = true
 	conditions.Set(s.Migration, c, nowMeta(s.Now))
+}
+
+// notice records a warning that lasts as long as steps keep observing it: the next reconcile
+// that does not drops it.
+func (s *Scope) notice(conditionType, message string) {
+	s.notices = append(s.notices, conditions.Warn(conditionType, "", message))
 }
 
 // record adds a reference to status.references and reports whether it was new. A step that

@@ -167,7 +167,10 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 	case st.Phase == dvmPhaseCompleted:
 		return itinerary.Done(), nil
 	}
-	return itinerary.Wait(pollSlow), nil
+	if blocked := dvmBlocked(dvm); len(blocked) > 0 {
+		s.notice(migv1.DirectVolumeMigrationBlocked, fmt.Sprintf("DirectVolumeMigration %s is not moving: %s", key, strings.Join(blocked, " ")))
+	}
+	return itinerary.Wait(pollSlow).Observed(fmt.Sprintf("DirectVolumeMigration %s", key), dvmState(dvm)), nil
 }
 
 // deleteDirectVolumeMigrations deletes the migration's DVMs; their finalizers clean up what

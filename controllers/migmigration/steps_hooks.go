@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -206,7 +207,62 @@ func (s *Scope) followHook(ctx context.Context, target Remote, job *batchv1.Job,
 		}
 	}
 	s.setProgress(fmt.Sprintf("Job %s: Running (attempt %d of %d)", key, max(attempts, 1), hookBackoffLimit+1))
-	return itinerary.Wait(pollWorkload), nil
+	refused, err := refusedPods(ctx, target, job)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	if refused != "" {
+		s.notice(migv1.FailedCreatingHookPods, fmt.Sprintf("Hook %s/%s (%s): the %s cluster refuses the pods of Job %s: %s",
+			hook.Namespace, hook.Name, hookPhase, clusterRole(s, target), key, refused))
+	}
+	out := itinerary.Wait(pollWorkload).Observed(fmt.Sprintf("hook Job %s on the %s cluster", key, clusterRole(s, target)), jobState(job, refused))
+	// A running hook is bounded by its Job's activeDeadlineSeconds; the watchdog is for hooks
+	// whose pods never run.
+	out.Progress.Bounded = ptr.Deref(job.Status.Ready, 0) > 0
+	return out, nil
+}
+
+// jobFailedCreate is the reason of the events the Job controller records when the cluster
+// refuses to create a Job's pod (quota, LimitRange, Pod Security admission).
+const jobFailedCreate = "FailedCreate"
+
+// refusedPods returns why the cluster refuses to create the pods of a Job that has none: the
+// message of the Job controller's latest FailedCreate event, or "". A Job shows no condition
+// for it, only events.
+func refusedPods(ctx context.Context, target Remote, job *batchv1.Job) (string, error) {
+	if job.Status.Active > 0 || job.Status.Succeeded > 0 {
+		return "", nil
+	}
+	list := &corev1.EventList{}
+	if err := target.Client.List(ctx, list, client.InNamespace(job.Namespace),
+		client.MatchingFields{"involvedObject.name": job.Name, "reason": jobFailedCreate}); err != nil {
+		return "", fmt.Errorf("list events of hook Job %s/%s: %w", job.Namespace, job.Name, err)
+	}
+	var latest *corev1.Event
+	for i := range list.Items {
+		e := &list.Items[i]
+		if e.InvolvedObject.Kind != "Job" || e.InvolvedObject.UID != job.UID {
+			continue
+		}
+		if latest == nil || eventTime(e).After(eventTime(latest)) {
+			latest = e
+		}
+	}
+	if latest == nil {
+		return "", nil
+	}
+	return latest.Message, nil
+}
+
+// eventTime is when the event last happened.
+func eventTime(e *corev1.Event) time.Time {
+	switch {
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	case !e.EventTime.IsZero():
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
 }
 
 // lastLog returns the end of the log of the Job's most recent pod, or "".

@@ -114,6 +114,7 @@ func backupCreated(kind backupKind) RunFunc {
 			return itinerary.Outcome{}, fmt.Errorf("get Backup %s on the source cluster: %w", key, err)
 		}
 		s.setProgress(veleroadapter.BackupProgress(backup, s.Now())...)
+		waiting, state := fmt.Sprintf("Backup %s on the source cluster", key), backupState(backup)
 		out := veleroadapter.BackupOutcome(backup)
 		switch out.State {
 		case veleroadapter.Completed:
@@ -121,14 +122,14 @@ func backupCreated(kind backupKind) RunFunc {
 		case veleroadapter.PartiallyFailed:
 			details, ready, err := resultDetails(ctx, s.Source.Client, velerov1.DownloadTargetKindBackupResults, key, backup.Status.CompletionTimestamp, s.Now())
 			if err != nil || !ready {
-				return itinerary.Wait(pollVelero), err
+				return itinerary.Wait(pollVelero).Observed(waiting, state), err
 			}
 			s.warn(kind.warning, fmt.Sprintf("Backup %s partially failed (%s)%s", key, out.Message, details))
 			return itinerary.Done(), nil
 		case veleroadapter.Failed:
 			return itinerary.Failed(kind.failure, fmt.Sprintf("Backup %s %s", key, out.Message)), nil
 		}
-		return itinerary.Wait(pollVelero), nil
+		return itinerary.Wait(pollVelero).Observed(waiting, state), nil
 	}
 }
 
@@ -143,7 +144,7 @@ func backupReplicated(kind backupKind) RunFunc {
 			return itinerary.Done(), nil
 		}
 		if err := veleroadapter.ReplicateBackup(ctx, s.Source.Client, s.Destination.Client, key.Namespace, key.Name); err != nil {
-			return itinerary.Outcome{}, fmt.Errorf("make Backup %s available on the destination cluster: %w", key, err)
+			return itinerary.Outcome{}.Observed(fmt.Sprintf("the record of Backup %s on the destination cluster", key), "not copied yet"), fmt.Errorf("make Backup %s available on the destination cluster: %w", key, err)
 		}
 		s.setProgress(fmt.Sprintf("Backup %s: available on the destination cluster.", key))
 		return itinerary.Done(), nil
@@ -184,16 +185,17 @@ func restoreCreated(kind restoreKind) RunFunc {
 			return itinerary.Outcome{}, fmt.Errorf("get Restore %s on the destination cluster: %w", key, err)
 		}
 		s.setProgress(veleroadapter.RestoreProgress(restore, s.Now())...)
+		waiting, state := fmt.Sprintf("Restore %s on the destination cluster", key), restoreState(restore)
 		out := veleroadapter.RestoreOutcome(restore)
 		switch out.State {
 		case veleroadapter.Running:
-			return itinerary.Wait(pollVelero), nil
+			return itinerary.Wait(pollVelero).Observed(waiting, state), nil
 		case veleroadapter.Failed:
 			return itinerary.Failed(kind.failure, fmt.Sprintf("Restore %s %s", key, out.Message)), nil
 		case veleroadapter.PartiallyFailed:
 			details, ready, err := resultDetails(ctx, s.Destination.Client, velerov1.DownloadTargetKindRestoreResults, key, restore.Status.CompletionTimestamp, s.Now())
 			if err != nil || !ready {
-				return itinerary.Wait(pollVelero), err
+				return itinerary.Wait(pollVelero).Observed(waiting, state), err
 			}
 			s.warn(kind.warning, fmt.Sprintf("Restore %s partially failed (%s)%s", key, out.Message, details))
 		}

@@ -23,6 +23,14 @@
 //   - A step function never sleeps or polls in a loop: it returns Wait (poll later),
 //     WaitForEvent (a watch will bring us back), Done, or Failed. An error means "retry with
 //     backoff", not "fail the workflow"; a Timeout bounds both waiting and retrying.
+//   - Phase timeouts bound phases whose work has a known size. Phases that wait for work of
+//     unknown length outside the operator (a Velero Backup, a hook Job, a volume transfer) are
+//     watched instead (Phase.Watch): the step function reports what it waits for and what it
+//     observed (Outcome.Observed), and the engine keeps in the cursor since when that has not
+//     changed. Past Options.Watchdog.Warning the Result carries a Stall for the caller to
+//     report; past Timeout the phase fails with ReasonNoProgress. A slow transfer that moves
+//     runs as long as it moves; a stalled one ends. The State must hold only what changes
+//     with progress (counts, bytes, phases), never an elapsed time.
 //   - "Step: n/total" counts only the phases that apply under the current facts. MTC counted
 //     the 1-based index in the full list (its Final itinerary reports 17/50 on its third real
 //     phase and never reaches 50/50); counting applicable phases is what users expect.

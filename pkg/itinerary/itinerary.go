@@ -31,6 +31,12 @@ type Phase[S, F any] struct {
 	// Timeout fails the phase when it has not finished this long after it started; 0 means
 	// no limit.
 	Timeout time.Duration
+	// Watch says the phase waits for work outside the operator that has no natural bound (a
+	// Velero Backup, a Job, a transfer): while it is not done, the engine compares what the
+	// step function observed (Outcome.Progress) with what it observed before, and reports a
+	// Stall, then fails the phase with ReasonNoProgress, when it stops changing for
+	// Options.Watchdog's limits. An error counts as no progress.
+	Watch bool
 }
 
 // Applies reports whether the phase applies under the facts f.

@@ -11,6 +11,15 @@ type Outcome struct {
 	RequeueAfter time.Duration
 	// Fail ends the itinerary: the caller switches to its failure itinerary. It wins over Done.
 	Fail *Failure
+	// Progress is what a watched phase that is not done observed (see Phase.Watch).
+	Progress *Progress
+}
+
+// Observed returns the outcome with what the phase waits for and the state it observed, for
+// the no-progress watchdog of a watched phase.
+func (o Outcome) Observed(waiting, state string) Outcome {
+	o.Progress = &Progress{Waiting: waiting, State: state}
+	return o
 }
 
 // Failure says why a phase failed the itinerary.

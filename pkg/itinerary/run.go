@@ -22,6 +22,8 @@ type Cursor struct {
 	Phase string
 	// PhaseStartedAt is when the current phase was entered; phase timeouts count from it.
 	PhaseStartedAt time.Time
+	// Watch is the no-progress watchdog's memory of a watched phase; zero otherwise.
+	Watch Watch
 }
 
 // Result is what one call of Run did and what the caller should do next. Exactly one of Done,
@@ -41,6 +43,19 @@ type Result struct {
 	More bool
 	// RequeueAfter is how long the current phase asked to wait; 0 means until an event.
 	RequeueAfter time.Duration
+	// Stall is set when the watched phase at the cursor has observed no progress for
+	// Options.Watchdog.Warning (also with the Failure it led to).
+	Stall *Stall
+}
+
+// Options tune Run.
+type Options struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Budget is how many step functions one call may run (at least one).
+	Budget int
+	// Watchdog bounds how long watched phases may observe no progress.
+	Watchdog Limits
 }
 
 // Run runs the itinerary from the cursor: the phase at the cursor, then, while phases finish,
@@ -51,6 +66,14 @@ type Result struct {
 // backoff, unless the phase has outlived its Timeout, which fails it with ReasonTimeout. now
 // may be nil (time.Now).
 func Run[S, F any](ctx context.Context, it Itinerary[S, F], s S, f F, cur Cursor, now func() time.Time, budget int) (Result, error) {
+	return RunWith(ctx, it, s, f, cur, Options{Now: now, Budget: budget})
+}
+
+// RunWith is Run with Options, including the no-progress watchdog of watched phases (see
+// Phase.Watch): the phase at which the call stops updates Cursor.Watch, and reports a Stall,
+// or fails with ReasonNoProgress, when what it observes has not changed for the limits.
+func RunWith[S, F any](ctx context.Context, it Itinerary[S, F], s S, f F, cur Cursor, opts Options) (Result, error) {
+	now, budget := opts.Now, opts.Budget
 	if now == nil {
 		now = time.Now
 	}
@@ -95,6 +118,16 @@ func Run[S, F any](ctx context.Context, it Itinerary[S, F], s S, f F, cur Cursor
 		if fail := it.timedOut(i, res.Cursor.PhaseStartedAt, now(), err); fail != nil {
 			res.Failure = fail
 			return res, nil
+		}
+		if it.Phases[i].Watch {
+			t := now()
+			res.Cursor.Watch = observe(res.Cursor.Watch, out.Progress, res.Cursor.PhaseStartedAt, t)
+			stall, fail := judge(it.Phases[i].Name, res.Cursor.Watch, opts.Watchdog, t, err)
+			res.Stall = stall
+			if fail != nil {
+				res.Failure = fail
+				return res, nil
+			}
 		}
 		res.RequeueAfter = out.RequeueAfter
 		return res, err

@@ -63,6 +63,8 @@ var common = []Rule{
 		Why: "bring Velero's cloud credentials up to date when the MigStorage changes"},
 	{Groups: []string{""}, Resources: []string{"services"}, Verbs: createVerbs,
 		Why: "rsync transfer endpoints on the destination; cleanup looks for them on both sides"},
+	{Groups: []string{""}, Resources: []string{"events"}, Verbs: []string{"list"},
+		Why: "why the cluster refuses a hook Job's pods (the Job controller's FailedCreate events)"},
 	{Groups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: readVerbs,
 		Why: "check a hook's service account before its Job is created"},
 	{Groups: []string{""}, Resources: []string{"persistentvolumes"}, Verbs: readVerbs,

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -34,6 +35,18 @@ const (
 	DefaultHookMemoryRequest = "256Mi"
 	DefaultHookCPULimit      = "1"
 	DefaultHookMemoryLimit   = "1Gi"
+	// Rsync transfer (server, destination) and client (source) pod container resources: the
+	// MTC operator's defaults for TRANSFER_POD_* and CLIENT_POD_* (MTC's controller alone
+	// requested 400m and 512Mi without limits, which a ResourceQuota that requires limits
+	// refuses).
+	DefaultTransferPodCPURequest    = "100m"
+	DefaultTransferPodMemoryRequest = "1Gi"
+	DefaultTransferPodCPULimit      = "1"
+	DefaultTransferPodMemoryLimit   = "1Gi"
+	// DefaultNoProgressWarning and DefaultNoProgressTimeout are how long a waiting phase may
+	// observe no progress before a warning, and before it fails (Ferry's).
+	DefaultNoProgressWarning = 10 * time.Minute
+	DefaultNoProgressTimeout = 60 * time.Minute
 )
 
 // DefaultExcludedResources is the MTC operator's default excluded_resources list: service
@@ -86,6 +99,15 @@ type Settings struct {
 	// (hook_pod_{cpu,memory}_{request,limit}): bounded, so that a ResourceQuota that requires
 	// them admits the pods and a runaway playbook cannot starve the node.
 	HookResources corev1.ResourceRequirements
+	// TransferPodResources are the requests and limits of each container of rsync server
+	// pods on the destination (transfer_pod_{cpu,memory}_{request,limit}), and
+	// ClientPodResources those of rsync client pods on the source
+	// (client_pod_{cpu,memory}_{request,limit}).
+	TransferPodResources, ClientPodResources corev1.ResourceRequirements
+	// NoProgressWarning and NoProgressTimeout bound how long a waiting phase may observe no
+	// progress: a NoProgress warning after the first, a failure after the second
+	// (migration_no_progress_{warning,timeout}_minutes).
+	NoProgressWarning, NoProgressTimeout time.Duration
 	// Invalid lists values that did not parse and were replaced by their defaults.
 	Invalid []string
 }
@@ -161,7 +183,45 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		"hook_pod_cpu_limit":      {spec.HookPodCPULimit, DefaultHookCPULimit},
 		"hook_pod_memory_limit":   {spec.HookPodMemoryLimit, DefaultHookMemoryLimit},
 	}, "hook_pod_")
+	s.TransferPodResources = s.resources(map[string]quantitySetting{
+		"transfer_pod_cpu_request":    {spec.TransferPodCPURequest, DefaultTransferPodCPURequest},
+		"transfer_pod_memory_request": {spec.TransferPodMemoryRequest, DefaultTransferPodMemoryRequest},
+		"transfer_pod_cpu_limit":      {spec.TransferPodCPULimit, DefaultTransferPodCPULimit},
+		"transfer_pod_memory_limit":   {spec.TransferPodMemoryLimit, DefaultTransferPodMemoryLimit},
+	}, "transfer_pod_")
+	s.ClientPodResources = s.resources(map[string]quantitySetting{
+		"client_pod_cpu_request":    {spec.ClientPodCPURequest, DefaultTransferPodCPURequest},
+		"client_pod_memory_request": {spec.ClientPodMemoryRequest, DefaultTransferPodMemoryRequest},
+		"client_pod_cpu_limit":      {spec.ClientPodCPULimit, DefaultTransferPodCPULimit},
+		"client_pod_memory_limit":   {spec.ClientPodMemoryLimit, DefaultTransferPodMemoryLimit},
+	}, "client_pod_")
+	s.NoProgressWarning = s.minutes("migration_no_progress_warning_minutes", spec.MigrationNoProgressWarningMinutes, DefaultNoProgressWarning)
+	s.NoProgressTimeout = s.minutes("migration_no_progress_timeout_minutes", spec.MigrationNoProgressTimeoutMinutes, DefaultNoProgressTimeout)
 	return s
+}
+
+// minutes parses an optional positive duration given as a number of minutes (10 or "10"), or
+// with its unit ("90s", "1h"); unset or zero means the default.
+func (s *Settings) minutes(field string, v *intstr.IntOrString, def time.Duration) time.Duration {
+	if v == nil {
+		return def
+	}
+	text := strings.TrimSpace(v.StrVal)
+	if _, err := strconv.Atoi(text); v.Type == intstr.Int || err == nil {
+		return time.Duration(s.positive(field, v, int(def/time.Minute))) * time.Minute
+	}
+	d, err := time.ParseDuration(text)
+	switch {
+	case err != nil:
+		s.Invalid = append(s.Invalid, fmt.Sprintf("%s: %q is neither a number of minutes nor a duration", field, v.StrVal))
+		return def
+	case d < 0:
+		s.Invalid = append(s.Invalid, fmt.Sprintf("%s: %q is negative", field, v.StrVal))
+		return def
+	case d == 0:
+		return def
+	}
+	return d
 }
 
 func excludedResources(spec *migv1.MigrationControllerSpec) []string {
@@ -243,7 +303,8 @@ type quantitySetting struct {
 
 // resources reads <prefix>{cpu,memory}_{request,limit} settings into resource requirements.
 // A value that does not parse, or is not positive, falls back to its default and is
-// reported; a request above its limit raises the limit (the API server refuses the reverse).
+// reported. A request above its limit (the API server refuses it) raises the limit when the
+// request was set, and is lowered to the limit when only the limit was.
 func (s *Settings) resources(fields map[string]quantitySetting, prefix string) corev1.ResourceRequirements {
 	get := func(name string) resource.Quantity {
 		f := fields[name]
@@ -264,9 +325,14 @@ func (s *Settings) resources(fields map[string]quantitySetting, prefix string) c
 	}
 	r := corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}
 	for _, kind := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		req, limit := get(prefix+string(kind)+"_request"), get(prefix+string(kind)+"_limit")
-		if req.Cmp(limit) > 0 {
+		reqName := prefix + string(kind) + "_request"
+		req, limit := get(reqName), get(prefix+string(kind)+"_limit")
+		switch {
+		case req.Cmp(limit) <= 0:
+		case fields[reqName].value != nil:
 			limit = req
+		default:
+			req = limit
 		}
 		r.Requests[kind], r.Limits[kind] = req, limit
 	}

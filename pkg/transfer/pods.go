@@ -51,6 +51,9 @@ type Server struct {
 	Volumes            []ServerVolume
 	SupplementalGroups []int64
 	Identity           Identity
+	// Resources are each container's requests and limits (transfer_pod_*); none given means
+	// DefaultResources.
+	Resources corev1.ResourceRequirements
 }
 
 // serverLabels are the labels of the server's pod, Service, ConfigMap and Secret.
@@ -139,7 +142,7 @@ func (s Server) Pod() *corev1.Pod {
 					Name: ContainerRsync, Image: s.Image,
 					Command:         []string{"rsync", "--daemon", "--no-detach", "--config=" + ConfigDir + "/" + FileRsyncdConf},
 					VolumeMounts:    mounts,
-					Resources:       resources(),
+					Resources:       orDefault(s.Resources),
 					SecurityContext: s.Identity.containerSecurity(),
 				},
 				{
@@ -147,7 +150,7 @@ func (s Server) Pod() *corev1.Pod {
 					Command:         []string{"stunnel", ConfigDir + "/" + FileStunnelConf},
 					Ports:           []corev1.ContainerPort{{Name: "stunnel", ContainerPort: StunnelPort, Protocol: corev1.ProtocolTCP}},
 					VolumeMounts:    mounts[:2],
-					Resources:       resources(),
+					Resources:       orDefault(s.Resources),
 					SecurityContext: s.Identity.containerSecurity(),
 				},
 			},
@@ -270,6 +273,9 @@ type Client struct {
 	// StunnelInSecret says the stunnel configuration is in the Secret (ClientConfig.Secret:
 	// it carries a proxy password).
 	StunnelInSecret bool
+	// Resources are the container's requests and limits (client_pod_*); none given means
+	// DefaultResources.
+	Resources corev1.ResourceRequirements
 }
 
 func (c Client) stunnelDir() string {
@@ -319,7 +325,7 @@ func (c Client) Pod() (*corev1.Pod, error) {
 					{Name: volWork, MountPath: WorkDir},
 					{Name: volSource, MountPath: DataRoot + "/source", ReadOnly: true},
 				},
-				Resources:       resources(),
+				Resources:       orDefault(c.Resources),
 				SecurityContext: c.Identity.containerSecurity(),
 			}},
 		},
@@ -339,9 +345,19 @@ func secretVolume(name string) corev1.Volume {
 	}}
 }
 
-// resources are MTC's transfer pod defaults: requests of 400m CPU and 512Mi, no limits.
-func resources() corev1.ResourceRequirements {
+// DefaultResources are MTC's controller defaults for transfer containers: requests of 400m
+// CPU and 512Mi, no limits. Ferry's controllers pass the MigrationController's
+// transfer_pod_* and client_pod_* settings instead (pkg/settings).
+func DefaultResources() corev1.ResourceRequirements {
 	return corev1.ResourceRequirements{Requests: corev1.ResourceList{
 		corev1.ResourceCPU: resource.MustParse("400m"), corev1.ResourceMemory: resource.MustParse("512Mi"),
 	}}
+}
+
+// orDefault returns r, or DefaultResources when r sets nothing.
+func orDefault(r corev1.ResourceRequirements) corev1.ResourceRequirements {
+	if len(r.Requests) == 0 && len(r.Limits) == 0 {
+		return DefaultResources()
+	}
+	return *r.DeepCopy()
 }

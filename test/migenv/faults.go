@@ -14,53 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/install"
-	"github.com/ferrymtc/ferry/test/velero"
 )
-
-// veleroIndex is the index in e.veleros of the server of cluster cp (Start starts the
-// source's first).
-func (e *Env) veleroIndex(cp *controlplane.ControlPlane) (int, error) {
-	switch {
-	case cp == e.Source && len(e.veleros) > 0:
-		return 0, nil
-	case cp == e.Destination && len(e.veleros) > 1:
-		return 1, nil
-	}
-	return 0, errors.New("no Velero server for that cluster")
-}
-
-// KillVelero kills the Velero server of cluster cp (e.Source or e.Destination) and its
-// plugins with SIGKILL, as the loss of Velero's pod would, mid-operation. StartVelero runs a
-// new one.
-func (e *Env) KillVelero(cp *controlplane.ControlPlane) error {
-	i, err := e.veleroIndex(cp)
-	if err != nil {
-		return err
-	}
-	return e.veleros[i].Kill()
-}
-
-// StartVelero starts a new Velero server for cluster cp on the environment's bucket, as its
-// Deployment would after a kill, and waits until it has validated the storage location.
-func (e *Env) StartVelero(ctx context.Context, cp *controlplane.ControlPlane) error {
-	i, err := e.veleroIndex(cp)
-	if err != nil {
-		return err
-	}
-	kubeconfig := e.SourceKubeconfig
-	if cp == e.Destination {
-		kubeconfig = e.DestinationKubeconfig
-	}
-	srv, err := velero.Start(ctx, velero.Options{Kubeconfig: kubeconfig, Namespace: Namespace, S3: e.Store, Bucket: Bucket})
-	if err != nil {
-		return fmt.Errorf("start Velero for %s again: %w", cp.Name, err)
-	}
-	e.veleros[i] = srv
-	return nil
-}
 
 // RotateSourceToken rotates the token the source MigCluster uses, as an administrator
 // revoking a leaked token would: the ServiceAccount of config/rbac/remote/source is deleted
