@@ -54,7 +54,7 @@ func copyVolume() {
 	Expect(stage.Status.Errors).To(BeEmpty())
 	Expect(hasCondition(stage, migv1.Succeeded)).To(BeTrue(), "conditions: %v", stage.Status.Conditions)
 	Expect(stepOf(stage, "DirectVolume").Progress).To(ContainElement(ContainSubstring("1 total volumes; 1 successful")))
-	Expect(checksums(destinationDir(name+"-new", "data"))).To(Equal(checksums(dir)), "the stage copied the volume")
+	Expect(checksums(destinationDataDir(name+"-new"))).To(Equal(checksums(dir)), "the stage copied the volume")
 
 	By("changing the data while the app runs, then cutting over")
 	Expect(os.WriteFile(filepath.Join(dir, "file-03"), []byte("changed after the stage\n"), 0o644)).To(Succeed())
@@ -62,12 +62,12 @@ func copyVolume() {
 	Expect(final.Status.Errors).To(BeEmpty())
 	Expect(hasCondition(final, migv1.Succeeded)).To(BeTrue(), "conditions: %v", final.Status.Conditions)
 	withoutVisits := func(m map[string]string) map[string]string { delete(m, "visits"); return m }
-	Expect(withoutVisits(checksums(destinationDir(name+"-new", "data")))).To(Equal(withoutVisits(checksums(dir))), "the cutover copied what changed")
+	Expect(withoutVisits(checksums(destinationDataDir(name+"-new")))).To(Equal(withoutVisits(checksums(dir))), "the cutover copied what changed")
 	Expect(replicasOf(src, name)()).To(Equal(int32(0)))
 
 	By("the destination app runs on the copy")
 	Eventually(func() (string, error) {
-		data, err := os.ReadFile(filepath.Join(destinationDir(name+"-new", "data"), "visits"))
+		data, err := os.ReadFile(filepath.Join(destinationDataDir(name+"-new"), "visits"))
 		return string(data), err
 	}).Should(MatchRegexp(`(?s)was here.*was here`), "the destination pod appended to the copied file")
 }
@@ -94,10 +94,11 @@ func mountVolume(c client.Client, namespace, script string) {
 	}).Should(Succeed())
 }
 
-// destinationDir is the host directory of the PV bound to claim on the destination.
-func destinationDir(namespace, claim string) string {
+// destinationDataDir is the host directory of the PV bound to claim "data" (the test apps'
+// volume) on the destination.
+func destinationDataDir(namespace string) string {
 	GinkgoHelper()
-	dir, err := fixtures.VolumeDir(ctx, env.Destination.Client, namespace, claim)
+	dir, err := fixtures.VolumeDir(ctx, env.Destination.Client, namespace, "data")
 	Expect(err).NotTo(HaveOccurred())
 	return dir
 }

@@ -75,6 +75,6 @@ var _ = Describe("A migration whose rsync client pod a ResourceQuota refuses", f
 		done := completed(m, 3*time.Minute)
 		Expect(done.Status.Errors).To(BeEmpty())
 		Expect(hasCondition(done, migv1.Succeeded)).To(BeTrue(), "conditions: %v", done.Status.Conditions)
-		Expect(checksums(destinationDir(name+"-new", "data"))).To(Equal(checksums(dir)))
+		Expect(checksums(destinationDataDir(name + "-new"))).To(Equal(checksums(dir)))
 	})
 })
