@@ -115,7 +115,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		if err = prepareCluster(ctx, c.cp.Client); err != nil {
 			return env, fmt.Errorf("prepare cluster %s: %w", c.cp.Name, err)
 		}
-		srv, verr := velero.Start(ctx, velero.Options{Kubeconfig: c.path, Namespace: Namespace, S3: env.Store, Bucket: Bucket})
+		srv, verr := velero.Start(ctx, env.veleroOptions(c.path))
 		if verr != nil {
 			return env, fmt.Errorf("start Velero for %s: %w", c.cp.Name, verr)
 		}

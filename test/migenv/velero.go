@@ -41,7 +41,7 @@ func (e *Env) StartVelero(ctx context.Context, cluster *controlplane.ControlPlan
 	if cluster == e.Destination {
 		path = e.DestinationKubeconfig
 	}
-	srv, err := velero.Start(ctx, velero.Options{Kubeconfig: path, Namespace: Namespace, S3: e.Store, Bucket: Bucket})
+	srv, err := velero.Start(ctx, e.veleroOptions(path))
 	if err != nil {
 		return fmt.Errorf("start Velero for %s again: %w", cluster.Name, err)
 	}
@@ -58,4 +58,14 @@ func (e *Env) veleroOf(cluster *controlplane.ControlPlane) (int, error) {
 		return 1, nil
 	}
 	return 0, fmt.Errorf("no Velero server for cluster %s", cluster.Name)
+}
+
+// veleroLocationPrefix is where the Velero servers' own location ("default") keeps backups in
+// Bucket; Ferry's MigStorage location uses another prefix of the same bucket.
+const veleroLocationPrefix = "velero-default"
+
+// veleroOptions are the options of the Velero server of the cluster whose admin kubeconfig is
+// at kubeconfig.
+func (e *Env) veleroOptions(kubeconfig string) velero.Options {
+	return velero.Options{Kubeconfig: kubeconfig, Namespace: Namespace, S3: e.Store, Bucket: Bucket, Prefix: veleroLocationPrefix}
 }

@@ -48,6 +48,7 @@ var _ = Describe("Migrations", Ordered, func() {
 		backups, restores := veleroObjects(final)
 		Expect(backups).To(ConsistOf(HaveSuffix(":Completed")))
 		Expect(restores).To(ConsistOf(HaveSuffix(":Completed")))
+		Expect(bucketHolds(final)).To(BeTrue(), "the cutover's backup is in the replication repository")
 	})
 
 	It("migrates exactly the selected resources of a state migration and closes the plan", func() {

@@ -20,6 +20,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/objectstore"
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/migenv"
 	"github.com/ferrymtc/ferry/test/suite"
@@ -197,13 +198,14 @@ func deleteRequests() []string {
 	return out
 }
 
-// bucketHolds says whether the bucket holds objects of a backup of the migration.
+// bucketHolds says whether the bucket holds objects of a backup of the migration (under the
+// prefix of the MigStorage's location).
 func bucketHolds(m *migv1.MigMigration) bool {
 	GinkgoHelper()
 	keys, err := env.Store.Objects(ctx, migenv.Bucket)
 	Expect(err).NotTo(HaveOccurred())
 	for _, k := range keys {
-		if strings.HasPrefix(k, "backups/"+m.Name+"-") {
+		if strings.HasPrefix(k, objectstore.VeleroPrefix+"/backups/"+m.Name+"-") {
 			return true
 		}
 	}

@@ -80,6 +80,7 @@ func prepareCluster(ctx context.Context, c client.Client, opts Options) error {
 			Provider: "aws",
 			StorageType: velerov1.StorageType{ObjectStorage: &velerov1.ObjectStorageLocation{
 				Bucket: opts.Bucket,
+				Prefix: opts.Prefix,
 				CACert: opts.S3.CABundle,
 			}},
 			Config: map[string]string{

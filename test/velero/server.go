@@ -48,6 +48,12 @@ type Options struct {
 	S3 *s3.Server
 	// Bucket is the bucket of S3 the BackupStorageLocation points at; it must exist.
 	Bucket string
+	// Prefix is the BackupStorageLocation's prefix in Bucket, empty for the bucket's root.
+	// Velero refuses a location at a bucket's root once the bucket holds anything but its own
+	// directories, so a bucket that other locations share (with prefixes, as Ferry's
+	// MigStorage creates) needs one here too, or a server started again later finds its
+	// location Unavailable.
+	Prefix string
 	// BackupSyncPeriod is the server's --backup-sync-period; DefaultBackupSyncPeriod when zero.
 	BackupSyncPeriod time.Duration
 }
