@@ -105,7 +105,9 @@ func (o *Operator) WaitRunning(ctx context.Context) (int, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("the operator is not running after %s: %s", runningTimeout, why)
+			logCtx, cancelLog := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancelLog()
+			return 0, fmt.Errorf("the operator is not running after %s: %s; its log:\n%s", runningTimeout, why, o.LogTail(logCtx, 4000))
 		case <-time.After(poll):
 		}
 	}
