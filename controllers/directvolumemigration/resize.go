@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -28,7 +29,14 @@ func (s *Scope) sourceUsage(ctx context.Context) (map[string]volumestats.Usage, 
 		}
 		pods = append(pods, list.Items...)
 	}
-	return volumestats.Claims(ctx, s.Source.Logs, pods, claims)
+	usage, err := volumestats.Claims(ctx, s.Source.Logs, pods, claims)
+	if apierrors.IsForbidden(err) {
+		// The token lacks nodes/proxy (ferry-pv-resizing is opt-in): a migration is not worth
+		// failing over a size estimate, so every volume keeps its size and the warning says why.
+		s.usageForbidden = true
+		return map[string]volumestats.Usage{}, nil
+	}
+	return usage, err
 }
 
 // resize grows the destination PVC pvc of p when its source is nearly full (MTC's rule,
@@ -61,8 +69,12 @@ func (s *Scope) resizeConditions() []migv1.Condition {
 				strings.Join(sorted(s.resized), ", ") + "]"})
 	}
 	if len(s.unmeasured) > 0 {
+		why := "no running pod mounts them"
+		if s.usageForbidden {
+			why = "the source cluster's token may not read the kubelets' statistics, nodes/proxy: bind its ServiceAccount to ClusterRole ferry-pv-resizing"
+		}
 		out = append(out, migv1.Condition{Type: migv1.PvUsageAnalysisFailed, Status: migv1.True, Category: migv1.CategoryWarn, Durable: true,
-			Message: "PV resizing is on but the usage of these volumes could not be measured (no running pod mounts them), so their size is kept: [" +
+			Message: "PV resizing is on but the usage of these volumes could not be measured (" + why + "), so their size is kept: [" +
 				strings.Join(sorted(s.unmeasured), ", ") + "]"})
 	}
 	return out

@@ -40,6 +40,9 @@ type Scope struct {
 	// resized and unmeasured are the PVCs PV resizing grew ("ns/name old→new (n% used)") or
 	// could not measure ("ns/name").
 	resized, unmeasured []string
+	// usageForbidden says the source token may not read the kubelets' statistics, so every
+	// volume was unmeasured.
+	usageForbidden bool
 	// nonRootNamespaces are "cluster/namespace" where root was asked for and refused.
 	nonRootNamespaces []string
 	// nonRootUser is the user of transfer pods that run as non-root because root was not
