@@ -18,6 +18,10 @@ const (
 	FailureProxy = "ProxyRefused"
 	// FailureTLS: the TLS handshake failed: a certificate was refused on either side.
 	FailureTLS = "TLSRefused"
+	// FailureHandshakeCut: the server's end closed the connection in the middle of the TLS
+	// handshake, with no alert: its pod went away or restarted (another attempt reaches the new
+	// one), or a proxy on the way drops TLS (every attempt fails the same way).
+	FailureHandshakeCut = "TLSHandshakeInterrupted"
 	// FailureAuth: the rsync daemon refused the password or the module.
 	FailureAuth = "RsyncAuthFailed"
 	// FailureRsync: rsync itself failed; the exit code says how.
@@ -63,7 +67,11 @@ var rsyncExitCodes = map[int]string{
 // handshake fails on either side.
 var (
 	unreachable = []string{"Connection refused", "No route to host", "Network is unreachable", "TIMEOUTconnect exceeded", "Connection timed out", "Error resolving", "Name or service not known", "Connection reset by peer"}
-	tlsRefused  = []string{"certificate verify failed", "alert unknown ca", "alert bad certificate", "alert certificate required", "alert handshake failure", "peer did not return a certificate", "CERT: ", "SSL_connect:", "wrong version number", "alert decrypt error"}
+	tlsRefused  = []string{"certificate verify failed", "alert unknown ca", "alert bad certificate", "alert certificate required", "alert handshake failure", "peer did not return a certificate", "CERT: ", "wrong version number", "alert decrypt error"}
+	// handshakeCut is OpenSSL's word for a peer that closed without an alert.
+	handshakeCut = "unexpected eof while reading"
+	// handshakeFailed is any other failed client handshake.
+	handshakeFailed = "SSL_connect:"
 )
 
 // proxyRejected is what stunnel logs (at notice level) when the CONNECT proxy answers with a
@@ -87,6 +95,16 @@ func Classify(exitCode int, out string) Failure {
 		return f
 	}
 	if line := findLine(stunnelLog, tlsRefused...); line != "" {
+		f.Kind = FailureTLS
+		f.Message = "TLS refused between the rsync client and server (certificates of another migration, or an intercepting proxy): " + line
+		return f
+	}
+	if line := findLine(stunnelLog, handshakeCut); line != "" {
+		f.Kind = FailureHandshakeCut
+		f.Message = "the rsync server's end closed the connection during the TLS handshake (its pod restarting or gone, or a proxy that drops TLS): " + line
+		return f
+	}
+	if line := findLine(stunnelLog, handshakeFailed); line != "" {
 		f.Kind = FailureTLS
 		f.Message = "TLS refused between the rsync client and server (certificates of another migration, or an intercepting proxy): " + line
 		return f
