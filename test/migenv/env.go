@@ -261,8 +261,12 @@ func (e *Env) SourceNode() *node.Node { return e.nodes[0] }
 // DestinationNode is the destination cluster's process node.
 func (e *Env) DestinationNode() *node.Node { return e.nodes[1] }
 
-// StopS3 stops the object store, making the replication repository unavailable.
-func (e *Env) StopS3() error { return e.Store.Stop() }
+// StopS3 stops the object store, making the replication repository unavailable, until
+// StartS3.
+func (e *Env) StopS3() error { return e.Store.Interrupt() }
+
+// StartS3 starts the stopped object store again, on the same address with the same objects.
+func (e *Env) StartS3() error { return e.Store.Resume() }
 
 // VeleroLogs returns the tail of each Velero server's log.
 func (e *Env) VeleroLogs(n int) string {

@@ -62,7 +62,8 @@ func killDuringCutover() {
 	}
 }
 
-// failVelero stops the object store during a cutover. It must run last: the store is gone.
+// failVelero stops the object store during a cutover, and starts it again afterwards for the
+// specs that follow.
 func failVelero() {
 	{
 		app("broken", 2)
@@ -75,6 +76,7 @@ func failVelero() {
 		}).WithPolling(10 * time.Millisecond).Should(Succeed())
 		By("making the replication repository unavailable at " + got.Status.Phase)
 		Expect(env.StopS3()).To(Succeed())
+		DeferCleanup(env.StartS3)
 
 		got = completed(m, 4*time.Minute)
 		Expect(got.Status.Itinerary).To(Equal("Failed"))

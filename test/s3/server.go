@@ -126,6 +126,11 @@ func (s *Server) launch(bin string, useTLS bool) error {
 	if err != nil {
 		return err
 	}
+	return s.launchAt(bin, addr, useTLS)
+}
+
+// launchAt runs the server on addr and waits until it answers.
+func (s *Server) launchAt(bin, addr string, useTLS bool) error {
 	args := []string{"--access", s.AccessKey, "--secret", s.SecretKey, "--port", addr, "--region", s.Region, "--quiet"}
 	scheme := "http"
 	if useTLS {
@@ -167,6 +172,31 @@ func (s *Server) waitReady() error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("the S3 server on %s did not answer within %s: %s", s.Endpoint, startTimeout, s.output.String())
+}
+
+// Interrupt stops the server as an outage would: clients are refused until Resume; the data
+// is kept.
+func (s *Server) Interrupt() error {
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop the S3 server: %w", err)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(stopTimeout):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+	return nil
+}
+
+// Resume starts an interrupted server again on the same address, with the same data.
+func (s *Server) Resume() error {
+	bin, err := Binary()
+	if err != nil {
+		return err
+	}
+	_, addr, _ := strings.Cut(s.Endpoint, "://")
+	return s.launchAt(bin, addr, s.CABundle != nil)
 }
 
 // Stop stops the server and removes its data. It is safe to call more than once.
