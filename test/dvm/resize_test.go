@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -53,7 +54,29 @@ var _ = Describe("PV resizing (enable_dvm_pv_resizing)", Ordered, func() {
 		}).Should(Succeed())
 	})
 
+	It("keeps the sizes and says which role to bind when the source token may not read kubelet statistics", func() {
+		useMigrationController(migv1.MigrationControllerSpec{EnableDVMPVResizing: true})
+		unbound := &volume{claim: "full", targetNS: srcNS + "-unbound", targetName: "full"}
+		dvm := newDVM("dvm-resize-unbound", srcNS, []*volume{unbound})
+		dvm.Spec.RunAsRoot = nil
+		Expect(env.Destination.Client.Create(ctx, dvm)).To(Succeed())
+		got := waitCompleted(dvm)
+		pvc := &corev1.PersistentVolumeClaim{}
+		Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: unbound.targetNS, Name: "full"}, pvc)).To(Succeed())
+		Expect(pvc.Spec.Resources.Requests.Storage().String()).To(Equal("64Mi"))
+		unmeasured := conditions.Find(got.Status.Conditions, migv1.PvUsageAnalysisFailed)
+		Expect(unmeasured).NotTo(BeNil(), "conditions %v", got.Status.Conditions)
+		Expect(unmeasured.Message).To(And(ContainSubstring("ClusterRole ferry-pv-resizing"), ContainSubstring(srcNS+"/full")))
+	})
+
 	It("grows the destination of a nearly full volume and says which volumes it could not measure", func() {
+		By("binding the source's ServiceAccount to ferry-pv-resizing, as the README says to")
+		src := env.Source.Client
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "ferry-pv-resizing"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ferry-pv-resizing"},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "openshift-migration", Name: "migration-controller"}}}
+		Expect(src.Create(ctx, binding)).To(Succeed())
+		DeferCleanup(func() { Expect(src.Delete(ctx, binding)).To(Succeed()) })
 		useMigrationController(migv1.MigrationControllerSpec{EnableDVMPVResizing: true})
 		dvm := newDVM("dvm-resize", srcNS, volumes)
 		dvm.Spec.RunAsRoot = nil
