@@ -46,6 +46,8 @@ type env struct {
 	nodes               []*node.Node
 	operator            *install.Operator
 	kubeconfigs         map[string]string
+	// removeImage removes the operator binary's copy the destination's node runs.
+	removeImage func()
 }
 
 // Run runs the demo until ctx ends (Ctrl-C), or until the cutover has completed with Once.
@@ -168,11 +170,12 @@ func (e *env) start(opts Options) error {
 // binary at manager, and forwards the source API server's and the S3 server's ports from its
 // pods' loopback, where the MigCluster and MigStorage URLs point.
 func (e *env) startNodes(manager string) error {
-	abs, err := filepath.Abs(manager)
+	unpacked, remove, err := install.Unpack(manager)
 	if err != nil {
 		return err
 	}
-	image, err := install.OperatorImage(abs)
+	e.removeImage = remove
+	image, err := install.OperatorImage(unpacked)
 	if err != nil {
 		return err
 	}
@@ -219,6 +222,9 @@ func (e *env) stop() {
 	}
 	if e.store != nil {
 		_ = e.store.Stop()
+	}
+	if e.removeImage != nil {
+		e.removeImage()
 	}
 	for _, cp := range []*controlplane.ControlPlane{e.destination, e.source} {
 		if cp == nil {

@@ -129,3 +129,27 @@ func Ports(urls ...string) ([]int, error) {
 	}
 	return out, nil
 }
+
+// Unpack copies the manager binary at managerPath into a new directory that every user may
+// enter, as an image's filesystem would be, and returns the copy's path and a function that
+// removes it. The operator runs as the image's unprivileged user, who cannot reach a binary
+// under a private directory (a clone under /root, a test's temporary directory).
+func Unpack(managerPath string) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "ferry-operator-image-")
+	if err != nil {
+		return "", nil, fmt.Errorf("create the operator image's directory: %w", err)
+	}
+	remove := func() { _ = os.RemoveAll(dir) }
+	data, err := os.ReadFile(managerPath) //nolint:gosec // the harness's own build output.
+	if err == nil {
+		err = os.Chmod(dir, 0o755) //nolint:gosec // the image's user must enter it.
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "manager"), data, 0o755) //nolint:gosec // an executable every user may run.
+	}
+	if err != nil {
+		remove()
+		return "", nil, fmt.Errorf("unpack the operator binary %s: %w", managerPath, err)
+	}
+	return filepath.Join(dir, "manager"), remove, nil
+}
