@@ -160,12 +160,27 @@ func existingDestinationPVC(g Gomega) {
 // touching the first's copy, which its application keeps running on.
 func sharedDestination(g Gomega) {
 	first, second := newApp(g, "duo-a", "duo", 1), newApp(g, "duo-b", "duo", 1)
-	planA, planB := first.plan(g, first.name), second.plan(g, second.name)
+	planA := first.plan(g, first.name)
 	succeeded(g, ended(g, cutover(g, first.name+"-final", planA), 4*time.Minute))
 	first.copied(g)
 	first.runsOnDestination(g)
 	copyDir := first.destinationDir(g)
 	copyData, copyVisits := checksums(g, copyDir), readFile(filepath.Join(copyDir, visits))
+
+	// While the first plan is open, the second is refused for sharing its namespace.
+	planB := second.newPlan(g, second.name)
+	g.Eventually(func(g Gomega) {
+		g.Expect(env.Destination.Client.Get(ctx, client.ObjectKeyFromObject(planB), planB)).To(Succeed())
+		c := conditions.Find(planB.Status.Conditions, migv1.PlanConflict)
+		g.Expect(c).NotTo(BeNil(), "conditions %v", planB.Status.Conditions)
+		g.Expect(c.Message).To(ContainSubstring(ns + "/" + first.name))
+	}).WithTimeout(time.Minute).Should(Succeed())
+	// Closed once its cutover is done, it no longer blocks the second, whose copy must then be
+	// refused by the transfer itself.
+	closed := planA.DeepCopy()
+	closed.Spec.Closed = true
+	g.Expect(env.Destination.Client.Patch(ctx, closed, client.MergeFrom(planA))).To(Succeed())
+	g.Expect(fixtures.WaitReady(ctx, env.Destination.Client, 2*time.Minute, planB)).To(Succeed())
 
 	m := ended(g, cutover(g, second.name+"-final", planB), 4*time.Minute)
 	g.Expect(m.Status.Itinerary).To(Equal("Failed"), "errors %v", m.Status.Errors)
@@ -202,7 +217,7 @@ func blockingQuota(g Gomega) {
 		"the migration names the quota that blocks its transfer pods")
 	g.Expect(env.Source.Client.Delete(ctx, quota)).To(Succeed())
 	m = ended(g, m, 4*time.Minute)
-	if conditions.Find(m.Status.Conditions, migv1.Succeeded) != nil {
+	if isSucceeded(m) {
 		succeeded(g, m)
 		a.copied(g)
 		a.quiescedOnSource(g)

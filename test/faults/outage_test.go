@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/veleroadapter"
 )
 
@@ -85,7 +84,7 @@ func killedVelero(g Gomega) {
 
 	m = ended(g, m, 5*time.Minute)
 	GinkgoWriter.Printf("after Velero was killed: itinerary %s, errors %v\n", m.Status.Itinerary, m.Status.Errors)
-	if conditions.Find(m.Status.Conditions, migv1.Succeeded) != nil {
+	if isSucceeded(m) {
 		completedCutover(g, a, m)
 		return
 	}
