@@ -24,14 +24,20 @@ func kindOf(obj client.Object) string {
 	return fmt.Sprintf("%T", obj)
 }
 
-// summarize renders conditions as Type=Status (message).
+// summarize renders conditions as Type=Status (message), Ready first: it is what the user
+// waits for, and long warnings would push it out of sight.
 func summarize(list migv1.Conditions) string {
 	if len(list) == 0 {
 		return "waiting for the operator"
 	}
 	parts := make([]string, 0, len(list))
 	for _, c := range list {
-		parts = append(parts, fmt.Sprintf("%s=%s (%s)", c.Type, c.Status, c.Message))
+		part := fmt.Sprintf("%s=%s (%s)", c.Type, c.Status, c.Message)
+		if c.Type == migv1.Ready {
+			parts = append([]string{part}, parts...)
+			continue
+		}
+		parts = append(parts, part)
 	}
 	return strings.Join(parts, "; ")
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // TestDemoMigratesTheSampleApp runs `make demo`'s program end to end with --once: two control
-// planes, an S3 server, Velero, the operator binary, the samples, a stage and a cutover.
+// planes, an S3 server, Velero, the operator installed from config/, the samples, a stage and a cutover.
 func TestDemoMigratesTheSampleApp(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard())
 	root, err := controlplane.RepoRoot()
@@ -47,7 +47,7 @@ func TestDemoMigratesTheSampleApp(t *testing.T) {
 		"pod demo-db/web-",
 		"pod demo-db-migrated/web-",
 		"Stopped the Velero servers",
-		"Stopped the operator",
+		"Installing Ferry on the destination (the host cluster)",
 		"Stopped the source cluster",
 	} {
 		if !strings.Contains(out.String(), want) {
