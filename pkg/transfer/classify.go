@@ -104,14 +104,16 @@ func Classify(exitCode int, out string) Failure {
 		f.Message = "the rsync server's end closed the connection during the TLS handshake (its pod restarting or gone, or a proxy that drops TLS): " + line
 		return f
 	}
-	if line := findLine(stunnelLog, handshakeFailed); line != "" {
-		f.Kind = FailureTLS
-		f.Message = "TLS refused between the rsync client and server (certificates of another migration, or an intercepting proxy): " + line
-		return f
-	}
 	if line := findLine(stunnelLog, unreachable...); line != "" {
 		f.Kind = FailureUnreachable
 		f.Message = "rsync endpoint unreachable from the source cluster (check NetworkPolicies, firewalls and stunnel_tcp_proxy): " + line
+		return f
+	}
+	// After the network failures: "SSL_connect: Connection reset by peer" is the server going
+	// away, not a refused certificate.
+	if line := findLine(stunnelLog, handshakeFailed); line != "" {
+		f.Kind = FailureTLS
+		f.Message = "TLS refused between the rsync client and server (certificates of another migration, or an intercepting proxy): " + line
 		return f
 	}
 	if line := findLine(out, "@ERROR: auth failed", "@ERROR: Unknown module", "@ERROR: access denied"); line != "" {

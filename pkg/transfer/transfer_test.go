@@ -142,6 +142,7 @@ func TestClassify(t *testing.T) {
 		{12, "x\n" + StunnelLogMarker + "\nLOG3[0]: s_connect: s_poll_wait 10.0.0.1:6443: TIMEOUTconnect exceeded\n", FailureUnreachable, "TIMEOUTconnect"},
 		{12, "x\n" + StunnelLogMarker + "\nLOG3[0]: SSL_read: tlsv1 alert unknown ca\n", FailureTLS, "unknown ca"},
 		{12, "x\n" + StunnelLogMarker + "\nLOG3[0]: SSL_connect: ../ssl/record/rec_layer_s3.c:318: error:0A000126:SSL routines::unexpected eof while reading\n", FailureHandshakeCut, "pod restarting or gone"},
+		{12, "x\n" + StunnelLogMarker + "\nLOG3[0]: SSL_connect: Connection reset by peer (104)\n", FailureUnreachable, "reset by peer"},
 		{12, "x\n" + StunnelLogMarker + "\nLOG3[0]: SSL_connect: ssl/statem/statem_clnt.c:1889: error:0A000086:SSL routines::certificate verify failed\n", FailureTLS, "certificate verify failed"},
 		{5, "@ERROR: auth failed on module abc\nrsync error: error starting client-server protocol (code 5)\n", FailureAuth, "auth failed"},
 		{23, "rsync: [sender] send_files failed to open \"/mnt/source/x\": Permission denied (13)\nrsync error: some files/attrs were not transferred (code 23)\n", FailureRsync, "code 23 (partial transfer due to error)"},
