@@ -166,7 +166,7 @@ func (k *killer) kill(g Gomega, moment, what string) {
 	k.mu.Unlock()
 	GinkgoWriter.Printf("%s killed the operator at the %s: %s\n", time.Now().Format(time.StampMilli), moment, what)
 	g.Expect(env.StartOperator()).To(Succeed())
-	g.Eventually(leaseHolder).WithArguments(g).WithTimeout(time.Minute).ShouldNot(Equal(holder), "the operator's successor leads")
+	g.Eventually(leaseHolder).WithTimeout(time.Minute).ShouldNot(Equal(holder), "the operator's successor leads")
 }
 
 // leaseHolder is the holder of the operator's leader lease.
