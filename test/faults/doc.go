@@ -21,14 +21,15 @@
 //     new token written into the MigCluster's Secret.
 //   - The destination's Velero server killed mid-restore and started again: the migration ends
 //     completed, or failed naming the restore with the source application running again.
-//   - The rsync server pod lost while the client connects: the DVM creates it again and the
-//     copy completes.
+//   - The rsync server pod lost while the client connects: the DVM creates it again, the
+//     client retries (a cut handshake is not a refused certificate), and the copy completes.
 //   - The plan deleted mid-cutover: the MigMigration's finalizer runs the Cancel path first
 //     (un-quiesce, cleanup), then the migration and the plan go.
 //   - A pre-existing destination PVC no migration created: the migration fails naming it and
 //     never writes to it (opt in with the reuse annotation).
-//   - Two plans sharing a destination namespace: the second may not copy over the first's
-//     volume, which keeps its data and its running application.
+//   - Two plans sharing a destination namespace: the second is refused (PlanConflict) while the
+//     first is open; once the first is closed, the second may not copy over the first's volume,
+//     which keeps its data and its running application.
 //   - A ResourceQuota that refuses transfer pods: the migration shows the quota's message at
 //     once (FailedCreatingRsyncPods), keeps trying, and ends once the quota is lifted.
 //
