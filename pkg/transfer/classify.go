@@ -74,6 +74,9 @@ var (
 	handshakeFailed = "SSL_connect:"
 )
 
+// tlsRefusedMessage begins the message of every FailureTLS.
+const tlsRefusedMessage = "TLS refused between the rsync client and server (certificates of another migration, or an intercepting proxy): "
+
 // proxyRejected is what stunnel logs (at notice level) when the CONNECT proxy answers with a
 // status other than 2xx. The status line itself is only logged at debug level, next to the
 // Proxy-Authorization header, so the client configuration does not log it and the message
@@ -96,7 +99,7 @@ func Classify(exitCode int, out string) Failure {
 	}
 	if line := findLine(stunnelLog, tlsRefused...); line != "" {
 		f.Kind = FailureTLS
-		f.Message = "TLS refused between the rsync client and server (certificates of another migration, or an intercepting proxy): " + line
+		f.Message = tlsRefusedMessage + line
 		return f
 	}
 	if line := findLine(stunnelLog, handshakeCut); line != "" {
@@ -113,7 +116,7 @@ func Classify(exitCode int, out string) Failure {
 	// away, not a refused certificate.
 	if line := findLine(stunnelLog, handshakeFailed); line != "" {
 		f.Kind = FailureTLS
-		f.Message = "TLS refused between the rsync client and server (certificates of another migration, or an intercepting proxy): " + line
+		f.Message = tlsRefusedMessage + line
 		return f
 	}
 	if line := findLine(out, "@ERROR: auth failed", "@ERROR: Unknown module", "@ERROR: access denied"); line != "" {

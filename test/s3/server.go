@@ -177,8 +177,16 @@ func (s *Server) waitReady() error {
 // Interrupt stops the server as an outage would: clients are refused until Resume; the data
 // is kept.
 func (s *Server) Interrupt() error {
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.terminate(); err != nil {
 		return fmt.Errorf("stop the S3 server: %w", err)
+	}
+	return nil
+}
+
+// terminate sends SIGTERM and waits for the process to exit, killing it after stopTimeout.
+func (s *Server) terminate() error {
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
 	}
 	select {
 	case <-s.exited:
@@ -203,13 +211,7 @@ func (s *Server) Resume() error {
 func (s *Server) Stop() error {
 	s.stopOnce.Do(func() {
 		if s.cmd != nil && s.cmd.Process != nil {
-			_ = s.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-s.exited:
-			case <-time.After(stopTimeout):
-				_ = s.cmd.Process.Kill()
-				<-s.exited
-			}
+			_ = s.terminate()
 		}
 		if err := os.RemoveAll(s.dir); err != nil {
 			s.stopErr = fmt.Errorf("remove S3 server directory: %w", err)
