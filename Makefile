@@ -75,14 +75,18 @@ packages: ## Install the Debian packages the local clusters use (rsync, stunnel,
 velero: ## Build the pinned Velero server and AWS plugin into bin/velero; rebuilt only when hack/tools/velero changes.
 	hack/build-velero.sh
 
+.PHONY: registry
+registry: ## Build the pinned CNCF distribution registry into bin/registry; rebuilt only when hack/tools/registry changes.
+	hack/build-registry.sh
+
 ##@ Test
 
 .PHONY: test
-test: packages verify-gen verify-modules vet lint envtest s3server velero ## Run every check and test (the README's test command).
+test: packages verify-gen verify-modules vet lint envtest s3server velero registry ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-e2e
-test-e2e: packages envtest s3server velero ## Run only the end-to-end suites (local clusters with process nodes, S3, Velero, the operator); part of make test.
+test-e2e: packages envtest s3server velero registry ## Run only the end-to-end suites (local clusters with process nodes, S3, Velero, the operator); part of make test.
 	go test $(GO_TEST_FLAGS) ./test/...
 
 ##@ Benchmarks
@@ -128,7 +132,7 @@ build: ## Build the operator into bin/.
 	go build -o $(BIN)/manager ./cmd/manager
 
 .PHONY: demo
-demo: packages envtest s3server velero build ## Run Ferry on two local clusters; Ctrl-C tears everything down.
+demo: packages envtest s3server velero registry build ## Run Ferry on two local clusters; Ctrl-C tears everything down.
 	go run ./test/cmd/demo --manager $(BIN)/manager
 
 .PHONY: run

@@ -2,8 +2,9 @@
 # Installs the Debian packages the local clusters need when a command is missing: rsync and
 # stunnel (volume transfers), iproute2 (the process nodes' network namespaces), curl (hook
 # images in the tests), ansible-core (playbook hooks), iptables (the process nodes enforce
-# NetworkPolicies with it), tinyproxy (an HTTP CONNECT proxy for stunnel_tcp_proxy tests) and
-# haproxy (the stand-in OpenShift router of test/router). Needs root (or sudo) and apt.
+# NetworkPolicies with it), tinyproxy (an HTTP CONNECT proxy for stunnel_tcp_proxy tests),
+# haproxy (the stand-in OpenShift router of test/router) and skopeo (what `make bench-image`
+# compares Ferry's image copy with). Needs root (or sudo) and apt.
 set -euo pipefail
 
 declare -A packages=(
@@ -15,6 +16,7 @@ declare -A packages=(
   [iptables-legacy]=iptables
   [tinyproxy]=tinyproxy
   [haproxy]=haproxy
+  [skopeo]=skopeo
 )
 missing=()
 for cmd in "${!packages[@]}"; do
