@@ -51,6 +51,9 @@ type ImageStreamListItem struct {
 	// Errors are the errors of the copy.
 	// +optional
 	Errors []string `json:"errors,omitempty"`
+	// Progress is the DirectImageStreamMigration's progress (Ferry's addition).
+	// +optional
+	Progress *ImageCopyProgress `json:"progress,omitempty"`
 }
 
 // DirectImageMigrationStatus is the progress of a direct image migration.
@@ -88,6 +91,9 @@ type DirectImageMigrationStatus struct {
 	// FailedISs are the image streams whose copy failed.
 	// +optional
 	FailedISs []*ImageStreamListItem `json:"failedISs,omitempty"`
+	// Progress sums the progress of the image streams (Ferry's addition).
+	// +optional
+	Progress *ImageCopyProgress `json:"progress,omitempty"`
 }
 
 // DirectImageMigration copies the internal images of namespaces from the source registry to

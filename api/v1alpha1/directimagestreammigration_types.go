@@ -54,6 +54,36 @@ type DirectImageStreamMigrationStatus struct {
 	// Errors are the de-duplicated errors that failed the DISM.
 	// +optional
 	Errors []string `json:"errors,omitempty"`
+	// Progress is how far the copy is (Ferry's addition).
+	// +optional
+	Progress *ImageCopyProgress `json:"progress,omitempty"`
+}
+
+// ImageCopyProgress is how far a copy of images is: images and bytes done of the total, the
+// bytes the destination already held, and the rate.
+type ImageCopyProgress struct {
+	// TotalImages is how many images (manifests, by digest) the image streams reference.
+	// +optional
+	TotalImages int `json:"totalImages,omitempty"`
+	// CopiedImages is how many of them the destination registry holds now.
+	// +optional
+	CopiedImages int `json:"copiedImages,omitempty"`
+	// TotalBytes is the size of the blobs of the images copied so far and being copied.
+	// +optional
+	TotalBytes int64 `json:"totalBytes,omitempty"`
+	// CopiedBytes is how many bytes were uploaded to the destination registry.
+	// +optional
+	CopiedBytes int64 `json:"copiedBytes,omitempty"`
+	// SkippedBytes is how many bytes the destination already held (not sent again).
+	// +optional
+	SkippedBytes int64 `json:"skippedBytes,omitempty"`
+	// MountedBlobs is how many blobs were mounted from another repository of the destination
+	// registry instead of being uploaded.
+	// +optional
+	MountedBlobs int `json:"mountedBlobs,omitempty"`
+	// BytesPerSecond is the upload rate since the copy started.
+	// +optional
+	BytesPerSecond int64 `json:"bytesPerSecond,omitempty"`
 }
 
 // DirectImageStreamMigration copies the internal images of one image stream from the source

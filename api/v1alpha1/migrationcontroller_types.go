@@ -118,6 +118,10 @@ type MigrationControllerSpec struct {
 	// DisableImageCopy disables image copy; image streams are migrated as objects only.
 	// +optional
 	DisableImageCopy bool `json:"disable_image_copy,omitempty"`
+	// ImageCopyParallelism is how many image blobs a DirectImageMigration copies at once
+	// (Ferry's; default 8).
+	// +optional
+	ImageCopyParallelism *intstr.IntOrString `json:"image_copy_parallelism,omitempty"`
 	// MigControllerEnableCache uses cached clients for remote clusters.
 	// +optional
 	MigControllerEnableCache bool `json:"mig_controller_enable_cache,omitempty"`

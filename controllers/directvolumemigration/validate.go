@@ -19,10 +19,10 @@ import (
 func validate(o *observed) []migv1.Condition {
 	var out []migv1.Condition
 	spec := o.dvm.Spec
-	out = append(out, clusterConditions(spec.SrcMigClusterRef == nil || spec.SrcMigClusterRef.Name == "", o.src,
-		migv1.InvalidSourceClusterRef, migv1.SourceClusterNotReady, "source", o.srcErr)...)
-	out = append(out, clusterConditions(spec.DestMigClusterRef == nil || spec.DestMigClusterRef.Name == "", o.dest,
-		migv1.InvalidDestinationClusterRef, migv1.DestinationClusterNotReady, "destination", o.destErr)...)
+	out = append(out, conditions.ClusterRefConditions(conditions.ClusterRef{Which: "source", Unset: spec.SrcMigClusterRef == nil || spec.SrcMigClusterRef.Name == "",
+		Cluster: o.src, ConnectErr: o.srcErr, InvalidType: migv1.InvalidSourceClusterRef, NotReadyType: migv1.SourceClusterNotReady})...)
+	out = append(out, conditions.ClusterRefConditions(conditions.ClusterRef{Which: "destination", Unset: spec.DestMigClusterRef == nil || spec.DestMigClusterRef.Name == "",
+		Cluster: o.dest, ConnectErr: o.destErr, InvalidType: migv1.InvalidDestinationClusterRef, NotReadyType: migv1.DestinationClusterNotReady})...)
 	if len(spec.PersistentVolumeClaims) == 0 {
 		out = append(out, conditions.Critical(migv1.InvalidPVCs, migv1.NotSet, "The set of persistent volume claims is empty."))
 	}
@@ -47,20 +47,6 @@ func validate(o *observed) []migv1.Condition {
 			fmt.Sprintf("The set of pvcs were not found on source cluster: %s.", strings.Join(o.missingPVCs, ", "))))
 	}
 	return out
-}
-
-func clusterConditions(unset bool, c *migv1.MigCluster, invalidType, notReadyType, which string, connectErr error) []migv1.Condition {
-	switch {
-	case unset:
-		return []migv1.Condition{conditions.Critical(invalidType, migv1.NotSet, fmt.Sprintf("The %s cluster reference is not set.", which))}
-	case c == nil:
-		return []migv1.Condition{conditions.Critical(invalidType, migv1.NotFound, fmt.Sprintf("The %s cluster reference is invalid: the MigCluster does not exist.", which))}
-	case !ready(c):
-		return []migv1.Condition{conditions.Critical(notReadyType, migv1.NotReady, fmt.Sprintf("The %s cluster %s is not ready.", which, c.Name))}
-	case connectErr != nil:
-		return []migv1.Condition{conditions.Critical(notReadyType, migv1.NotReady, fmt.Sprintf("The %s cluster %s cannot be reached: %v", which, c.Name, connectErr))}
-	}
-	return nil
 }
 
 // sameCluster reports whether the source and destination MigClusters are one cluster (a DVM

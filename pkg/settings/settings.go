@@ -23,7 +23,10 @@ const (
 	DefaultRsyncBackoffLimit   = 20
 	// DefaultRsyncParallelTransfers is how many PVCs a DVM transfers at once by default.
 	DefaultRsyncParallelTransfers = 10
-	DefaultVeleroNamespace        = "openshift-migration"
+	// DefaultImageCopyParallelism is how many image blobs a DirectImageMigration copies at
+	// once by default.
+	DefaultImageCopyParallelism = 8
+	DefaultVeleroNamespace      = "openshift-migration"
 	// DefaultHookRunnerImage is MTC's hook runner (Ansible) image.
 	DefaultHookRunnerImage = "quay.io/konveyor/hook-runner:latest"
 	// DefaultTransferImage is Ferry's rsync and stunnel image (hack/images/transfer).
@@ -86,6 +89,12 @@ type Settings struct {
 	SourceSupplementalGroups, TargetSupplementalGroups []int64
 	// DisableImageCopy turns off image copying while keeping ImageStream objects.
 	DisableImageCopy bool
+	// ImageCopyParallelism is how many image blobs a DirectImageStreamMigration copies at
+	// once (image_copy_parallelism).
+	ImageCopyParallelism int
+	// HTTPSProxy and NoProxy are the MigrationController's httpsProxy and noProxy: image
+	// copies reach registries through the proxy, except hosts NoProxy lists.
+	HTTPSProxy, NoProxy string
 	// VeleroNamespace is where Velero runs on every cluster.
 	VeleroNamespace string
 	// HookRunnerImage runs Ansible playbook hooks (hook_runner_image).
@@ -140,6 +149,8 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		StunnelTCPProxy:           spec.StunnelTCPProxy,
 		ClusterSubdomain:          spec.ClusterSubdomain,
 		DisableImageCopy:          spec.DisableImageCopy,
+		HTTPSProxy:                spec.HTTPSProxy,
+		NoProxy:                   spec.NoProxy,
 		VeleroNamespace:           spec.VeleroNamespace,
 		HookRunnerImage:           spec.HookRunnerImage,
 		TransferImage:             spec.RsyncTransferImage,
@@ -162,6 +173,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 	}
 	s.RsyncBackoffLimit = s.positive("rsync_backoff_limit", spec.RsyncBackoffLimit, DefaultRsyncBackoffLimit)
 	s.RsyncParallelTransfers = s.positive("rsync_parallel_transfers", spec.RsyncParallelTransfers, DefaultRsyncParallelTransfers)
+	s.ImageCopyParallelism = s.positive("image_copy_parallelism", spec.ImageCopyParallelism, DefaultImageCopyParallelism)
 	s.SourceSupplementalGroups = s.groups("src_supplemental_groups", spec.SrcSupplementalGroups)
 	s.TargetSupplementalGroups = s.groups("target_supplemental_groups", spec.TargetSupplementalGroups)
 	if s.RsyncEndpointType == "" {

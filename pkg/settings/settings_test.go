@@ -17,7 +17,8 @@ func TestFromSpecDefaults(t *testing.T) {
 	if s.NamespaceLimit != 10 || s.PodLimit != 100 || s.PVLimit != 100 {
 		t.Errorf("limits = %d/%d/%d, want MTC's 10/100/100", s.NamespaceLimit, s.PodLimit, s.PVLimit)
 	}
-	if s.PVResizingThreshold != 3 || s.RsyncBackoffLimit != 20 || s.RsyncEndpointType != migv1.RsyncEndpointRoute || s.RsyncParallelTransfers != 10 {
+	if s.PVResizingThreshold != 3 || s.RsyncBackoffLimit != 20 || s.RsyncEndpointType != migv1.RsyncEndpointRoute || s.RsyncParallelTransfers != 10 ||
+		s.ImageCopyParallelism != 8 {
 		t.Errorf("unexpected defaults: %+v", s)
 	}
 	if s.TransferImage != "quay.io/ferrymtc/ferry-transfer:latest" || s.HookRunnerImage != "quay.io/konveyor/hook-runner:latest" {
@@ -40,10 +41,11 @@ func TestFromSpec(t *testing.T) {
 			MigPodLimit:            intOrString(intstr.FromString("250")),
 			MigPVLimit:             intOrString(intstr.FromInt32(0)),
 			RsyncParallelTransfers: intOrString(intstr.FromString("3")),
+			ImageCopyParallelism:   intOrString(intstr.FromInt32(2)),
 		},
 		check: func(t *testing.T, s Settings) {
-			if s.NamespaceLimit != 25 || s.PodLimit != 250 || s.PVLimit != DefaultPVLimit || s.RsyncParallelTransfers != 3 {
-				t.Errorf("limits = %d/%d/%d/%d", s.NamespaceLimit, s.PodLimit, s.PVLimit, s.RsyncParallelTransfers)
+			if s.NamespaceLimit != 25 || s.PodLimit != 250 || s.PVLimit != DefaultPVLimit || s.RsyncParallelTransfers != 3 || s.ImageCopyParallelism != 2 {
+				t.Errorf("limits = %d/%d/%d/%d/%d", s.NamespaceLimit, s.PodLimit, s.PVLimit, s.RsyncParallelTransfers, s.ImageCopyParallelism)
 			}
 		},
 	}, {

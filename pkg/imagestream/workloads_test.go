@@ -1,0 +1,79 @@
+package imagestream
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestRewriteWorkload(t *testing.T) {
+	rw := Rewriter{Source: internal, Destination: "dest-registry:5000", Namespaces: map[string]string{"shop": "store"}}
+	deployment := Workloads[0]
+	cronJob := Workloads[5]
+	dc := Workloads[len(Workloads)-1]
+	podSpec := func(images ...string) map[string]any {
+		var containers []any
+		for _, img := range images {
+			containers = append(containers, map[string]any{"name": "c", "image": img})
+		}
+		return map[string]any{"containers": containers, "initContainers": []any{map[string]any{"name": "init", "image": internal + "/shop/tools:1"}}}
+	}
+	cases := []struct {
+		name    string
+		w       Workload
+		obj     map[string]any
+		changed bool
+		check   func(t *testing.T, obj *unstructured.Unstructured)
+	}{
+		{
+			name: "deployment containers and init containers", w: deployment, changed: true,
+			obj: map[string]any{"spec": map[string]any{"template": map[string]any{"spec": podSpec(internal+"/shop/web@sha256:aaa", "quay.io/org/sidecar:1")}}},
+			check: func(t *testing.T, obj *unstructured.Unstructured) {
+				cs, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+				if got := cs[0].(map[string]any)["image"]; got != "dest-registry:5000/store/web@sha256:aaa" {
+					t.Errorf("container image = %v", got)
+				}
+				if got := cs[1].(map[string]any)["image"]; got != "quay.io/org/sidecar:1" {
+					t.Errorf("external image changed: %v", got)
+				}
+				ics, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "initContainers")
+				if got := ics[0].(map[string]any)["image"]; got != "dest-registry:5000/store/tools:1" {
+					t.Errorf("init container image = %v", got)
+				}
+			},
+		},
+		{
+			name: "cron job's nested pod spec", w: cronJob, changed: true,
+			obj: map[string]any{"spec": map[string]any{"jobTemplate": map[string]any{"spec": map[string]any{"template": map[string]any{"spec": podSpec(internal + "/shop/batch:2")}}}}},
+		},
+		{
+			name: "nothing internal", w: deployment, changed: false,
+			obj: map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"image": "nginx:1"}}}}}},
+		},
+		{
+			name: "deployment config trigger namespaces", w: dc, changed: true,
+			obj: map[string]any{"spec": map[string]any{
+				"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"image": "quay.io/x:1"}}}},
+				"triggers": []any{map[string]any{"type": "ImageChange", "imageChangeParams": map[string]any{"from": map[string]any{"kind": "ImageStreamTag", "namespace": "shop", "name": "web:latest"}}}},
+			}},
+			check: func(t *testing.T, obj *unstructured.Unstructured) {
+				ts, _, _ := unstructured.NestedSlice(obj.Object, "spec", "triggers")
+				from := ts[0].(map[string]any)["imageChangeParams"].(map[string]any)["from"].(map[string]any)
+				if from["namespace"] != "store" {
+					t.Errorf("trigger namespace = %v", from["namespace"])
+				}
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := &unstructured.Unstructured{Object: tc.obj}
+			if got := RewriteWorkload(obj, tc.w, rw); got != tc.changed {
+				t.Fatalf("changed = %v, want %v", got, tc.changed)
+			}
+			if tc.check != nil {
+				tc.check(t, obj)
+			}
+		})
+	}
+}
