@@ -21,6 +21,6 @@
 //     TLS verified against the system roots and spec.caBundle unless spec.insecure, and
 //     without following redirects. MTC sent the cluster's token to /v2/_catalog with
 //     verification off: exposedRegistryPath is a free string, so that handed a cluster-wide
-//     token to whatever answered there. Ferry copies no images, so it needs no registry
-//     credentials at all.
+//     token to whatever answered there. Only an image copy sends the token to the registry,
+//     over TLS verified the same way.
 package migcluster

@@ -64,9 +64,10 @@ func registryClient(cluster *migv1.MigCluster) *http.Client {
 // The probe sends no credentials. MTC sent the remote cluster's service account token to
 // /v2/_catalog with TLS verification off; exposedRegistryPath is a free string, so whoever
 // could edit a MigCluster (or intercept the route) received a token with cluster-wide rights.
-// Ferry does not copy images (clusters serving ImageStreams are refused), so it never needs
-// to authenticate to a registry: the question is only "is there a registry", and the
-// registry API answers it without a token. GET /v2/ returns 401 with a WWW-Authenticate
+// The probe's question is only "is there a registry", and the registry API answers it
+// without a token. The token goes to the registry only when images are copied
+// (DirectImageStreamMigration), over TLS verified against spec.caBundle unless the user set
+// spec.insecure, as for the API server. GET /v2/ returns 401 with a WWW-Authenticate
 // challenge from a registry that wants credentials, and 200 with the
 // Docker-Distribution-API-Version header from an anonymous one; a web server, a router's
 // "application not available" page or a redirect is none of these.

@@ -61,6 +61,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migmigrations/finalizers,verbs=update
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migplans,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=directvolumemigrations,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=migration.openshift.io,resources=directimagemigrations,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migclusters;migstorages;mighooks,verbs=get;list;watch
 // The host may be a migration's source or destination: what a migration does on its clusters
 // (Velero objects, quiesce, rollback) is granted by the roles of pkg/permissions

@@ -25,7 +25,7 @@ const migrationPlanIndex = "migmigration.byPlanName"
 
 // SetupWithManager builds the itineraries and registers the controller: migrations (spec
 // changes: cancel), their plans (readiness, refresh), their siblings (a finished migration
-// lets the next one start) and their DirectVolumeMigrations.
+// lets the next one start), their DirectVolumeMigrations and DirectImageMigrations.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if r.Clusters == nil || r.Settings == nil || r.Recorder == nil {
 		return fmt.Errorf("%s controller: Clusters, Settings and Recorder are required", ControllerName)
@@ -55,6 +55,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Watches(&migv1.MigPlan{}, handler.EnqueueRequestsFromMapFunc(r.migrationsOfPlan)).
 		Watches(&migv1.MigMigration{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblings)).
 		Owns(&migv1.DirectVolumeMigration{}).
+		Owns(&migv1.DirectImageMigration{}).
 		Complete(r)
 }
 

@@ -50,7 +50,7 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseEnsureCloudSecretPropagated:     ensureCloudSecretPropagated,
 		// Backup.
 		phasePreBackupHooks:             runHook(migv1.HookPhasePreBackup),
-		phaseCreateDirectImageMigration: createDirectImageMigration,
+		phaseCreateDirectImageMigration: r.createDirectImageMigration,
 		phaseEnsureInitialBackup:        ensureBackup(initialBackup),
 		phaseInitialBackupCreated:       backupCreated(initialBackup),
 		// Stage backup.
@@ -74,7 +74,7 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseEnsureStagePodsTerminated:        nothing,
 		phaseEnsureAnnotationsDeleted:         removeStageMarks,
 		// Direct image and volume migrations.
-		phaseWaitForDirectImageMigrationToComplete:  nothing, // No DirectImageMigration is ever created (see createDirectImageMigration).
+		phaseWaitForDirectImageMigrationToComplete:  r.waitForDirectImageMigration,
 		phaseWaitForDirectVolumeMigrationToComplete: r.waitForDirectVolumeMigration,
 		// Restore.
 		phasePostBackupHooks:               runHook(migv1.HookPhasePostBackup),
@@ -94,7 +94,7 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseDeleteRestores:                                 deleteRestores,
 		phaseDeleteHookJobs:                                 deleteHookJobs,
 		phaseDeleteDirectVolumeMigrationResources:           r.deleteDirectVolumeMigrations,
-		phaseDeleteDirectImageMigrationResources:            nothing,
+		phaseDeleteDirectImageMigrationResources:            r.deleteDirectImageMigrations,
 		phaseUnQuiesceSrcApplications:                       unquiesceSource,
 		phaseCanceled:                                       canceled,
 		phaseMigrationFailed:                                nothing,

@@ -161,16 +161,6 @@ func ensureCloudSecretPropagated(ctx context.Context, s *Scope) (itinerary.Outco
 	return itinerary.Done(), nil
 }
 
-// createDirectImageMigration would copy ImageStream images; validation refuses plans whose
-// source holds ImageStreams, so there is never anything to copy.
-func createDirectImageMigration(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	if s.Facts.HasISs {
-		return notSupported(ctx, s)
-	}
-	s.setProgress("No ImageStreams to migrate.")
-	return itinerary.Done(), nil
-}
-
 // namedRemote is a cluster with its role in the migration.
 type namedRemote struct {
 	role   string

@@ -94,11 +94,16 @@ func unquiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	return itinerary.Done(), nil
 }
 
-// unquiesceDestination starts the restored applications with the source's replicas: restored
-// objects that carry quiesce annotations get their original values back. Restored objects
-// carry the plan as their owner (see quiesceOptions) when this plan's quiesce stopped them on
-// the source.
+// unquiesceDestination points restored workloads at the images the DirectImageMigration
+// copied (rewriteDestinationImages), then starts the restored applications with the source's
+// replicas: restored objects that carry quiesce annotations get their original values back.
+// Restored objects carry the plan as their owner (see quiesceOptions) when this plan's
+// quiesce stopped them on the source.
 func unquiesceDestination(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	rewritten, err := rewriteDestinationImages(ctx, s)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
 	opts, err := s.quiesceOptions(ctx, s.destinationNamespaces(), true)
 	if err != nil {
 		return itinerary.Outcome{}, err
@@ -107,7 +112,7 @@ func unquiesceDestination(ctx context.Context, s *Scope) (itinerary.Outcome, err
 	if err != nil {
 		return itinerary.Outcome{}, fmt.Errorf("unquiesce the destination applications: %w", err)
 	}
-	s.setProgress(report.Changed...)
+	s.setProgress(append(rewritten, report.Changed...)...)
 	markDestinationStarted(s.Migration, s.Now)
 	return itinerary.Done(), nil
 }

@@ -138,8 +138,9 @@ func unsupported(f Facts) []string {
 	if withStagePods(f) {
 		add("indirect volume migration (stage pods and Velero file-system backups); set spec.indirectVolumeMigration to false on the MigPlan.")
 	}
-	if viaRegistries(f) || (withDIM(f) && f.HasISs) {
-		add("copying ImageStream images.")
+	if viaRegistries(f) {
+		add("indirect image migration (migration registries on the replication repository); set spec.indirectImageMigration " +
+			"to false on the MigPlan: Ferry copies images registry to registry, without a copy in the repository.")
 	}
 	if f.StorageConversion {
 		add("storage conversion within one cluster.")

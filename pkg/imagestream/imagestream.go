@@ -76,7 +76,7 @@ func IsNotServed(err error) bool {
 // or "" when it has no registry part.
 func RegistryHost(repository string) string {
 	host, _, found := strings.Cut(repository, "/")
-	if !found || !(strings.ContainsAny(host, ".:") || host == "localhost") {
+	if !found || (!strings.ContainsAny(host, ".:") && host != "localhost") {
 		return ""
 	}
 	return host

@@ -15,6 +15,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/controllers/directimagemigration"
+	"github.com/ferrymtc/ferry/controllers/directimagestreammigration"
 	"github.com/ferrymtc/ferry/controllers/directvolumemigration"
 	"github.com/ferrymtc/ferry/controllers/migcluster"
 	"github.com/ferrymtc/ferry/controllers/mighook"
@@ -164,6 +166,21 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Clusters:   clusters,
 			Settings:   cfgs,
 			Recorder:   mgr.GetEventRecorder(directvolumemigration.ControllerName),
+			Clock:      clock.RealClock{},
+		}).SetupWithManager},
+		{directimagemigration.ControllerName, (&directimagemigration.Reconciler{
+			Client:     mgr.GetClient(),
+			HostDirect: direct,
+			Clusters:   clusters,
+			Recorder:   mgr.GetEventRecorder(directimagemigration.ControllerName),
+			Clock:      clock.RealClock{},
+		}).SetupWithManager},
+		{directimagestreammigration.ControllerName, (&directimagestreammigration.Reconciler{
+			Client:     mgr.GetClient(),
+			HostDirect: direct,
+			Clusters:   clusters,
+			Settings:   cfgs,
+			Recorder:   mgr.GetEventRecorder(directimagestreammigration.ControllerName),
 			Clock:      clock.RealClock{},
 		}).SetupWithManager},
 	}

@@ -95,6 +95,8 @@ var SourceRules = concat(common, workloads, []Rule{
 		Why: "copy a backup's record to the destination"},
 	{Groups: []string{"image.openshift.io"}, Resources: []string{"imagestreams"}, Verbs: readVerbs,
 		Why: "find the images of the plan's namespaces, where the API exists"},
+	{Groups: []string{"image.openshift.io"}, Resources: []string{"imagestreams/layers"}, Verbs: []string{"get"},
+		Why: "pull the images of the plan's ImageStreams from the internal registry (the registry checks this)"},
 })
 
 // DestinationRules are what a migration's destination cluster must allow.
@@ -113,6 +115,12 @@ var DestinationRules = concat(common, workloads, []Rule{
 		Why: "copy a backup's record here instead of waiting for Velero's sync"},
 	{Groups: []string{"velero.io"}, Resources: []string{"podvolumebackups"}, Verbs: []string{"get", "list", "watch", "create"},
 		Why: "copy a backup's record here instead of waiting for Velero's sync"},
+	{Groups: []string{"image.openshift.io"}, Resources: []string{"imagestreams"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"},
+		Why: "the destination ImageStreams of copied images, where the API exists"},
+	{Groups: []string{"image.openshift.io"}, Resources: []string{"imagestreams/layers"}, Verbs: []string{"get", "update"},
+		Why: "push copied images to the internal registry (the registry checks this)"},
+	{Groups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"patch"},
+		Why: "point restored pods at the images copied to the destination registry"},
 })
 
 // RollbackAllRules are the default member of the aggregated rollback role: a rollback deletes

@@ -1,0 +1,129 @@
+package directimagestreammigration
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ferrymtc/ferry/pkg/imagestream"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+)
+
+// pollDestination is how often the destination ImageStream is read while its tags do not
+// resolve yet.
+const pollDestination = 2 * time.Second
+
+// migratedLabels are the DISM labels the destination ImageStream carries, so that a rollback
+// of the plan deletes it like every other object the migration created.
+var migratedLabels = []string{"migration.openshift.io/migrated-by-migplan", "migration.openshift.io/migrated-by-migmigration"}
+
+// ensureDestinationImageStream creates the destination ImageStream when the registry did not
+// (OpenShift's registry creates one on push; a registry that does not leaves it to us), then
+// waits until each copied tag resolves there to the copied digest: the point of the copy is
+// that workloads referencing the stream find their images.
+func ensureDestinationImageStream(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	src := s.ImageStream
+	key := types.NamespacedName{Namespace: destNamespace(s.DISM), Name: src.GetName()}
+	dest := imagestream.New()
+	err := s.Destination.Client.Get(ctx, key, dest)
+	switch {
+	case imagestream.IsNotServed(err):
+		// A destination without the ImageStream API: the images are in its registry, and
+		// workloads reference them by registry path.
+		return itinerary.Done(), nil
+	case apierrors.IsNotFound(err):
+		if err := s.Destination.Client.Create(ctx, s.destinationImageStream(key)); err != nil && !apierrors.IsAlreadyExists(err) {
+			return itinerary.Outcome{}, fmt.Errorf("create ImageStream %s on the destination cluster: %w", key, err)
+		}
+		return itinerary.Wait(pollDestination), nil
+	case err != nil:
+		return itinerary.Outcome{}, fmt.Errorf("read ImageStream %s on the destination cluster: %w", key, err)
+	}
+	srcStatus, err := imagestream.StatusOf(src)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	destStatus, err := imagestream.StatusOf(dest)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	if missing := unresolvedTags(srcStatus, destStatus); len(missing) > 0 {
+		return itinerary.Wait(pollDestination), nil
+	}
+	return itinerary.Done(), nil
+}
+
+// destinationImageStream is the ImageStream to create on the destination: the source's
+// labels, annotations and spec, references to streams of the source namespace moved to the
+// destination namespace, plus the migration's labels.
+func (s *Scope) destinationImageStream(key types.NamespacedName) *unstructured.Unstructured {
+	src := s.ImageStream
+	out := imagestream.New()
+	out.SetNamespace(key.Namespace)
+	out.SetName(key.Name)
+	labels := maps.Clone(src.GetLabels())
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for _, l := range migratedLabels {
+		if v, ok := s.DISM.Labels[l]; ok {
+			labels[l] = v
+		}
+	}
+	out.SetLabels(labels)
+	out.SetAnnotations(src.GetAnnotations())
+	if spec, ok := src.Object["spec"].(map[string]any); ok {
+		spec = runtimeDeepCopy(spec)
+		remapTagSources(spec, src.GetNamespace(), key.Namespace)
+		out.Object["spec"] = spec
+	}
+	return out
+}
+
+// remapTagSources points spec tags that follow another tag or image of the source namespace
+// at the destination namespace.
+func remapTagSources(spec map[string]any, from, to string) {
+	tags, _ := spec["tags"].([]any)
+	for _, t := range tags {
+		tag, _ := t.(map[string]any)
+		src, _ := tag["from"].(map[string]any)
+		if src == nil {
+			continue
+		}
+		kind, _ := src["kind"].(string)
+		ns, _ := src["namespace"].(string)
+		if (kind == "ImageStreamTag" || kind == "ImageStreamImage") && ns == from {
+			src["namespace"] = to
+		}
+	}
+}
+
+// unresolvedTags lists the source's local tags whose newest image the destination stream
+// does not resolve to the same digest yet.
+func unresolvedTags(src, dest imagestream.Status) []string {
+	resolved := map[string]string{}
+	for _, t := range dest.Tags {
+		if len(t.Items) > 0 {
+			resolved[t.Tag] = t.Items[0].Image
+		}
+	}
+	var missing []string
+	for _, img := range imagestream.LocalImages(src, imagestream.RegistryHost(src.DockerImageRepository)) {
+		for _, tag := range img.Tags {
+			if resolved[tag] != img.Digest {
+				missing = append(missing, tag)
+			}
+		}
+	}
+	return missing
+}
+
+// runtimeDeepCopy copies a JSON-like map (unstructured content).
+func runtimeDeepCopy(m map[string]any) map[string]any {
+	return (&unstructured.Unstructured{Object: m}).DeepCopy().Object
+}
