@@ -26,7 +26,11 @@ import (
 const apiTimeout = 30 * time.Second
 
 const (
-	seedDir    = "test/compat/testdata/seed"
+	seedDir = "test/compat/testdata/seed"
+	// mtcDir holds manifests of MTC's kinds that its controllers create (DirectImageMigration,
+	// DirectImageStreamMigration) in the shape MTC writes them: tooling and users apply such
+	// manifests too.
+	mtcDir     = "test/compat/testdata/mtc"
 	samplesDir = "config/samples"
 )
 
@@ -79,7 +83,7 @@ func setup() error {
 	}
 	repoRoot = root
 	namespaces := slices.Clone(baseNamespaces)
-	for _, dir := range []string{seedDir, samplesDir} {
+	for _, dir := range []string{seedDir, mtcDir, samplesDir} {
 		docs, err := dirDocuments(dir)
 		if err != nil {
 			return err
@@ -135,16 +139,20 @@ func dirDocuments(dir string) ([]document, error) {
 	return docs, nil
 }
 
-// TestSeedManifests applies every MTC manifest of the documentation and checks that the
-// API server stores it unchanged.
+// TestSeedManifests applies every MTC manifest of the documentation, and MTC's controller-made
+// kinds in MTC's shape, and checks that the API server stores each unchanged.
 func TestSeedManifests(t *testing.T) {
 	c := controlPlane(t)
-	files, err := yamlFiles(repoRoot, seedDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no manifest in %s", seedDir)
+	var files []string
+	for _, dir := range []string{seedDir, mtcDir} {
+		dirFiles, err := yamlFiles(repoRoot, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dirFiles) == 0 {
+			t.Fatalf("no manifest in %s", dir)
+		}
+		files = append(files, dirFiles...)
 	}
 	applied, ran := 0, 0
 	for _, f := range files {
