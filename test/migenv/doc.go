@@ -1,7 +1,9 @@
 // Package migenv starts everything a migration needs on this machine, for the migration
 // tests, the migration benchmark and the demo: a source and a destination cluster (real
 // control planes with kube-controller-manager and kube-scheduler, and a process node each, so
-// pods run), an S3 server with a bucket, a real Velero
+// pods run), an internal image registry for each cluster (test/registry: the ImageStream API
+// and a registry that checks the cluster's tokens and RBAC, whose images the cluster's node
+// pulls), an S3 server with a bucket, a real Velero
 // server for each cluster on that bucket, and the Ferry operator installed on the destination
 // (the host cluster) from config/default as users install it (test/install): the
 // migration-controller pod under its shipped ServiceAccount and RBAC. The source cluster is
@@ -15,8 +17,14 @@
 //     leader-election lease over once it expires, as on a real cluster. Options.HostProcess
 //     (or FERRY_OPERATOR=process) runs it as a host process with an admin kubeconfig instead,
 //     for debugging only: the shipped RBAC is then not exercised.
-//   - The destination node forwards the source API server's and the S3 server's ports from
-//     its pods' loopback, where the MigCluster and MigStorage URLs (127.0.0.1) point.
+//   - The destination node forwards the source API server's, the S3 server's and both
+//     registries' ports from its pods' loopback, where the MigCluster and MigStorage URLs
+//     (127.0.0.1) point; the source node forwards its own registry's.
+//   - Registries: Env.SourceRegistry and Env.DestinationRegistry, started before the nodes
+//     (each node resolves image-registry.openshift-image-registry.svc:5000/... through its
+//     cluster's registry). The MigClusters' exposedRegistryPath is each registry's
+//     127.0.0.1 address, their caBundle trusts its CA (fixtures.WithRegistries), so the
+//     operator's registry probe and image copies verify the certificates.
 //   - The operator binary is built by Start (go build, cached by Go's build cache) unless a
 //     path is given: plain `go test` works without a make step.
 //   - Velero runs in the operator's namespace on both clusters (MTC's layout).

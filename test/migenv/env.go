@@ -21,6 +21,7 @@ import (
 	"github.com/ferrymtc/ferry/test/install"
 	"github.com/ferrymtc/ferry/test/manager"
 	"github.com/ferrymtc/ferry/test/node"
+	"github.com/ferrymtc/ferry/test/registry"
 	"github.com/ferrymtc/ferry/test/s3"
 	"github.com/ferrymtc/ferry/test/velero"
 )
@@ -54,6 +55,10 @@ const HostProcessEnv = "FERRY_OPERATOR"
 type Env struct {
 	Source, Destination *controlplane.ControlPlane
 	Store               *s3.Server
+	// SourceRegistry and DestinationRegistry are the clusters' internal image registries
+	// (test/registry), exposed at their Address (the MigClusters' exposedRegistryPath),
+	// which the destination's pods reach on their loopback.
+	SourceRegistry, DestinationRegistry *registry.Registry
 	// SourceKubeconfig and DestinationKubeconfig are admin kubeconfigs for kubectl.
 	SourceKubeconfig, DestinationKubeconfig string
 	// Operator is the operator as installed from config/default, running as the
@@ -100,6 +105,9 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if err = env.Store.CreateBucket(ctx, Bucket); err != nil {
 		return env, err
 	}
+	if err = env.startRegistries(ctx); err != nil {
+		return env, err
+	}
 	if err = env.startNodes(ctx, opts); err != nil {
 		return env, err
 	}
@@ -129,7 +137,8 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if err != nil {
 		return env, err
 	}
-	if err = fixtures.Register(ctx, env.Destination, env.Source, Namespace, env.Store, Bucket); err != nil {
+	if err = fixtures.Register(ctx, env.Destination, env.Source, Namespace, env.Store, Bucket,
+		fixtures.WithRegistries(env.SourceRegistry, env.DestinationRegistry)); err != nil {
 		return env, err
 	}
 	return env, nil
@@ -156,16 +165,22 @@ func (e *Env) makeDir() error {
 	return nil
 }
 
-// startNodes starts a process node per cluster. The destination's runs the operator's pod:
-// it knows the operator image (the built manager binary, the image's user) and forwards the
-// source API server's and the S3 server's ports from its pods' loopback, where MigCluster and
+// startNodes starts a process node per cluster, each pulling the images of its cluster's
+// internal registry. The destination's runs the operator's pod: it knows the operator image
+// (the built manager binary, the image's user) and forwards the source API server's, the S3
+// server's and both registries' ports from its pods' loopback, where MigCluster and
 // MigStorage URLs point (127.0.0.1), as a cluster network would route them.
 func (e *Env) startNodes(ctx context.Context, opts Options) error {
 	image, err := install.OperatorImage(e.manager)
 	if err != nil {
 		return err
 	}
-	forwarded, err := install.Ports(e.Source.URL(), e.Store.Endpoint)
+	sourceRegistry := "https://" + e.SourceRegistry.Address
+	forwarded, err := install.Ports(e.Source.URL(), e.Store.Endpoint, sourceRegistry, "https://"+e.DestinationRegistry.Address)
+	if err != nil {
+		return err
+	}
+	sourceForwarded, err := install.Ports(sourceRegistry)
 	if err != nil {
 		return err
 	}
@@ -178,9 +193,10 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 		cp   *controlplane.ControlPlane
 		opts node.Options
 	}{
-		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints}},
+		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints,
+			LoopbackPorts: sourceForwarded, Images: e.SourceRegistry}},
 		{e.Destination, node.Options{Name: node.DefaultName, Entrypoints: entrypoints,
-			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: forwarded}},
+			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: forwarded, Images: e.DestinationRegistry}},
 	} {
 		n, err := node.Start(ctx, c.cp.Config, c.opts)
 		if err != nil {
@@ -303,6 +319,7 @@ func (e *Env) Stop() error {
 		errs = append(errs, n.Stop())
 	}
 	e.nodes = nil
+	errs = append(errs, e.stopRegistries())
 	if e.Store != nil {
 		errs = append(errs, e.Store.Stop())
 	}

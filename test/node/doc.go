@@ -1,9 +1,12 @@
 // Package node is the process node of the local test clusters: it plays the kubelet for one
 // cluster (test/controlplane), so that pods run without a container runtime. Each pod runs as
 // host processes, in its own network namespace (a veth to the node's bridge, the pod IP in
-// status) and, per container, its own mount, PID and UTS namespaces. There are no images: a
-// container's command (and args) must exist on the host, or Options.Entrypoints names the
-// host command standing for its image's entrypoint (and Options.ImageUsers its USER).
+// status) and, per container, its own mount, PID and UTS namespaces. Images are never
+// unpacked: a container's command (and args) must exist on the host. Its image either comes
+// from a registry Options.Images knows (test/registry: the cluster's internal registry),
+// which the node pulls as a kubelet would, taking the digest, the config's entrypoint and
+// command (host commands too) and its user; or Options.Entrypoints names the host command
+// standing for its image's entrypoint (and Options.ImageUsers its USER).
 //
 //	n, err := node.Start(ctx, cp.Config, node.Options{Name: "node-1", Logf: t.Logf})
 //	defer n.Stop()
@@ -90,9 +93,22 @@
 //     /api/v1/nodes/<node>/proxy/stats/summary (per-pod persistent volume usage: allocated
 //     bytes and inodes under the volume's directory, capacity from its PV) work through the
 //     API server.
+//   - Image pulls (images.go): with Options.Images, a container's image of a registry the
+//     resolver knows is resolved before each start (pull policy Always) or once per node
+//     (IfNotPresent and Never: the node keeps what it pulled, by reference): manifest and
+//     config from the registry, through go-containerregistry in test/registry. A failed pull
+//     leaves the container waiting in ErrImagePull (message: the registry's error), then,
+//     halfway to the retry, ImagePullBackOff ("Back-off pulling image ...: ErrImagePull:
+//     <error>"), retried with the restart backoff (1 s doubling to 30 s; the kubelet's image
+//     backoff is 10 s to 5 min), as the kubelet does; a pod none of whose runs started stays
+//     Pending. A pulled image's digest reference is the container's imageID; a container
+//     without a command runs the config's Entrypoint then its args, or the config's Cmd
+//     without args (the runtime's rule), as a host command. Images of other registries keep
+//     Entrypoints.
 //   - Users (identity.go): containers run as the runAsUser, runAsGroup, supplementalGroups and
-//     fsGroup of their security contexts (set before exec), else their image's user when
-//     Options.ImageUsers knows it; runAsNonRoot without a user is refused. fsGroup is applied to writable persistent volumes and
+//     fsGroup of their security contexts (set before exec), else their image's user when the
+//     pulled config names a numeric one or Options.ImageUsers knows it; runAsNonRoot without
+//     a user is refused. fsGroup is applied to writable persistent volumes and
 //     to Secret, ConfigMap, projected and downward API volumes as the kubelet does (group,
 //     group read/write, setgid directories), also to hostPath-backed PVs, which a real kubelet
 //     leaves alone.
@@ -132,7 +148,11 @@
 // seccomp and privilege escalation (users and groups are honoured, the rest of security
 // contexts is not), resource limits (no cgroups),
 // updates of ConfigMap/Secret volumes after start, token refresh, termination messages, log
-// timestamps and sinceSeconds, image pulls of course. Mount paths under /proc, /sys and /dev are
+// timestamps and sinceSeconds. Image content: layers are never downloaded or unpacked (a
+// container sees the host's file system), the config's Env, WorkingDir and named users are
+// ignored, pull secrets are not used (the resolver holds its own credentials), ErrImageNeverPull
+// does not exist (Never behaves as IfNotPresent), and images of registries the resolver does
+// not know are not pulled at all. Mount paths under /proc, /sys and /dev are
 // refused. A container's view of the host file system is a copy-on-write overlay of the top
 // level of the host's root only: file systems mounted below a top-level directory (other than
 // /dev and /sys) are not visible inside containers.

@@ -43,6 +43,13 @@ type Options struct {
 	// of such an image without runAsUser runs as that user, as a runtime runs an image's
 	// USER. Other images count as root (see identity.go).
 	ImageUsers map[string]int64
+	// Images, when set, pulls the images of the registries it knows before their containers
+	// start (see ImageResolver): a failed pull leaves the container waiting in ErrImagePull
+	// and ImagePullBackOff and is retried with backoff; a resolved image gives the
+	// container's imageID (its digest) and, for a container without a command, the
+	// entrypoint and command of the image's config, and its user. Images of other registries
+	// keep Entrypoints and ImageUsers.
+	Images ImageResolver
 }
 
 // Node is a running process node: a registered, Ready Node object whose pods run as host
@@ -60,6 +67,9 @@ type Node struct {
 	entrypoints map[string][]string
 	// imageUsers are the images' users (Options.ImageUsers).
 	imageUsers map[string]int64
+	// images resolves images (Options.Images); pulled keeps what it resolved.
+	images ImageResolver
+	pulled imageCache
 
 	slot    int
 	netns   string
@@ -108,7 +118,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *Node, err er
 	n := &Node{
 		name: opts.Name, cs: cs, restCfg: cfg, apiAddr: u.Host, apiPort: apiPort, logf: opts.Logf,
 		rootDir: opts.RootDir, workers: map[types.UID]*podWorker{}, byName: map[string]*podWorker{},
-		started: time.Now(), entrypoints: opts.Entrypoints, imageUsers: opts.ImageUsers,
+		started: time.Now(), entrypoints: opts.Entrypoints, imageUsers: opts.ImageUsers, images: opts.Images,
 	}
 	n.hostPorts = map[int]string{apiPort: u.Host}
 	for _, port := range opts.LoopbackPorts {

@@ -89,6 +89,9 @@ func (w *podWorker) status(pod *corev1.Pod) corev1.PodStatus {
 func (w *podWorker) containerStatus(c *ctrState) corev1.ContainerStatus {
 	cs := corev1.ContainerStatus{Name: c.name, Image: c.spec.Image, ImageID: c.spec.Image, RestartCount: c.restarts,
 		Started: new(bool)}
+	if c.image != nil {
+		cs.ImageID = c.image.ID
+	}
 	if c.ran {
 		cs.ContainerID = "process://" + string(w.uid) + "/" + c.name
 	}

@@ -74,6 +74,14 @@ type ctrState struct {
 	// When the container is not running: why it waits, and when it may start again.
 	waitReason, waitMsg string
 	retryAt             time.Time
+	// image is the current run's image as Options.Images resolved it; nil when the node
+	// does not pull it. pullFailures counts failed pulls in a row (their backoff's
+	// exponent), pullErr is the last one's error, and backOffAt is when ErrImagePull turns
+	// into ImagePullBackOff.
+	image        *ResolvedImage
+	pullFailures int32
+	pullErr      string
+	backOffAt    time.Time
 }
 
 func newPodWorker(n *Node, pod *corev1.Pod) *podWorker {
@@ -239,20 +247,38 @@ func (w *podWorker) wait(next time.Time) {
 func (w *podWorker) startDue() time.Time {
 	pod := w.current()
 	var next time.Time
+	later := func(t time.Time) {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
 	due := func(c *ctrState) bool {
 		if c.proc != nil && c.proc.running() {
 			return false
 		}
+		w.mu.Lock()
+		later(c.pullBackOff(time.Now()))
+		w.mu.Unlock()
 		if c.ran && c.retryAt.IsZero() {
 			return false // finished for good
 		}
 		if !c.retryAt.IsZero() && time.Now().Before(c.retryAt) {
-			if next.IsZero() || c.retryAt.Before(next) {
-				next = c.retryAt
-			}
+			later(c.retryAt)
 			return false
 		}
 		return true
+	}
+	// run starts c and takes in when it is due again if it could not start (a failed pull).
+	run := func(c *ctrState) {
+		w.start(c)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if c.proc == nil {
+			later(c.backOffAt)
+			if c.retryAt.After(time.Now()) {
+				later(c.retryAt)
+			}
+		}
 	}
 	if !w.initDone {
 		for _, spec := range pod.Spec.InitContainers {
@@ -261,7 +287,7 @@ func (w *podWorker) startDue() time.Time {
 				continue
 			}
 			if !w.initFailed && due(c) {
-				w.start(c)
+				run(c)
 			}
 			return next
 		}
@@ -271,7 +297,7 @@ func (w *podWorker) startDue() time.Time {
 	}
 	for _, spec := range pod.Spec.Containers {
 		if c := w.ctrs[spec.Name]; due(c) {
-			w.start(c)
+			run(c)
 		}
 	}
 	return next
@@ -279,6 +305,9 @@ func (w *podWorker) startDue() time.Time {
 
 // start runs a container once; a container that cannot start is treated as one that exited.
 func (w *podWorker) start(c *ctrState) {
+	if !w.pull(c) {
+		return
+	}
 	pod := w.current()
 	ctx, cancel := context.WithTimeout(w.n.ctx, apiTimeout)
 	defer cancel()
@@ -327,12 +356,21 @@ func (w *podWorker) start(c *ctrState) {
 // launchSpec turns a container into what the helper needs.
 func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*launchSpec, error) {
 	vals := envMap(env)
-	command := c.spec.Command
-	if len(command) == 0 {
+	command, args := c.spec.Command, c.spec.Args
+	switch {
+	case len(command) > 0:
+	case c.image != nil:
+		// A runtime's rule: the image's ENTRYPOINT, then the container's args, or the
+		// image's CMD when there are none.
+		command = c.image.Entrypoint
+		if len(args) == 0 {
+			args = c.image.Cmd
+		}
+	default:
 		command = w.n.entrypoints[c.spec.Image]
 	}
-	argv := make([]string, 0, len(command)+len(c.spec.Args))
-	for _, a := range append(append([]string(nil), command...), c.spec.Args...) {
+	argv := make([]string, 0, len(command)+len(args))
+	for _, a := range append(append([]string(nil), command...), args...) {
 		argv = append(argv, expand(a, vals))
 	}
 	var mounts []mountSpec
@@ -367,6 +405,9 @@ func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*lau
 	var imageUser *int64
 	if u, ok := w.n.imageUsers[c.spec.Image]; ok {
 		imageUser = &u
+	}
+	if c.image != nil {
+		imageUser = c.image.User
 	}
 	user, err := containerIdentity(pod, &c.spec, imageUser)
 	if err != nil {
