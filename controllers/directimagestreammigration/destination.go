@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrymtc/ferry/pkg/imagestream"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
@@ -44,6 +45,9 @@ func ensureDestinationImageStream(ctx context.Context, s *Scope) (itinerary.Outc
 	case err != nil:
 		return itinerary.Outcome{}, fmt.Errorf("read ImageStream %s on the destination cluster: %w", key, err)
 	}
+	if err := s.labelPushedImageStream(ctx, dest); err != nil {
+		return itinerary.Outcome{}, err
+	}
 	srcStatus, err := imagestream.StatusOf(src)
 	if err != nil {
 		return itinerary.Outcome{}, err
@@ -56,6 +60,41 @@ func ensureDestinationImageStream(ctx context.Context, s *Scope) (itinerary.Outc
 		return itinerary.Wait(pollDestination), nil
 	}
 	return itinerary.Done(), nil
+}
+
+// labelPushedImageStream gives the migration's labels to a destination stream that our push
+// created (OpenShift's registry creates the stream of a repository on its first push), so
+// that a rollback deletes it like a stream we created. A stream older than this DISM existed
+// before the migration: it is not ours to label, and a rollback must leave it.
+func (s *Scope) labelPushedImageStream(ctx context.Context, dest *unstructured.Unstructured) error {
+	started := s.DISM.Status.StartTimestamp
+	if created := dest.GetCreationTimestamp(); started == nil || created.Before(started) {
+		return nil
+	}
+	labels := dest.GetLabels()
+	missing := false
+	for _, l := range migratedLabels {
+		if v, ok := s.DISM.Labels[l]; ok && labels[l] != v {
+			missing = true
+		}
+	}
+	if !missing {
+		return nil
+	}
+	before := dest.DeepCopy()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for _, l := range migratedLabels {
+		if v, ok := s.DISM.Labels[l]; ok {
+			labels[l] = v
+		}
+	}
+	dest.SetLabels(labels)
+	if err := s.Destination.Client.Patch(ctx, dest, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("label ImageStream %s/%s on the destination cluster: %w", dest.GetNamespace(), dest.GetName(), err)
+	}
+	return nil
 }
 
 // destinationImageStream is the ImageStream to create on the destination: the source's

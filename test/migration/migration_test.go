@@ -161,4 +161,9 @@ var _ = Describe("Migrations", Ordered, func() {
 	It("finishes a cutover after the operator is killed at each step, with no duplicate backup or restore", killDuringCutover)
 
 	It("fails the migration with Velero's reason when the bucket is unavailable, and starts the source app again", failVelero)
+
+	It("stages, then cuts over, the images of an ImageStream registry to registry, and runs them from the destination registry", migrateImages)
+
+	It("refuses a token that may not pull images up front, and fails a cutover whose registry refuses the token, starting the source app again",
+		failImagesWithWrongRegistryCredentials)
 })
