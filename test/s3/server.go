@@ -104,7 +104,7 @@ func (s *Server) prepare(useTLS bool) error {
 	if !useTLS {
 		return nil
 	}
-	ca, cert, key, err := selfSignedCertificate()
+	ca, cert, key, err := netutil.ServingCertificate("ferry-test-s3-ca")
 	if err != nil {
 		return err
 	}
