@@ -6,7 +6,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -14,7 +13,6 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
-	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 )
 
@@ -74,23 +72,5 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	before := dim.DeepCopy()
-	validation := validate(o)
-	if conditions.HasBlocker(validation) && dim.Status.Itinerary != FailedItinerary {
-		conditions.Apply(dim, blockedConditions(dim, validation), r.now())
-		if err := conditions.PatchStatusLocked(ctx, r.HostDirect, r.Recorder, before, dim); err != nil {
-			return ctrl.Result{}, err
-		}
-		return ctrl.Result{RequeueAfter: blockedRecheck}, nil
-	}
-	res, runErr := r.run(ctx, r.scope(o), validation)
-	if err := conditions.PatchStatusLocked(ctx, r.HostDirect, r.Recorder, before, dim); err != nil {
-		return ctrl.Result{}, err
-	}
-	if runErr != nil {
-		return ctrl.Result{}, fmt.Errorf("phase %s: %w", dim.Status.Phase, runErr)
-	}
-	return res, nil
+	return r.runner().Advance(ctx, r.HostDirect, r.Recorder, dim, status(dim), validate(o), r.scope(o), Facts{})
 }
-
-func (r *Reconciler) now() metav1.Time { return metav1.NewTime(r.Clock.Now()) }

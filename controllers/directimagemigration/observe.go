@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/clustercache"
 	"github.com/ferrymtc/ferry/pkg/mapping"
 )
 
@@ -44,17 +44,17 @@ func (r *Reconciler) observe(ctx context.Context, dim *migv1.DirectImageMigratio
 		o.pairs = append(o.pairs, namespacePair{src: src, dest: dest})
 	}
 	var err error
-	if o.src, err = r.cluster(ctx, dim.Spec.SrcMigClusterRef, dim.Namespace); err != nil {
+	if o.src, err = clustercache.Lookup(ctx, r.Client, dim.Spec.SrcMigClusterRef, dim.Namespace); err != nil {
 		return nil, err
 	}
-	if o.dest, err = r.cluster(ctx, dim.Spec.DestMigClusterRef, dim.Namespace); err != nil {
+	if o.dest, err = clustercache.Lookup(ctx, r.Client, dim.Spec.DestMigClusterRef, dim.Namespace); err != nil {
 		return nil, err
 	}
-	if ready(o.src) {
-		o.source, o.srcErr = r.Clusters.Get(ctx, o.src)
+	if clustercache.Ready(o.src) {
+		o.source, o.srcErr = r.client(ctx, o.src)
 	}
-	if ready(o.dest) {
-		o.destination, o.destErr = r.Clusters.Get(ctx, o.dest)
+	if clustercache.Ready(o.dest) {
+		o.destination, o.destErr = r.client(ctx, o.dest)
 	}
 	if o.source == nil {
 		return o, nil
@@ -71,26 +71,11 @@ func (r *Reconciler) observe(ctx context.Context, dim *migv1.DirectImageMigratio
 	return o, nil
 }
 
-// cluster reads the MigCluster ref names, in the DIM's namespace when the ref names none; nil
-// when the ref is unset or the MigCluster does not exist.
-func (r *Reconciler) cluster(ctx context.Context, ref *corev1.ObjectReference, namespace string) (*migv1.MigCluster, error) {
-	if ref == nil || ref.Name == "" {
-		return nil, nil
+// client is the client of a cluster: the uncached host client for the host cluster (reads of
+// ImageStreams and namespaces must not start informers on the host), else the remote's.
+func (r *Reconciler) client(ctx context.Context, c *migv1.MigCluster) (client.Client, error) {
+	if c.Spec.IsHostCluster {
+		return r.HostDirect, nil
 	}
-	ns := ref.Namespace
-	if ns == "" {
-		ns = namespace
-	}
-	c := &migv1.MigCluster{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, c); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("get MigCluster %s/%s: %w", ns, ref.Name, err)
-	}
-	return c, nil
-}
-
-func ready(c *migv1.MigCluster) bool {
-	return c != nil && conditions.IsTrue(c.Status.Conditions, migv1.Ready)
+	return r.Clusters.Get(ctx, c)
 }

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/clustercache"
 	"github.com/ferrymtc/ferry/pkg/imagestream"
 	"github.com/ferrymtc/ferry/pkg/settings"
 )
@@ -59,16 +59,16 @@ func (r *Reconciler) observe(ctx context.Context, dism *migv1.DirectImageStreamM
 	if o.settings, err = r.Settings.Get(ctx); err != nil {
 		return nil, err
 	}
-	if o.src, err = r.cluster(ctx, dism.Spec.SrcMigClusterRef, dism.Namespace); err != nil {
+	if o.src, err = clustercache.Lookup(ctx, r.Client, dism.Spec.SrcMigClusterRef, dism.Namespace); err != nil {
 		return nil, err
 	}
-	if o.dest, err = r.cluster(ctx, dism.Spec.DestMigClusterRef, dism.Namespace); err != nil {
+	if o.dest, err = clustercache.Lookup(ctx, r.Client, dism.Spec.DestMigClusterRef, dism.Namespace); err != nil {
 		return nil, err
 	}
-	if ready(o.src) {
+	if clustercache.Ready(o.src) {
 		o.source, o.srcErr = r.remote(ctx, o.src)
 	}
-	if ready(o.dest) {
+	if clustercache.Ready(o.dest) {
 		o.destination, o.destErr = r.remote(ctx, o.dest)
 	}
 	ref := dism.Spec.ImageStreamRef
@@ -96,39 +96,19 @@ func (r *Reconciler) observe(ctx context.Context, dism *migv1.DirectImageStreamM
 	return o, nil
 }
 
-// cluster reads the MigCluster ref names, in the DISM's namespace when the ref names none;
-// nil when the ref is unset or the MigCluster does not exist.
-func (r *Reconciler) cluster(ctx context.Context, ref *corev1.ObjectReference, namespace string) (*migv1.MigCluster, error) {
-	if ref == nil || ref.Name == "" {
-		return nil, nil
-	}
-	ns := ref.Namespace
-	if ns == "" {
-		ns = namespace
-	}
-	c := &migv1.MigCluster{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, c); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("get MigCluster %s/%s: %w", ns, ref.Name, err)
-	}
-	return c, nil
-}
-
-// remote returns the client and REST config of a Ready cluster.
+// remote returns the client and REST config of a Ready cluster. The host's client is the
+// uncached one: reads of ImageStreams and namespaces must not start informers on the host.
 func (r *Reconciler) remote(ctx context.Context, c *migv1.MigCluster) (*Remote, error) {
-	cl, err := r.Clusters.Get(ctx, c)
-	if err != nil {
-		return nil, err
+	cl := r.HostDirect
+	if !c.Spec.IsHostCluster {
+		var err error
+		if cl, err = r.Clusters.Get(ctx, c); err != nil {
+			return nil, err
+		}
 	}
 	cfg, err := r.Clusters.RESTConfig(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	return &Remote{Cluster: c, Client: cl, Config: cfg}, nil
-}
-
-func ready(c *migv1.MigCluster) bool {
-	return c != nil && conditions.IsTrue(c.Status.Conditions, migv1.Ready)
 }

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/clustercache"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/mapping"
 	"github.com/ferrymtc/ferry/pkg/settings"
@@ -120,28 +120,12 @@ func (r *Reconciler) observeOthers(ctx context.Context, o *observed) error {
 	return nil
 }
 
-func ready(c *migv1.MigCluster) bool {
-	return c != nil && conditions.IsTrue(c.Status.Conditions, migv1.Ready)
-}
+func ready(c *migv1.MigCluster) bool { return clustercache.Ready(c) }
 
 // cluster reads a referenced MigCluster; nil when the reference is unset or the cluster is
 // gone (validation says which).
 func (r *Reconciler) cluster(ctx context.Context, ref *corev1.ObjectReference, defaultNS string) (*migv1.MigCluster, error) {
-	if ref == nil || ref.Name == "" {
-		return nil, nil
-	}
-	ns := ref.Namespace
-	if ns == "" {
-		ns = defaultNS
-	}
-	c := &migv1.MigCluster{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: ref.Name}, c); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("get MigCluster %s/%s: %w", ns, ref.Name, err)
-	}
-	return c, nil
+	return clustercache.Lookup(ctx, r.Client, ref, defaultNS)
 }
 
 // remote returns clients for a MigCluster: the direct host client for the host cluster.
