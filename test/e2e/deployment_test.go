@@ -95,8 +95,15 @@ func TestDeploymentRunsAsProcesses(t *testing.T) {
 			t.Errorf("pod %s: process %d is not the container's command: %q (%v)", p.Name, pid, cmdline, err)
 		}
 		pids = append(pids, pid)
+		// The node reports a running container ready at once (it has no probes), so its
+		// second line may still be on its way: the log must reach it, not hold it already.
 		want := fmt.Sprintf("started %s on %s\nserving on :8080\n", p.Name, source.node.Name())
-		if got := logs(ctx, t, source, ns, p.Name, "web", false); got != want {
+		got := ""
+		_ = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+			got = logs(ctx, t, source, ns, p.Name, "web", false)
+			return got == want, nil
+		})
+		if got != want {
 			t.Errorf("logs of %s through the API server: got %q, want %q", p.Name, got, want)
 		}
 	}
