@@ -17,7 +17,8 @@ import (
 	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
-// watchedPhases wait for work outside Ferry of unknown length: Velero's, a hook's, a DVM's.
+// watchedPhases wait for work outside Ferry of unknown length: Velero's, a hook's, a DVM's, a
+// DIM's.
 // The no-progress watchdog (pkg/itinerary) warns, then fails them, when what they observe
 // stops changing (migration_no_progress_*), instead of a fixed timeout that a large backup
 // would outlive. Several run with the source quiesced, where a silent hang keeps the
@@ -34,6 +35,7 @@ var watchedPhases = map[string]bool{
 	phasePreRestoreHooks:                        true,
 	phasePostRestoreHooks:                       true,
 	phaseWaitForDirectVolumeMigrationToComplete: true,
+	phaseWaitForDirectImageMigrationToComplete:  true,
 }
 
 // watchdogLimits are the no-progress limits in force.
