@@ -40,7 +40,7 @@ func Itineraries() map[string]Itinerary {
 		return Phase{Name: name, Step: step, Run: run, Timeout: timeout}
 	}
 	main := Itinerary{Name: ImageMigrationItinerary, Phases: []Phase{
-		phase(Started, stepPrepare, started, 0),
+		phase(Started, stepPrepare, noop, 0),
 		phase(Prepare, stepPrepare, noop, 0),
 		phase(CreateDestinationNamespaces, stepPrepare, createDestinationNamespaces, 10*time.Minute),
 		phase(ListImageStreams, stepPrepare, listImageStreams, 10*time.Minute),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -39,14 +38,6 @@ func (r *Reconciler) runner() migrun.Runner[*Scope, Facts] {
 		Budget: budget, Idle: blockedRecheck, Now: r.Clock.Now}
 }
 
-// noop is a phase kept for MTC's phase names that has nothing to do here.
+// noop is a phase kept for MTC's phase names that has nothing to do here (Started: the
+// runner stamps startTimestamp).
 func noop(context.Context, *Scope) (itinerary.Outcome, error) { return itinerary.Done(), nil }
-
-// started stamps the start of the migration.
-func started(_ context.Context, s *Scope) (itinerary.Outcome, error) {
-	if s.DIM.Status.StartTimestamp == nil {
-		t := metav1.NewTime(s.Now())
-		s.DIM.Status.StartTimestamp = &t
-	}
-	return itinerary.Done(), nil
-}

@@ -17,19 +17,18 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/imagestream"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/veleroadapter"
 )
 
-// Labels of the DISMs a DIM creates (MTC's correlation labels).
+// Correlation labels of the DISMs a DIM creates (MTC's), besides veleroadapter's part-of.
 const (
-	partOfLabel      = "app.kubernetes.io/part-of"
-	partOfValue      = "openshift-migration"
 	dimLabel         = "directimagemigration"
 	imageStreamLabel = "imagestream"
 )
 
 // inheritedLabels pass from the DIM to its DISMs (and from them to the destination streams):
 // a rollback of the plan deletes by them.
-var inheritedLabels = []string{"migration.openshift.io/migrated-by-migplan", "migration.openshift.io/migrated-by-migmigration"}
+var inheritedLabels = []string{veleroadapter.MigratedByMigPlanLabel, veleroadapter.MigratedByMigMigrationLabel}
 
 // createDestinationNamespaces creates the destination namespaces the destination lacks, with
 // the source namespace's labels and annotations, so that images have somewhere to go before
@@ -143,7 +142,7 @@ func createImageStreamMigrations(ctx context.Context, s *Scope) (itinerary.Outco
 // newImageStreamMigration builds the DISM of one listed stream (MTC's spec and labels).
 func (s *Scope) newImageStreamMigration(item *migv1.ImageStreamListItem, isUID types.UID) *migv1.DirectImageStreamMigration {
 	dim := s.DIM
-	labels := map[string]string{partOfLabel: partOfValue, dimLabel: string(dim.UID), imageStreamLabel: string(isUID)}
+	labels := map[string]string{veleroadapter.PartOfLabel: veleroadapter.PartOfValue, dimLabel: string(dim.UID), imageStreamLabel: string(isUID)}
 	for _, l := range inheritedLabels {
 		if v, ok := dim.Labels[l]; ok {
 			labels[l] = v

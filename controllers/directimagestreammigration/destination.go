@@ -8,11 +8,13 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrymtc/ferry/pkg/imagestream"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/veleroadapter"
 )
 
 // pollDestination is how often the destination ImageStream is read while its tags do not
@@ -21,7 +23,7 @@ const pollDestination = 2 * time.Second
 
 // migratedLabels are the DISM labels the destination ImageStream carries, so that a rollback
 // of the plan deletes it like every other object the migration created.
-var migratedLabels = []string{"migration.openshift.io/migrated-by-migplan", "migration.openshift.io/migrated-by-migmigration"}
+var migratedLabels = []string{veleroadapter.MigratedByMigPlanLabel, veleroadapter.MigratedByMigMigrationLabel}
 
 // ensureDestinationImageStream creates the destination ImageStream when the registry did not
 // (OpenShift's registry creates one on push; a registry that does not leaves it to us), then
@@ -117,7 +119,7 @@ func (s *Scope) destinationImageStream(key types.NamespacedName) *unstructured.U
 	out.SetLabels(labels)
 	out.SetAnnotations(src.GetAnnotations())
 	if spec, ok := src.Object["spec"].(map[string]any); ok {
-		spec = runtimeDeepCopy(spec)
+		spec = runtime.DeepCopyJSON(spec)
 		remapTagSources(spec, src.GetNamespace(), key.Namespace)
 		out.Object["spec"] = spec
 	}
@@ -160,9 +162,4 @@ func unresolvedTags(src, dest imagestream.Status) []string {
 		}
 	}
 	return missing
-}
-
-// runtimeDeepCopy copies a JSON-like map (unstructured content).
-func runtimeDeepCopy(m map[string]any) map[string]any {
-	return (&unstructured.Unstructured{Object: m}).DeepCopy().Object
 }

@@ -37,7 +37,7 @@ func Itineraries() map[string]Itinerary {
 		return Phase{Name: name, Step: step, Run: run, Timeout: timeout, Watch: watch}
 	}
 	main := Itinerary{Name: ImageStreamMigrationItinerary, Phases: []Phase{
-		phase(Started, stepPrepare, started, 0, false),
+		phase(Started, stepPrepare, noop, 0, false),
 		phase(Prepare, stepPrepare, noop, 0, false),
 		// No phase timeout: a large stream takes as long as it takes. A registry that stops
 		// answering is bounded by the copy's own request timeouts (pkg/imagecopy).

@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -180,17 +179,5 @@ func blockingConditions(list migv1.Conditions) string {
 
 // deleteDirectImageMigrations deletes the migration's DIMs; their DISMs go with them.
 func (r *Reconciler) deleteDirectImageMigrations(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	list := &migv1.DirectImageMigrationList{}
-	if err := r.host().List(ctx, list, client.InNamespace(s.Migration.Namespace), client.MatchingLabels{directImageLabel: string(s.Migration.UID)}); err != nil {
-		return itinerary.Outcome{}, fmt.Errorf("list DirectImageMigrations: %w", err)
-	}
-	for i := range list.Items {
-		if err := client.IgnoreNotFound(r.host().Delete(ctx, &list.Items[i], client.PropagationPolicy(metav1.DeletePropagationForeground))); err != nil {
-			return itinerary.Outcome{}, fmt.Errorf("delete DirectImageMigration %s: %w", list.Items[i].Name, err)
-		}
-	}
-	if len(list.Items) > 0 {
-		return itinerary.Wait(pollWorkload), nil
-	}
-	return itinerary.Done(), nil
+	return r.deleteChildren(ctx, s, &migv1.DirectImageMigrationList{}, directImageLabel)
 }

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -176,16 +177,29 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 // deleteDirectVolumeMigrations deletes the migration's DVMs; their finalizers clean up what
 // they created on the clusters.
 func (r *Reconciler) deleteDirectVolumeMigrations(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	list := &migv1.DirectVolumeMigrationList{}
-	if err := r.host().List(ctx, list, client.InNamespace(s.Migration.Namespace), client.MatchingLabels{directVolumeLabel: string(s.Migration.UID)}); err != nil {
-		return itinerary.Outcome{}, fmt.Errorf("list DirectVolumeMigrations: %w", err)
+	return r.deleteChildren(ctx, s, &migv1.DirectVolumeMigrationList{}, directVolumeLabel)
+}
+
+// deleteChildren deletes the host objects of list's kind that carry label with the
+// migration's UID (its DVMs, its DIMs), in the foreground, and waits until they are gone.
+func (r *Reconciler) deleteChildren(ctx context.Context, s *Scope, list client.ObjectList, label string) (itinerary.Outcome, error) {
+	if err := r.host().List(ctx, list, client.InNamespace(s.Migration.Namespace), client.MatchingLabels{label: string(s.Migration.UID)}); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("list %T: %w", list, err)
 	}
-	for i := range list.Items {
-		if err := client.IgnoreNotFound(r.host().Delete(ctx, &list.Items[i], client.PropagationPolicy(metav1.DeletePropagationForeground))); err != nil {
-			return itinerary.Outcome{}, fmt.Errorf("delete DirectVolumeMigration %s: %w", list.Items[i].Name, err)
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return itinerary.Outcome{}, err
+	}
+	for _, item := range items {
+		obj, ok := item.(client.Object)
+		if !ok {
+			return itinerary.Outcome{}, fmt.Errorf("unexpected list item %T", item)
+		}
+		if err := client.IgnoreNotFound(r.host().Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationForeground))); err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("delete %T %s: %w", obj, obj.GetName(), err)
 		}
 	}
-	if len(list.Items) > 0 {
+	if len(items) > 0 {
 		return itinerary.Wait(pollWorkload), nil
 	}
 	return itinerary.Done(), nil
