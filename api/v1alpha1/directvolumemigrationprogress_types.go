@@ -64,6 +64,10 @@ type RsyncPodStatus struct {
 	// LastObservedTransferRate is the last transfer rate reported by rsync.
 	// +optional
 	LastObservedTransferRate string `json:"lastObservedTransferRate,omitempty"`
+	// TransferredBytes is how many bytes rsync reported sent in this attempt so far (Ferry's
+	// addition), for progress bars that show bytes next to the percent.
+	// +optional
+	TransferredBytes int64 `json:"transferredBytes,omitempty"`
 	// CreationTimestamp is when the pod was created.
 	// +optional
 	CreationTimestamp *metav1.Time `json:"creationTimestamp,omitempty"`

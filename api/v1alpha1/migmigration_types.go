@@ -80,6 +80,12 @@ const (
 	MigPlanNameLabel = "migration.openshift.io/migplan-name"
 	// MigMigrationNameLabel holds a migration's name on objects created for it.
 	MigMigrationNameLabel = "migration.openshift.io/migmigration-name"
+	// DirectVolumeMigrationLabel holds, on a DirectVolumeMigration, the UID of the migration
+	// that created it (MTC's label).
+	DirectVolumeMigrationLabel = "migration-direct-volume"
+	// DirectImageMigrationLabel holds, on a DirectImageMigration, the UID of the migration
+	// that created it.
+	DirectImageMigrationLabel = "migration-direct-image"
 )
 
 // MigMigrationFinalizer keeps a migration that has started and not ended until it has been

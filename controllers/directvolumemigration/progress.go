@@ -99,6 +99,7 @@ func observeAttempt(ctx context.Context, s *Scope, pod *corev1.Pod, dvmp *migv1.
 	if p, ok := transfer.ParseProgress(out); ok {
 		a.status.LastObservedProgressPercent = strconv.Itoa(p.Percent) + "%"
 		a.status.LastObservedTransferRate = p.Rate
+		a.status.TransferredBytes = p.Bytes
 	}
 	switch pod.Status.Phase {
 	case corev1.PodSucceeded:

@@ -20,7 +20,7 @@ import (
 const (
 	roleDirectImageMigration = "DirectImageMigration"
 	// directImageLabel marks the DIM a migration created.
-	directImageLabel = "migration-direct-image"
+	directImageLabel = migv1.DirectImageMigrationLabel
 	// dimPhaseCompleted is the DIM's final phase.
 	dimPhaseCompleted = "Completed"
 )

@@ -24,7 +24,7 @@ import (
 const (
 	roleDirectVolumeMigration = "DirectVolumeMigration"
 	// directVolumeLabel marks the DVM a migration created (MTC's label).
-	directVolumeLabel = "migration-direct-volume"
+	directVolumeLabel = migv1.DirectVolumeMigrationLabel
 	// dvmPhaseCompleted is the DVM's final phase.
 	dvmPhaseCompleted = "Completed"
 )
