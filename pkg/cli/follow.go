@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/transfer"
+)
+
+// follow shows the migration live until it ends and returns ExitError{1} unless it
+// succeeded (or, for a cancel, was canceled).
+func (o *Options) follow(ctx context.Context, name string, cancel bool) error {
+	w, err := o.watch(ctx, &migv1.MigMigration{}, &migv1.DirectVolumeMigration{},
+		&migv1.DirectVolumeMigrationProgress{}, &migv1.DirectImageMigration{})
+	if err != nil {
+		return err
+	}
+	screen := newScreen(o.Out, o.isTerminal())
+	var last viewState
+	err = w.until(ctx, time.Second, func(ctx context.Context) (bool, error) {
+		st, err := o.readView(ctx, w.reader, name)
+		if err != nil {
+			return false, err
+		}
+		last = st
+		screen.draw(renderView(st, time.Now(), screen.tty))
+		return outcomeOf(st.migration) != "", nil
+	})
+	if err != nil {
+		return err
+	}
+	outcome := outcomeOf(last.migration)
+	screen.done()
+	o.printf("Migration %s: %s.\n", name, outcome)
+	for _, e := range last.migration.Status.Errors {
+		o.printf("  error: %s\n", e)
+	}
+	if outcome == migv1.Failed {
+		o.printf("Run \"ferry describe migration %s\" for the failed step and its cause.\n", name)
+	}
+	if outcome == migv1.Succeeded || outcome == migv1.SucceededWithWarnings || (cancel && outcome == migv1.Canceled) {
+		return nil
+	}
+	return ExitError{Code: 1}
+}
+
+// viewState is what the live view shows, read from the informers' cache.
+type viewState struct {
+	migration *migv1.MigMigration
+	volumes   []volumeView
+	images    []migv1.DirectImageMigration
+}
+
+func (o *Options) readView(ctx context.Context, r client.Reader, name string) (viewState, error) {
+	ns := o.Namespace()
+	m := &migv1.MigMigration{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, m); err != nil {
+		return viewState{}, fmt.Errorf("MigMigration %s/%s: %w", ns, name, err)
+	}
+	st := viewState{migration: m}
+	dvms := &migv1.DirectVolumeMigrationList{}
+	if err := r.List(ctx, dvms, client.InNamespace(ns), client.MatchingLabels{migv1.DirectVolumeMigrationLabel: string(m.UID)}); err != nil {
+		return st, err
+	}
+	for _, dvm := range dvms.Items {
+		for _, pvc := range dvm.Spec.PersistentVolumeClaims {
+			v := volumeView{pvc: pvc.Namespace + "/" + pvc.Name}
+			p := &migv1.DirectVolumeMigrationProgress{}
+			key := client.ObjectKey{Namespace: ns, Name: transfer.ProgressName(dvm.Name, pvc.Name, pvc.Namespace)}
+			if err := r.Get(ctx, key, p); err == nil {
+				v.progress = p
+			}
+			v.state = volumeState(&dvm, pvc.Namespace, pvc.Name)
+			st.volumes = append(st.volumes, v)
+		}
+	}
+	dims := &migv1.DirectImageMigrationList{}
+	if err := r.List(ctx, dims, client.InNamespace(ns), client.MatchingLabels{migv1.DirectImageMigrationLabel: string(m.UID)}); err != nil {
+		return st, err
+	}
+	st.images = dims.Items
+	return st, nil
+}
+
+// outcomeOf is the condition type that ends the migration, or "" while it runs.
+func outcomeOf(m *migv1.MigMigration) string {
+	if m == nil {
+		return ""
+	}
+	for _, t := range []string{migv1.Canceled, migv1.Failed, migv1.SucceededWithWarnings, migv1.Succeeded} {
+		for _, c := range m.Status.Conditions {
+			if c.Type == t && c.Status == migv1.True {
+				return t
+			}
+		}
+	}
+	return ""
+}

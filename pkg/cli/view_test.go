@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+)
+
+func TestRenderViewShowsStepsAndBars(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	at := func(ago time.Duration) *metav1.Time { t := metav1.NewTime(now.Add(-ago)); return &t }
+	m := &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Name: "shop-cutover"},
+		Spec: migv1.MigMigrationSpec{MigPlanRef: &corev1.ObjectReference{Name: "shop"}},
+		Status: migv1.MigMigrationStatus{Itinerary: "Final", Phase: "WaitForDirectVolumeMigrationToComplete", Pipeline: []*migv1.Step{
+			{Name: "Prepare", Started: at(30 * time.Second), Completed: at(28 * time.Second)},
+			{Name: "DirectVolume", Phase: "WaitForDirectVolumeMigrationToComplete", Started: at(10 * time.Second)},
+			{Name: "Restore"},
+		}}}
+	half := &migv1.DirectVolumeMigrationProgress{Status: migv1.DirectVolumeMigrationProgressStatus{
+		TotalProgressPercentage: "50%",
+		RsyncPodStatus: migv1.RsyncPodStatus{TransferredBytes: 500_000_000, LastObservedTransferRate: "50.00MB/s",
+			ContainerElapsedTime: &metav1.Duration{Duration: 10 * time.Second}}}}
+	st := viewState{migration: m, volumes: []volumeView{
+		{pvc: "shop/data", state: "Running", progress: half},
+		{pvc: "shop/logs", state: "Completed"},
+		{pvc: "shop/cache", state: "Pending"},
+	}}
+	got := strings.Join(renderView(st, now, true), "\n")
+	for _, want := range []string{
+		"Migration shop-cutover (plan shop, Final): WaitForDirectVolumeMigrationToComplete",
+		"[done]    Prepare                      2s",
+		"[running] DirectVolume                10s  WaitForDirectVolumeMigrationToComplete",
+		"shop/data                    [############............]  50%  500MB  50.00MB/s  ETA 10s  Running",
+		"shop/logs                    [########################] 100%  Completed",
+		"shop/cache                   [........................]   0%  Pending",
+		"[ ]       Restore",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("view lacks %q:\n%s", want, got)
+		}
+	}
+	plain := strings.Join(renderView(st, now, false), "\n")
+	if strings.Contains(plain, "DirectVolume                10s") {
+		t.Errorf("plain output shows a running clock, which would print the line every second:\n%s", plain)
+	}
+}
+
+func TestOutcomeOf(t *testing.T) {
+	for _, tc := range []struct {
+		conds []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{migv1.Running}, ""},
+		{[]string{migv1.Succeeded}, migv1.Succeeded},
+		{[]string{migv1.SucceededWithWarnings}, migv1.SucceededWithWarnings},
+		{[]string{migv1.Failed}, migv1.Failed},
+		{[]string{migv1.Canceling, migv1.Canceled}, migv1.Canceled},
+	} {
+		m := &migv1.MigMigration{}
+		for _, c := range tc.conds {
+			m.Status.Conditions = append(m.Status.Conditions, migv1.Condition{Type: c, Status: migv1.True})
+		}
+		if got := outcomeOf(m); got != tc.want {
+			t.Errorf("outcomeOf(%v) = %q, want %q", tc.conds, got, tc.want)
+		}
+	}
+}
+
+func TestEstimate(t *testing.T) {
+	for _, tc := range []struct {
+		percent int
+		elapsed time.Duration
+		want    time.Duration
+		ok      bool
+	}{
+		{0, time.Minute, 0, false},
+		{100, time.Minute, 0, false},
+		{25, 30 * time.Second, 90 * time.Second, true},
+		{50, 0, 0, false},
+	} {
+		got, ok := estimate(tc.percent, tc.elapsed)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("estimate(%d, %s) = %s, %v; want %s, %v", tc.percent, tc.elapsed, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestPlainScreenPrintsEachChangeOnce(t *testing.T) {
+	var out bytes.Buffer
+	s := newScreen(&out, false)
+	s.draw([]string{"Migration m (plan p, Final): Prepare", "  [running] Prepare"})
+	s.draw([]string{"Migration m (plan p, Final): Prepare", "  [running] Prepare"})
+	s.draw([]string{"Migration m (plan p, Final): Backup", "  [done]    Prepare   2s"})
+	want := "Migration m (plan p, Final): Prepare\n  [running] Prepare\nMigration m (plan p, Final): Backup\n  [done]    Prepare   2s\n"
+	if out.String() != want {
+		t.Errorf("plain output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+func TestVolumeFlags(t *testing.T) {
+	pvs := []migv1.PV{
+		{PVC: migv1.PVC{Namespace: "shop", Name: "data"}, Selection: migv1.Selection{Action: migv1.PvCopyAction}},
+		{PVC: migv1.PVC{Namespace: "shop", Name: "logs"}, Selection: migv1.Selection{Action: migv1.PvCopyAction}},
+	}
+	v := volumeFlags{skip: []string{"shop/logs"}, rename: []string{"shop/data:data-new"},
+		storageClass: []string{"shop/data=fast"}, copyMethod: []string{"shop/data=filesystem"}, verify: true}
+	if err := v.parse(); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.apply(pvs); err != nil {
+		t.Fatal(err)
+	}
+	if pvs[0].PVC.Name != "data:data-new" || pvs[0].Selection.StorageClass != "fast" || !pvs[0].Selection.Verify ||
+		pvs[0].Selection.CopyMethod != "filesystem" || pvs[1].Selection.Action != migv1.PvSkipAction {
+		t.Errorf("selections not applied: %+v", pvs)
+	}
+	for _, bad := range []volumeFlags{
+		{skip: []string{"data"}},
+		{rename: []string{"shop/data"}},
+		{copyMethod: []string{"shop/data=teleport"}},
+	} {
+		if err := bad.parse(); err == nil {
+			t.Errorf("%+v parsed without error", bad)
+		}
+	}
+	typo := volumeFlags{skip: []string{"shop/dat"}}
+	if err := typo.parse(); err != nil {
+		t.Fatal(err)
+	}
+	if err := typo.apply(pvs); err == nil || !strings.Contains(err.Error(), "shop/dat") {
+		t.Errorf("a PVC the plan lacks must be an error naming it, got %v", err)
+	}
+}
+
+func TestMigrationName(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 1, 2, 0, time.UTC)
+	if got := migrationName("shop", "stage", now); got != "shop-stage-20261206-100102" {
+		t.Errorf("migrationName = %q", got)
+	}
+	if got := migrationName(strings.Repeat("p", 70), "cutover", now); len(got) > 63 {
+		t.Errorf("migrationName is %d characters, more than a label value takes", len(got))
+	}
+}
