@@ -24,16 +24,6 @@ import (
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
-// The labels with which the operator marks the DirectVolumeMigration and DirectImageMigration
-// a migration created, valued with the migration's UID: MTC's labels, which the operator sets
-// (controllers/migmigration's directVolumeLabel and directImageLabel, unexported there, and
-// the CLI does not link the controllers). They find the DVMs and DIMs of migrations that
-// predate status.references, MTC's included.
-const (
-	descDirectVolumeLabel = "migration-direct-volume"
-	descDirectImageLabel  = "migration-direct-image"
-)
-
 // Where a migration's objects live, as status.references names the cluster.
 const (
 	descOnHost        = "host"
@@ -387,7 +377,7 @@ func (s *describeSession) velero(ctx context.Context, ref migv1.MigrationReferen
 // its UID, and the progress objects of each.
 func (s *describeSession) dvms(ctx context.Context, m *migv1.MigMigration, refs []types.NamespacedName, d *describedMigration) []describedDVM {
 	list := &migv1.DirectVolumeMigrationList{}
-	if err := s.list(ctx, descOnHost, list, client.InNamespace(m.Namespace), client.MatchingLabels{descDirectVolumeLabel: string(m.UID)}); err != nil {
+	if err := s.list(ctx, descOnHost, list, client.InNamespace(m.Namespace), client.MatchingLabels{migv1.DirectVolumeMigrationLabel: string(m.UID)}); err != nil {
 		d.Errors = append(d.Errors, "DirectVolumeMigrations labelled with the migration: "+err.Error())
 	}
 	var out []describedDVM
@@ -440,7 +430,7 @@ func (s *describeSession) dvmProgress(ctx context.Context, dvm *migv1.DirectVolu
 // its UID.
 func (s *describeSession) dims(ctx context.Context, m *migv1.MigMigration, refs []types.NamespacedName, d *describedMigration) []describedDIM {
 	list := &migv1.DirectImageMigrationList{}
-	if err := s.list(ctx, descOnHost, list, client.InNamespace(m.Namespace), client.MatchingLabels{descDirectImageLabel: string(m.UID)}); err != nil {
+	if err := s.list(ctx, descOnHost, list, client.InNamespace(m.Namespace), client.MatchingLabels{migv1.DirectImageMigrationLabel: string(m.UID)}); err != nil {
 		d.Errors = append(d.Errors, "DirectImageMigrations labelled with the migration: "+err.Error())
 	}
 	var out []describedDIM

@@ -240,7 +240,7 @@ func descSeedDVM(ctx context.Context, t *testing.T, c client.Client, mig *migv1.
 	t.Helper()
 	kind := migv1.MigrationTypeFinal
 	dvm := &migv1.DirectVolumeMigration{
-		ObjectMeta: metav1.ObjectMeta{Namespace: mig.Namespace, Name: "shop-cutover-1-dvm", Labels: map[string]string{descDirectVolumeLabel: string(mig.UID)}},
+		ObjectMeta: metav1.ObjectMeta{Namespace: mig.Namespace, Name: "shop-cutover-1-dvm", Labels: map[string]string{migv1.DirectVolumeMigrationLabel: string(mig.UID)}},
 		Spec: migv1.DirectVolumeMigrationSpec{
 			SrcMigClusterRef: &corev1.ObjectReference{Namespace: mig.Namespace, Name: "host"}, MigrationType: &kind,
 			PersistentVolumeClaims: []migv1.PVCToMigrate{{
