@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
@@ -28,10 +29,14 @@ func (o *Options) follow(ctx context.Context, name string, cancel bool) error {
 		}
 		last = st
 		screen.draw(renderView(st, time.Now(), screen.tty))
-		return outcomeOf(st.migration) != "", nil
+		return outcomeOf(st.migration) != "" || refused(st.migration), nil
 	})
 	if err != nil {
 		return err
+	}
+	if refused(last.migration) {
+		o.printf("Migration %s cannot start: the operator refused it (the conditions above say why).\n", name)
+		return ExitError{Code: 1}
 	}
 	outcome := outcomeOf(last.migration)
 	screen.done()
@@ -99,4 +104,19 @@ func outcomeOf(m *migv1.MigMigration) string {
 		}
 	}
 	return ""
+}
+
+// refused says whether the operator refused to start the migration: it never started and a
+// validation condition other than Postponed (which only waits its turn) blocks it. Such a
+// migration would wait until its spec or plan changes, so watching it longer shows nothing.
+func refused(m *migv1.MigMigration) bool {
+	if m == nil || m.Status.Phase != "" {
+		return false
+	}
+	for _, c := range m.Status.Conditions {
+		if c.Type != migv1.Postponed && c.Type != migv1.PlanNotReady && conditions.IsBlocker(c) {
+			return true
+		}
+	}
+	return false
 }

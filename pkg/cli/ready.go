@@ -30,16 +30,16 @@ const (
 )
 
 // readinessOf reads obj's verdict. An object whose status says which generation it describes
-// is blocked only once that is the current one, so a stale verdict on an older spec is not
-// taken for the new one's.
+// is Ready or blocked only once that is the current one, so a stale verdict on an older spec
+// (a plan Ready before its volume selections changed) is not taken for the new one's.
 func readinessOf(obj readyObject) readiness {
+	if observed, ok := observedGeneration(obj); ok && observed < obj.GetGeneration() {
+		return pending
+	}
 	if conditions.IsTrue(obj.GetConditions(), migv1.Ready) {
 		return ready
 	}
 	if !conditions.HasBlocker(obj.GetConditions()) {
-		return pending
-	}
-	if observed, ok := observedGeneration(obj); ok && observed < obj.GetGeneration() {
 		return pending
 	}
 	return blocked

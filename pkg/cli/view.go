@@ -9,6 +9,7 @@ import (
 	units "github.com/docker/go-units"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 )
 
 // volumeView is one PVC of the migration's volume copy.
@@ -54,6 +55,12 @@ func renderView(st viewState, now time.Time, live bool) []string {
 		kind = "pending"
 	}
 	lines := []string{fmt.Sprintf("Migration %s (plan %s, %s): %s", m.Name, planName(m), kind, phaseOf(m))}
+	for _, c := range m.Status.Conditions {
+		// What keeps it from starting or going on, said where the user looks.
+		if conditions.IsBlocker(c) || (c.Category == migv1.CategoryWarn && c.Status == migv1.True) {
+			lines = append(lines, fmt.Sprintf("  %s: %s", c.Type, c.Message))
+		}
+	}
 	for _, step := range m.Status.Pipeline {
 		lines = append(lines, stepLine(step, now, live))
 		if step.Name == "DirectVolume" && step.Started != nil {

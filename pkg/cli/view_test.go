@@ -148,3 +148,26 @@ func TestMigrationName(t *testing.T) {
 		t.Errorf("migrationName is %d characters, more than a label value takes", len(got))
 	}
 }
+
+func TestRefused(t *testing.T) {
+	cond := func(typ, category string) migv1.Condition {
+		return migv1.Condition{Type: typ, Status: migv1.True, Category: category}
+	}
+	for _, tc := range []struct {
+		name  string
+		phase string
+		conds []migv1.Condition
+		want  bool
+	}{
+		{"not reconciled yet", "", nil, false},
+		{"waits its turn", "", []migv1.Condition{cond(migv1.Postponed, migv1.CategoryCritical)}, false},
+		{"plan not ready yet", "", []migv1.Condition{cond(migv1.PlanNotReady, migv1.CategoryCritical)}, false},
+		{"invalid spec", "", []migv1.Condition{cond(migv1.InvalidSpec, migv1.CategoryCritical)}, true},
+		{"running with a warning", "Backup", []migv1.Condition{cond(migv1.InvalidSpec, migv1.CategoryCritical)}, false},
+	} {
+		m := &migv1.MigMigration{Status: migv1.MigMigrationStatus{Phase: tc.phase, Conditions: tc.conds}}
+		if got := refused(m); got != tc.want {
+			t.Errorf("%s: refused = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
