@@ -20,7 +20,7 @@ func (o *Options) follow(ctx context.Context, name string, cancel bool) error {
 	if err != nil {
 		return err
 	}
-	screen := newScreen(o.Out, o.isTerminal())
+	screen := newScreen(o.Out, o.isTerminal(), o.terminalWidth)
 	var last viewState
 	err = w.until(ctx, time.Second, func(ctx context.Context) (bool, error) {
 		st, err := o.readView(ctx, w.reader, name)

@@ -146,6 +146,20 @@ func (o *Options) isTerminal() bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// terminalWidth is the output terminal's number of columns, 0 when it is not a terminal or
+// does not say.
+func (o *Options) terminalWidth() int {
+	f, ok := o.Out.(*os.File)
+	if !ok {
+		return 0
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
 func newCancelCommand(o *Options) *cobra.Command {
 	var watch bool
 	cmd := &cobra.Command{

@@ -94,13 +94,36 @@ func TestEstimate(t *testing.T) {
 
 func TestPlainScreenPrintsEachChangeOnce(t *testing.T) {
 	var out bytes.Buffer
-	s := newScreen(&out, false)
+	s := newScreen(&out, false, nil)
 	s.draw([]string{"Migration m (plan p, Final): Prepare", "  [running] Prepare"})
 	s.draw([]string{"Migration m (plan p, Final): Prepare", "  [running] Prepare"})
 	s.draw([]string{"Migration m (plan p, Final): Backup", "  [done]    Prepare   2s"})
 	want := "Migration m (plan p, Final): Prepare\n  [running] Prepare\nMigration m (plan p, Final): Backup\n  [done]    Prepare   2s\n"
 	if out.String() != want {
 		t.Errorf("plain output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// TestTerminalScreenFitsLinesToTheWidth checks that a redraw moves up exactly the rows the
+// previous frame took: a line longer than the terminal is cut, not wrapped onto a second row.
+func TestTerminalScreenFitsLinesToTheWidth(t *testing.T) {
+	var out bytes.Buffer
+	s := newScreen(&out, true, func() int { return 20 })
+	long := "  RsyncServerPodsRunningAsNonRoot: the transfer runs as non-root"
+	s.draw([]string{"Migration m", long})
+	first := out.String()
+	if want := "\r\x1b[2KMigration m\n\r\x1b[2K  RsyncServerPodsR…\n"; first != want {
+		t.Errorf("first frame %q, want %q", first, want)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(first, "\n"), "\n") {
+		if n := len([]rune(strings.TrimPrefix(l, "\r\x1b[2K"))); n >= 20 {
+			t.Errorf("row %q takes %d columns of 20", l, n)
+		}
+	}
+	out.Reset()
+	s.draw([]string{"Migration m"})
+	if want := "\x1b[2A\r\x1b[2KMigration m\n\r\x1b[2K\n"; out.String() != want {
+		t.Errorf("second frame %q, want %q", out.String(), want)
 	}
 }
 

@@ -133,6 +133,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("copies a PV with rsync while the app runs, then what changed after quiesce", copyVolume)
 
+	It("migrates from a terminal with the ferry CLI: cluster add, plan create, stage, cutover with live bars", migrateWithTheCLI)
+
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
 	It("ends SucceededWithWarnings naming what Velero could not restore", partialRestore)
