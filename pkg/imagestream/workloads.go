@@ -8,12 +8,16 @@ import (
 // Workload is a kind whose objects run images: where its pod spec is.
 type Workload struct {
 	GVK schema.GroupVersionKind
-	// PodSpec is the path of the pod spec in the object.
+	// PodSpec is the path of the pod spec in the object; nil for kinds without one
+	// (BuildConfigs name their images in object references).
 	PodSpec []string
 }
 
 // DeploymentConfigGVK is OpenShift's DeploymentConfig, served only where the API exists.
 var DeploymentConfigGVK = schema.GroupVersionKind{Group: "apps.openshift.io", Version: "v1", Kind: "DeploymentConfig"}
+
+// BuildConfigGVK is OpenShift's BuildConfig, served only where the API exists.
+var BuildConfigGVK = schema.GroupVersionKind{Group: "build.openshift.io", Version: "v1", Kind: "BuildConfig"}
 
 // Workloads are the kinds whose image references a migration moves to the destination's
 // registry (MTC's Velero plugin covered the same kinds).
@@ -27,12 +31,16 @@ var Workloads = []Workload{
 	{GVK: schema.GroupVersionKind{Version: "v1", Kind: "ReplicationController"}, PodSpec: []string{"spec", "template", "spec"}},
 	{GVK: schema.GroupVersionKind{Version: "v1", Kind: "Pod"}, PodSpec: []string{"spec"}},
 	{GVK: DeploymentConfigGVK, PodSpec: []string{"spec", "template", "spec"}},
+	{GVK: BuildConfigGVK},
 }
 
 // RewriteWorkload moves the image references of obj's containers and init containers to the
 // destination registry, and the namespaces of a DeploymentConfig's image change triggers with
 // the namespace mapping. It reports whether obj changed.
 func RewriteWorkload(obj *unstructured.Unstructured, w Workload, rw Rewriter) bool {
+	if w.GVK == BuildConfigGVK {
+		return rewriteBuildConfig(obj, rw)
+	}
 	changed := false
 	for _, field := range []string{"containers", "initContainers"} {
 		path := append(append([]string{}, w.PodSpec...), field)
@@ -57,7 +65,7 @@ func RewriteWorkload(obj *unstructured.Unstructured, w Workload, rw Rewriter) bo
 			changed = true
 		}
 	}
-	if w.GVK == DeploymentConfigGVK && remapTriggers(obj, rw.Namespaces) {
+	if w.GVK == DeploymentConfigGVK && remapTriggers(obj, rw) {
 		changed = true
 	}
 	return changed
@@ -65,7 +73,7 @@ func RewriteWorkload(obj *unstructured.Unstructured, w Workload, rw Rewriter) bo
 
 // remapTriggers points a DeploymentConfig's ImageChange triggers that follow a stream of a
 // migrated namespace at the stream's destination namespace.
-func remapTriggers(obj *unstructured.Unstructured, namespaces map[string]string) bool {
+func remapTriggers(obj *unstructured.Unstructured, rw Rewriter) bool {
 	triggers, found, err := unstructured.NestedSlice(obj.Object, "spec", "triggers")
 	if err != nil || !found {
 		return false
@@ -75,9 +83,7 @@ func remapTriggers(obj *unstructured.Unstructured, namespaces map[string]string)
 		trigger, _ := t.(map[string]any)
 		params, _ := trigger["imageChangeParams"].(map[string]any)
 		from, _ := params["from"].(map[string]any)
-		ns, _ := from["namespace"].(string)
-		if to, ok := namespaces[ns]; ok && to != "" && to != ns {
-			from["namespace"] = to
+		if from != nil && rewriteReference(from, rw) {
 			changed = true
 		}
 	}

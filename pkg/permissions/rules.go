@@ -121,6 +121,8 @@ var DestinationRules = concat(common, workloads, []Rule{
 		Why: "push copied images to the internal registry (the registry checks this)"},
 	{Groups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"patch"},
 		Why: "point restored pods at the images copied to the destination registry"},
+	{Groups: []string{"build.openshift.io"}, Resources: []string{"buildconfigs"}, Verbs: []string{"get", "list", "patch"},
+		Why: "point restored BuildConfigs at the images copied to the destination registry, where the API exists"},
 })
 
 // RollbackAllRules are the default member of the aggregated rollback role: a rollback deletes

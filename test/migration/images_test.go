@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -82,8 +83,25 @@ func buildImageApp(namespace string) *imageApp {
 			}},
 		}}
 	Expect(env.Source.Client.Create(ctx, d)).To(Succeed())
+	Expect(env.Source.Client.Create(ctx, buildConfig(namespace, src.InternalRepository(repo)+":v1"))).To(Succeed())
 	Eventually(runningImages(env.Source.Client, namespace)).Should(ConsistOf(registry.InternalHost + "/" + repo + "@" + app.digests["latest"]))
 	return app
+}
+
+// buildConfig is the BuildConfig that would have built web: a source build on a builder
+// image of the internal registry, rebuilt when web:v1 changes, pushing to web:latest.
+func buildConfig(namespace, builder string) *unstructured.Unstructured {
+	bc := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{
+		"source":   map[string]any{"type": "Git", "git": map[string]any{"uri": "https://example.com/web.git"}},
+		"strategy": map[string]any{"type": "Source", "sourceStrategy": map[string]any{"from": map[string]any{"kind": "DockerImage", "name": builder}}},
+		"output":   map[string]any{"to": map[string]any{"kind": "ImageStreamTag", "name": "web:latest"}},
+		"triggers": []any{map[string]any{"type": "ImageChange", "imageChange": map[string]any{
+			"from": map[string]any{"kind": "ImageStreamTag", "namespace": namespace, "name": "web:v1"}}}},
+	}}}
+	bc.SetGroupVersionKind(imagestream.BuildConfigGVK)
+	bc.SetNamespace(namespace)
+	bc.SetName("web")
+	return bc
 }
 
 // tagDigests reads the newest digest of each tag of an ImageStream's status.
@@ -214,6 +232,16 @@ func migrateImages() {
 	Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal(moved))
 	Eventually(runningImages(env.Destination.Client, "imgapp-moved")).Should(ConsistOf(moved),
 		"the destination pod runs the image that only the destination registry holds under imgapp-moved")
+	bc := buildConfig("", "")
+	Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: "imgapp-moved", Name: "web"}, bc)).To(Succeed())
+	builder, _, _ := unstructured.NestedString(bc.Object, "spec", "strategy", "sourceStrategy", "from", "name")
+	Expect(builder).To(
+		Equal(registry.InternalHost+"/imgapp-moved/web:v1"), "the BuildConfig builds on the builder image in the destination registry")
+	triggers, _, _ := unstructured.NestedSlice(bc.Object, "spec", "triggers")
+	Expect(triggers).To(ConsistOf(HaveKeyWithValue("imageChange", HaveKeyWithValue("from", HaveKeyWithValue("namespace", "imgapp-moved")))),
+		"its image change trigger follows the moved stream")
+	output, _, _ := unstructured.NestedString(bc.Object, "spec", "output", "to", "name")
+	Expect(output).To(Equal("web:latest"), "its output stays in its own namespace")
 }
 
 // stepProgress returns the progress lines of a pipeline step.

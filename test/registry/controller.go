@@ -29,6 +29,9 @@ import (
 //go:embed imagestreams.crd.yaml
 var imageStreamCRD []byte
 
+//go:embed buildconfigs.crd.yaml
+var buildConfigCRD []byte
+
 // CRDName is the ImageStream CRD's name.
 const CRDName = "imagestreams.image.openshift.io"
 
@@ -48,15 +51,17 @@ var manifestAccept = strings.Join([]string{
 	"application/vnd.docker.distribution.manifest.v2+json",
 }, ", ")
 
-// InstallImageStreamAPI creates the ImageStream CRD on the cluster of c (unless it exists) and
-// waits until the API is served.
+// InstallImageStreamAPI creates the ImageStream and BuildConfig CRDs on the cluster of c
+// (unless they exist) and waits until the ImageStream API is served.
 func InstallImageStreamAPI(ctx context.Context, c client.Client) error {
-	crd := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal(imageStreamCRD, &crd.Object); err != nil {
-		return fmt.Errorf("ImageStream CRD: %w", err)
-	}
-	if err := c.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("install the ImageStream API: %w", err)
+	for kind, manifest := range map[string][]byte{"ImageStream": imageStreamCRD, "BuildConfig": buildConfigCRD} {
+		crd := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(manifest, &crd.Object); err != nil {
+			return fmt.Errorf("%s CRD: %w", kind, err)
+		}
+		if err := c.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("install the %s API: %w", kind, err)
+		}
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -54,7 +54,10 @@
 //     SubjectAccessReviews name resources and subresources whether or not an API serves
 //     them. The repository does not depend on github.com/openshift/api: ImageStreams are
 //     unstructured objects. The first write of a new CRD's kind takes the API server about
-//     2 s; InstallImageStreamAPI takes that wait with a dry-run create.
+//     2 s; InstallImageStreamAPI takes that wait with a dry-run create. It installs
+//     OpenShift's BuildConfig API too (buildconfigs.crd.yaml, schemaless but for its
+//     top-level fields): no build runs, but BuildConfigs migrate and are pointed at the
+//     destination registry as on OpenShift.
 //   - The image controller plays OpenShift's: every ImageStream gets
 //     status.dockerImageRepository InternalHost/<ns>/<name> (the same host on every cluster,
 //     as in OpenShift), status.publicDockerImageRepository Address/<ns>/<name>, and
