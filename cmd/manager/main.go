@@ -11,9 +11,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ferrymtc/ferry/pkg/operator"
+	"github.com/ferrymtc/ferry/pkg/tunnel"
 )
 
 func main() {
+	// The tunnel agents of `ferry tunnel-api` ship in this binary, so that a cluster pulls one
+	// image for everything Ferry runs (one image to mirror for a disconnected cluster).
+	if len(os.Args) > 1 && os.Args[1] == tunnel.AgentCommand {
+		runTunnelAgent(os.Args[2:])
+		return
+	}
 	opts := operator.Options{}
 	flag.StringVar(&opts.Namespace, "namespace", envOr("POD_NAMESPACE", operator.DefaultNamespace),
 		"Namespace the operator runs in (its MigrationController and leader election lease live here).")
@@ -40,6 +47,14 @@ func main() {
 	log.Info("Starting the operator", "namespace", opts.Namespace)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "The manager stopped with an error")
+		os.Exit(1)
+	}
+}
+
+func runTunnelAgent(args []string) {
+	log := zap.New(zap.UseDevMode(false)).WithName("tunnel")
+	if err := tunnel.RunAgent(ctrl.SetupSignalHandler(), args, log); err != nil {
+		log.Error(err, "The tunnel agent stopped")
 		os.Exit(1)
 	}
 }

@@ -131,6 +131,7 @@ Installed as kubectl-ferry or oc-ferry on the PATH, it is also "kubectl ferry" a
 		newWatchCommand(o),
 		newDescribeCommand(o),
 		newMustGatherCommand(o),
+		newTunnelCommand(o),
 	)
 	return root
 }

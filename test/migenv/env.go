@@ -166,8 +166,9 @@ func (e *Env) makeDir() error {
 }
 
 // startNodes starts a process node per cluster, each pulling the images of its cluster's
-// internal registry. The destination's runs the operator's pod: it knows the operator image
-// (the built manager binary, the image's user) and forwards the source API server's, the S3
+// internal registry. Both know the operator image (the built manager binary, the image's
+// user): the destination runs the operator's pod, and both run the tunnel agents of ferry
+// tunnel-api, which ship in it. The destination's node forwards the source API server's, the S3
 // server's and both registries' ports from its pods' loopback, where MigCluster and
 // MigStorage URLs point (127.0.0.1), as a cluster network would route them.
 func (e *Env) startNodes(ctx context.Context, opts Options) error {
@@ -193,8 +194,8 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 		cp   *controlplane.ControlPlane
 		opts node.Options
 	}{
-		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints,
-			LoopbackPorts: sourceForwarded, Images: e.SourceRegistry}},
+		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: entrypoints,
+			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: sourceForwarded, Images: e.SourceRegistry}},
 		{e.Destination, node.Options{Name: node.DefaultName, Entrypoints: entrypoints,
 			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: forwarded, Images: e.DestinationRegistry}},
 	} {

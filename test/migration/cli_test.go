@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -74,15 +75,8 @@ func (t *terminal) waitFor(pattern string, timeout time.Duration) []string {
 func migrateWithTheCLI() {
 	const name = "cli"
 	appWithVolume(name, 1)
-	bin := filepath.Join(GinkgoT().TempDir(), "ferry")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/ferry")
-	build.Dir = repoRoot()
-	out, err := build.CombinedOutput()
-	Expect(err).NotTo(HaveOccurred(), "%s", out)
-	token, err := install.RemoteToken(ctx, env.Source, install.Source)
-	Expect(err).NotTo(HaveOccurred())
-	dir := GinkgoT().TempDir()
-	Expect(os.WriteFile(filepath.Join(dir, "token"), []byte(token), 0o600)).To(Succeed())
+	bin := ferryBinary()
+	dir := tokenDir()
 	// The bundle trusts the API server and the cluster's registry, as fixtures.WithRegistries's does.
 	ca := append(append(append([]byte(nil), env.Source.CABundle()...), '\n'), env.SourceRegistry.CAPEM...)
 	Expect(os.WriteFile(filepath.Join(dir, "ca.crt"), ca, 0o600)).To(Succeed())
@@ -115,6 +109,39 @@ func migrateWithTheCLI() {
 	}
 	Expect(live).To(BeNumerically(">=", 2), "the view changed while the migration ran: %v", screens)
 	Expect(checksums(destinationDataDir(name+"-new"))).To(HaveKey("file-03"), "the volume is copied")
+}
+
+var ferryBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// ferryBinary builds the ferry CLI once for the suite.
+func ferryBinary() string {
+	GinkgoHelper()
+	ferryBuild.once.Do(func() {
+		// Into bin/ (git-ignored), not a spec's temporary directory, which goes with the spec.
+		ferryBuild.path = filepath.Join(repoRoot(), "bin", "ferry-e2e")
+		build := exec.Command("go", "build", "-o", ferryBuild.path, "./cmd/ferry")
+		build.Dir = repoRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			ferryBuild.err = fmt.Errorf("build ferry: %w\n%s", err, out)
+		}
+	})
+	Expect(ferryBuild.err).NotTo(HaveOccurred())
+	return ferryBuild.path
+}
+
+// tokenDir is a new directory holding the file token: a least-privilege token of the
+// source cluster, as an admin hands it to ferry cluster add.
+func tokenDir() string {
+	GinkgoHelper()
+	token, err := install.RemoteToken(ctx, env.Source, install.Source)
+	Expect(err).NotTo(HaveOccurred())
+	dir := GinkgoT().TempDir()
+	Expect(os.WriteFile(filepath.Join(dir, "token"), []byte(token), 0o600)).To(Succeed())
+	return dir
 }
 
 // repoRoot is the repository's root, two levels above this package.

@@ -135,6 +135,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("migrates from a terminal with the ferry CLI: cluster add, plan create, stage, cutover with live bars", migrateWithTheCLI)
 
+	It("reaches a source cluster behind a firewall through ferry tunnel-api, and survives losing the client agent", reachThroughTheTunnel)
+
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
 	It("ends SucceededWithWarnings naming what Velero could not restore", partialRestore)
