@@ -75,3 +75,17 @@ func (e *Env) RotateSourceToken(ctx context.Context) error {
 	}
 	return nil
 }
+
+// FirewallSource cuts the destination's pods (the operator's among them) off the source's
+// API server and registry when on, as a firewall in front of an on-premises source does, and
+// opens the paths again when off. The source's own pods keep reaching both.
+func (e *Env) FirewallSource(on bool) error {
+	ports, err := install.Ports(e.Source.URL(), "https://"+e.SourceRegistry.Address)
+	if err != nil {
+		return err
+	}
+	for _, port := range ports {
+		e.DestinationNode().BlockLoopbackPort(port, on)
+	}
+	return nil
+}

@@ -112,6 +112,9 @@
 //     to Secret, ConfigMap, projected and downward API volumes as the kubelet does (group,
 //     group read/write, setgid directories), also to hostPath-backed PVs, which a real kubelet
 //     leaves alone.
+//   - Firewall (firewall.go): Node.BlockLoopbackPort cuts the node's pods off a forwarded host
+//     port (new connections closed, open ones cut) until opened again: a source cluster behind
+//     a firewall, which the destination reaches only through a tunnel.
 //   - Names (hosts.go): Node.SetHost adds a name to the /etc/hosts of containers started
 //     afterwards, standing in for a DNS record (test/router's Route hosts).
 //   - Node object (register.go): Ready, addresses (InternalIP 10.100.0.k, Hostname: the kubelet

@@ -100,6 +100,15 @@ func (f *forwarder) pipe(in net.Conn) {
 	<-done
 }
 
+// cutConnections ends every open connection and keeps accepting new ones.
+func (f *forwarder) cutConnections() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for c := range f.conns {
+		_ = c.Close()
+	}
+}
+
 // Close stops accepting, ends every open connection and waits for the goroutines.
 func (f *forwarder) Close() {
 	f.mu.Lock()

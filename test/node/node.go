@@ -89,6 +89,7 @@ type Node struct {
 	started time.Time
 
 	hosts    extraHosts
+	firewall firewall
 	mu       sync.Mutex
 	workers  map[types.UID]*podWorker
 	byName   map[string]*podWorker

@@ -106,7 +106,9 @@ func (n *Node) createSandbox(ctx context.Context, pod *corev1.Pod) (_ *sandbox, 
 		if err != nil {
 			return nil, err
 		}
-		sb.forwards = append(sb.forwards, serveForward(l, func(ctx context.Context) (net.Conn, error) { return dialIn(ctx, "", target) }))
+		fw := serveForward(l, n.firewall.guard(port, func(ctx context.Context) (net.Conn, error) { return dialIn(ctx, "", target) }))
+		n.firewall.register(fw, port)
+		sb.forwards = append(sb.forwards, fw)
 	}
 	if err := n.netpol.attach(ctx, pod, sb.ns); err != nil {
 		return nil, err
@@ -118,6 +120,7 @@ func (n *Node) createSandbox(ctx context.Context, pod *corev1.Pod) (_ *sandbox, 
 func (n *Node) destroySandbox(ctx context.Context, uid types.UID, sb *sandbox) {
 	n.netpol.detach(uid)
 	for _, f := range sb.forwards {
+		n.firewall.unregister(f)
 		f.Close()
 	}
 	if err := delNetns(ctx, sb.ns); err != nil {
