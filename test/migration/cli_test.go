@@ -41,11 +41,21 @@ func (t *terminal) run(command string) {
 // exit code, so that a previous command's marker is never taken for this one's.
 func (t *terminal) command(command string, timeout time.Duration) []string {
 	GinkgoHelper()
+	return t.begin(command)(timeout)
+}
+
+// begin starts command like command does and returns what waits for its exit code 0.
+func (t *terminal) begin(command string) func(timeout time.Duration) []string {
+	GinkgoHelper()
 	t.ran++
-	t.run(fmt.Sprintf("clear; %s; echo EXIT%d=$?", command, t.ran))
-	seen := t.waitFor(fmt.Sprintf(`EXIT%d=[0-9]`, t.ran), timeout)
-	Expect(t.screen()).To(ContainSubstring(fmt.Sprintf("EXIT%d=0", t.ran)), "%s exits 0", command)
-	return seen
+	n := t.ran
+	t.run(fmt.Sprintf("clear; %s; echo EXIT%d=$?", command, n))
+	return func(timeout time.Duration) []string {
+		GinkgoHelper()
+		seen := t.waitFor(fmt.Sprintf(`EXIT%d=[0-9]`, n), timeout)
+		Expect(t.screen()).To(ContainSubstring(fmt.Sprintf("EXIT%d=0", n)), "%s exits 0", command)
+		return seen
+	}
 }
 
 // screen is what the terminal shows now.

@@ -151,7 +151,7 @@ func hookJobs(c client.Client) []string {
 }
 
 // failingHook runs a cutover whose PostBackup hook exits non-zero, or outlives its deadline.
-func failingHook(name, image string, deadline int64, wantInError string) func() {
+func failingHook(name, image string, deadline int64, wantInError string, then ...func(*migv1.MigMigration)) func() {
 	return func() {
 		prepareHooks()
 		app(name, 2)
@@ -164,6 +164,9 @@ func failingHook(name, image string, deadline int64, wantInError string) func() 
 		Expect(m.Status.Errors).To(ContainElement(And(ContainSubstring(name), ContainSubstring("PostBackup"), ContainSubstring(wantInError))))
 		Expect(replicasOf(env.Source.Client, name)()).To(Equal(int32(2)), "the source app runs again")
 		Expect(stepOf(m, "PostBackupHooks").Failed).To(BeTrue())
+		for _, check := range then {
+			check(m)
+		}
 	}
 }
 

@@ -143,8 +143,9 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("runs a hook at each phase, in order, on the right cluster, with the right environment", runHooksInOrder)
 
-	It("fails the migration with the hook's log when a hook exits non-zero, and starts the source app again",
-		failingHook("hookfail", "hooks.example/fail:1", 0, "cannot reach the database"))
+	It("fails the migration with the hook's log when a hook exits non-zero, starts the source app again, and ferry describe and must-gather explain it",
+		failingHook("hookfail", "hooks.example/fail:1", 0, "cannot reach the database",
+			explainedFromTheTerminal("PostBackupHooks", "cannot reach the database")))
 
 	It("fails the migration when a hook outlives its deadline", failingHook("hookslow", "hooks.example/slow:1", 15, "DeadlineExceeded"))
 

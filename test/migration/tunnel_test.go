@@ -2,6 +2,7 @@ package migration_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -9,21 +10,33 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/tunnel"
+	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/migenv"
 )
 
-// reachThroughTheTunnel runs seed §11.2 with ferry instead of crane, from a terminal: ferry
-// tunnel-api (NodePort: the local clusters have no load balancer) deploys the agents from the
-// operator's image on both clusters; the operator, in its pod on the destination, registers
-// the source through proxied-cluster (API and registry); the client agent lost or gone shows
-// that every byte goes through the tunnel; --delete removes it from both clusters.
+// reachThroughTheTunnel runs seed §11.2 with ferry instead of crane, from a terminal, with the
+// source behind a firewall (the harness cuts the destination's pods off the source's API
+// server and registry): ferry tunnel-api (NodePort: the local clusters have no load
+// balancer) deploys the agents from the operator's image on both clusters; the source is
+// registered at https://proxied-cluster.openvpn.svc.cluster.local:8443 (API and registry
+// through the tunnel); a cutover with volume data succeeds although the client agent's pod is
+// lost in the middle of the volume copy; the client scaled to zero leaves the source
+// unreachable; --delete removes the tunnel from both clusters.
 func reachThroughTheTunnel() {
-	const ns = "openvpn"
+	const ns, app = "openvpn", "behind"
+	appWithVolume(app, 1)
+	Expect(env.FirewallSource(true)).To(Succeed())
+	DeferCleanup(func() {
+		Expect(env.FirewallSource(false)).To(Succeed())
+		// Later specs migrate from the source registered at its own address.
+		Eventually(refreshedReadiness(fixtures.SourceCluster)).WithTimeout(2 * time.Minute).Should(Equal("True"))
+	})
 	bin := ferryBinary()
 	dir := tokenDir()
 	term := newTerminal("ferry-tunnel")
@@ -34,7 +47,6 @@ func reachThroughTheTunnel() {
 	term.command(tunnelAPI+" --service-type NodePort --source-registry "+env.SourceRegistry.Address, 3*time.Minute)
 	Expect(term.screen()).To(ContainSubstring("Tunnel connected."))
 	Expect(term.screen()).To(ContainSubstring(tunnel.ProxiedURL(ns)))
-
 	for _, c := range []client.Client{env.Source.Client, env.Destination.Client} {
 		var d appsv1.DeploymentList
 		Expect(c.List(ctx, &d, client.InNamespace(ns))).To(Succeed())
@@ -44,27 +56,42 @@ func reachThroughTheTunnel() {
 		Expect(sc.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))
 	}
 
-	// The process nodes have no cluster DNS: the MigCluster names proxied-cluster's ClusterIP,
-	// where a cluster would resolve proxied-cluster.openvpn.svc.cluster.local to it.
+	By("registering the source at the proxied-cluster Service's name")
+	// The process nodes have no cluster DNS: the name is added to the operator's /etc/hosts (a
+	// container's hosts file is written when it starts, so the operator is restarted), as a
+	// cluster's DNS would resolve it to the Service's ClusterIP.
 	var proxied corev1.Service
 	Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: tunnel.ProxiedService}, &proxied)).To(Succeed())
-	url := fmt.Sprintf("https://%s:%d", proxied.Spec.ClusterIP, tunnel.APIPort)
-	registry := fmt.Sprintf("%s:%d", proxied.Spec.ClusterIP, tunnel.RegistryPort)
-	term.command(fmt.Sprintf("%s --kubeconfig %s -n %s cluster add tunneled --url %s --insecure --token-file token --exposed-registry-path %s",
-		bin, env.DestinationKubeconfig, migenv.Namespace, url, registry), 3*time.Minute)
+	host := strings.TrimSuffix(strings.TrimPrefix(tunnel.ProxiedURL(ns), "https://"), fmt.Sprintf(":%d", tunnel.APIPort))
+	env.DestinationNode().SetHost(host, proxied.Spec.ClusterIP)
+	Expect(env.KillOperator()).To(Succeed())
+	Expect(env.StartOperator()).To(Succeed())
+	ferry := fmt.Sprintf("%s --kubeconfig %s -n %s", bin, env.DestinationKubeconfig, migenv.Namespace)
+	term.command(fmt.Sprintf("%s cluster add tunneled --url %s --insecure --token-file token --exposed-registry-path %s",
+		ferry, tunnel.ProxiedURL(ns), tunnel.ProxiedRegistry(ns)), 3*time.Minute)
 	Expect(term.screen()).To(ContainSubstring("MigCluster tunneled is Ready."))
 
-	By("losing the client agent's pod: its Deployment makes another, which reconnects")
+	By("cutting over with volume data through the tunnel, losing the client agent's pod mid-copy")
+	term.command(fmt.Sprintf("%s plan create %s --source tunneled --namespaces %s:%s-new --verify", ferry, app, app, app), 3*time.Minute)
+	Expect(term.screen()).To(ContainSubstring("MigPlan " + app + " is Ready."))
+	cutover := term.begin(fmt.Sprintf("%s cutover %s --name %s-cutover", ferry, app, app))
+	m := &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: migenv.Namespace, Name: app + "-cutover"}}
+	Eventually(func() error { return env.Destination.Client.Get(ctx, client.ObjectKeyFromObject(m), m) }).
+		WithTimeout(time.Minute).Should(Succeed())
+	waitForPhase(m, "WaitForDirectVolumeMigrationToComplete")
 	var pods corev1.PodList
 	Expect(env.Source.Client.List(ctx, &pods, client.InNamespace(ns))).To(Succeed())
 	Expect(pods.Items).To(HaveLen(1))
-	Expect(env.Source.Client.Delete(ctx, &pods.Items[0], client.GracePeriodSeconds(0))).To(Succeed())
-	Eventually(func(g Gomega) {
-		g.Expect(env.Source.Client.List(ctx, &pods, client.InNamespace(ns))).To(Succeed())
-		g.Expect(pods.Items).To(ContainElement(HaveField("Status.Phase", corev1.PodRunning)))
-	}).WithTimeout(time.Minute).Should(Succeed())
-	Eventually(refreshedReadiness("tunneled")).WithTimeout(2*time.Minute).Should(Equal("True"),
-		"the source is reachable again once the new client connects")
+	lost := pods.Items[0]
+	Expect(env.Source.Client.Delete(ctx, &lost, client.GracePeriodSeconds(0))).To(Succeed())
+	cutover(5 * time.Minute)
+	Expect(term.screen()).To(MatchRegexp(`Migration behind-cutover: Succeeded(WithWarnings)?\.`))
+	Expect(checksums(destinationDataDir(app+"-new"))).To(HaveKey("file-03"), "the volume is copied")
+	Expect(env.Source.Client.List(ctx, &pods, client.InNamespace(ns))).To(Succeed())
+	Expect(pods.Items).To(ConsistOf(HaveField("UID", Not(Equal(lost.UID)))), "a new client agent carried the rest")
+
+	By("checking the firewall: the source registered at its own address is unreachable")
+	Eventually(refreshedReadiness(fixtures.SourceCluster)).WithTimeout(2 * time.Minute).Should(Equal("False"))
 
 	By("scaling the client agent to zero: the source is unreachable, so every request went through the tunnel")
 	scaleClient(ns, 0)
