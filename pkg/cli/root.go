@@ -113,6 +113,9 @@ Installed as kubectl-ferry or oc-ferry on the PATH, it is also "kubectl ferry" a
   ferry stage myapp
   ferry cutover myapp
 
+  # Reach a source cluster behind a firewall from the destination (crane tunnel-api's flags)
+  ferry tunnel-api --source-context onprem --destination-context cloud
+
   # Understand a failure, or collect everything for a bug report
   ferry describe migration myapp-cutover-1
   ferry must-gather`,
