@@ -138,10 +138,14 @@ func (o *Options) tunnelAPI(ctx context.Context, t tunnelOptions) error {
 	if t.delete {
 		for _, s := range []*tunnelSide{dest, source} {
 			err := s.client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-			if client.IgnoreNotFound(err) != nil {
+			switch {
+			case apierrors.IsNotFound(err):
+				_, _ = fmt.Fprintf(o.Out, "No namespace %s on the %s cluster.\n", ns, s.name)
+			case err != nil:
 				return fmt.Errorf("delete namespace %s on the %s cluster: %w", ns, s.name, err)
+			default:
+				_, _ = fmt.Fprintf(o.Out, "Namespace %s deleted on the %s cluster.\n", ns, s.name)
 			}
-			_, _ = fmt.Fprintf(o.Out, "Namespace %s deleted on the %s cluster.\n", ns, s.name)
 		}
 		return nil
 	}
@@ -174,7 +178,7 @@ func (o *Options) tunnelAPI(ctx context.Context, t tunnelOptions) error {
 		return err
 	}
 	_, _ = fmt.Fprintf(o.Out, "Tunnel client deployed in namespace %s of the source cluster, dialling %s.\n", ns, server)
-	if err := waitConnected(waitCtx, dest, source, ns); err != nil {
+	if err := waitConnected(waitCtx, dest, source, ns, serverCreds.Hash()); err != nil {
 		return err
 	}
 	_, _ = fmt.Fprintf(o.Out, `Tunnel connected. On the destination, %[1]s.%[2]s.svc serves the source cluster's API server and registry.
@@ -294,29 +298,30 @@ func (s *tunnelSide) serviceAddress(ctx context.Context, svc *corev1.Service) (s
 // waitConnected waits until the server agent logs a connected client (its readiness says so
 // too, but only where readiness probes run); on timeout it shows the client's last log lines,
 // which say why (the server unreachable, a certificate refused).
-func waitConnected(ctx context.Context, dest, source *tunnelSide, ns string) error {
+func waitConnected(ctx context.Context, dest, source *tunnelSide, ns, credentials string) error {
 	for {
-		if logs := agentLogs(ctx, dest, ns, tunnel.ServerDeployment); strings.Contains(logs, "Tunnel client connected") {
+		if logs := agentLogs(ctx, dest, ns, tunnel.ServerDeployment, credentials); strings.Contains(logs, "Tunnel client connected") {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			tail := agentLogs(context.Background(), source, ns, tunnel.ClientDeployment)
+			tail := agentLogs(context.Background(), source, ns, tunnel.ClientDeployment, credentials)
 			return fmt.Errorf("the tunnel did not connect: %w\nthe client agent's log on the source:\n%s", ctx.Err(), tail)
 		case <-time.After(time.Second):
 		}
 	}
 }
 
-// agentLogs are the last lines of the running agent pod of deployment (empty when none).
-func agentLogs(ctx context.Context, s *tunnelSide, ns, deployment string) string {
+// agentLogs are the last lines of the running agent pods of deployment that run with the
+// credentials of this run (an earlier run's pod may still be running), empty when none.
+func agentLogs(ctx context.Context, s *tunnelSide, ns, deployment, credentials string) string {
 	pods, err := s.clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=" + deployment})
 	if err != nil {
 		return ""
 	}
 	var b strings.Builder
 	for _, p := range pods.Items {
-		if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+		if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil || p.Annotations[tunnel.CredentialsAnnotation] != credentials {
 			continue
 		}
 		raw, err := s.clientset.CoreV1().Pods(ns).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: ptr.To[int64](20)}).DoRaw(ctx)

@@ -30,8 +30,9 @@ const (
 	componentLabel = "app.kubernetes.io/component"
 	nameLabel      = "app.kubernetes.io/name"
 	credentialsDir = "/etc/ferry-tunnel"
-	// credentialsHash rolls the agents when a re-run makes new credentials.
-	credentialsHash = "ferry.konveyor.io/tunnel-credentials"
+	// CredentialsAnnotation on an agent's pod is the Hash of the credentials it runs with: a
+	// re-run makes new ones, which rolls the agents, and tells its pods from the old ones.
+	CredentialsAnnotation = "ferry.konveyor.io/tunnel-credentials"
 )
 
 // Spec is what both sides' objects are made from.
@@ -116,7 +117,6 @@ func (s Spec) SourceObjects(creds Credentials, server string) []client.Object {
 // deployment runs one agent: unprivileged (non-root, no capabilities, read-only root, no
 // service account token: the agents forward bytes and call no API).
 func (s Spec) deployment(name string, creds Credentials, args []string, ports []corev1.ContainerPort) *appsv1.Deployment {
-	sum := sha256.Sum256(append(append(append([]byte{}, creds.CA...), creds.Cert...), creds.Key...))
 	l := labels(name)
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -128,7 +128,7 @@ func (s Spec) deployment(name string, creds Credentials, args []string, ports []
 			// (the server keeps the newest) but pointless.
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: map[string]string{credentialsHash: hex.EncodeToString(sum[:8])}},
+				ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: map[string]string{CredentialsAnnotation: creds.Hash()}},
 				Spec: corev1.PodSpec{
 					AutomountServiceAccountToken: ptr.To(false),
 					SecurityContext: &corev1.PodSecurityContext{
@@ -158,6 +158,12 @@ func (s Spec) deployment(name string, creds Credentials, args []string, ports []
 			},
 		},
 	}
+}
+
+// Hash identifies the credentials of one tunnel (both sides share its CA).
+func (c Credentials) Hash() string {
+	sum := sha256.Sum256(c.CA)
+	return hex.EncodeToString(sum[:8])
 }
 
 // ProxiedURL is the API URL a MigCluster uses to reach the source through the tunnel.

@@ -60,6 +60,9 @@ func TestObjects(t *testing.T) {
 				if d.Name == ServerDeployment && slices.Contains(c.Args, "--registry-address=") != tc.serverArgsRegistry {
 					t.Errorf("server args %v", c.Args)
 				}
+				if got := d.Spec.Template.Annotations[CredentialsAnnotation]; got != server.Hash() || got != client.Hash() {
+					t.Errorf("%s pods carry credentials %q, want the tunnel's %q", d.Name, got, server.Hash())
+				}
 				if d.Name == ClientDeployment && !slices.Contains(c.Args, "--server=10.0.0.1:30000") {
 					t.Errorf("client args %v", c.Args)
 				}
