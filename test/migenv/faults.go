@@ -77,8 +77,9 @@ func (e *Env) RotateSourceToken(ctx context.Context) error {
 }
 
 // FirewallSource cuts the destination's pods (the operator's among them) off the source's
-// API server and registry when on, as a firewall in front of an on-premises source does, and
-// opens the paths again when off. The source's own pods keep reaching both.
+// API server, registry, node and pods when on, as a firewall in front of an on-premises
+// source does, and opens the paths again when off. The source's own pods keep reaching all of
+// them, and connections the source opens to the destination pass.
 func (e *Env) FirewallSource(on bool) error {
 	ports, err := install.Ports(e.Source.URL(), "https://"+e.SourceRegistry.Address)
 	if err != nil {
@@ -87,5 +88,7 @@ func (e *Env) FirewallSource(on bool) error {
 	for _, port := range ports {
 		e.DestinationNode().BlockLoopbackPort(port, on)
 	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return e.DestinationNode().BlockNetworks(ctx, e.SourceNode().Networks(), on)
 }

@@ -1,6 +1,7 @@
 package migration_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -31,9 +32,12 @@ import (
 func reachThroughTheTunnel() {
 	const ns, app = "openvpn", "behind"
 	appWithVolume(app, 1)
+	probe := sourceNodePort(app)
+	Eventually(probe).WithTimeout(time.Minute).Should(Succeed(), "without the firewall, the operator's pod reaches the source's node")
 	Expect(env.FirewallSource(true)).To(Succeed())
 	DeferCleanup(func() {
 		Expect(env.FirewallSource(false)).To(Succeed())
+		Expect(probe()).To(Succeed(), "the firewall is gone")
 		// Later specs migrate from the source registered at its own address.
 		Eventually(refreshedReadiness(fixtures.SourceCluster)).WithTimeout(2 * time.Minute).Should(Equal("True"))
 	})
@@ -90,8 +94,9 @@ func reachThroughTheTunnel() {
 	Expect(env.Source.Client.List(ctx, &pods, client.InNamespace(ns))).To(Succeed())
 	Expect(pods.Items).To(ConsistOf(HaveField("UID", Not(Equal(lost.UID)))), "a new client agent carried the rest")
 
-	By("checking the firewall: the source registered at its own address is unreachable")
+	By("checking the firewall: the source registered at its own address and the source's node are unreachable")
 	Eventually(refreshedReadiness(fixtures.SourceCluster)).WithTimeout(2 * time.Minute).Should(Equal("False"))
+	Expect(probe()).To(MatchError(ContainSubstring("refused")), "the operator's pod reaches the source's node")
 
 	By("scaling the client agent to zero: the source is unreachable, so every request went through the tunnel")
 	scaleClient(ns, 0)
@@ -133,6 +138,44 @@ func refreshedReadiness(name string) func() string {
 			return cond.Status
 		}
 		return "False"
+	}
+}
+
+// sourceNodePort creates a NodePort Service on the source and returns what dials it at the
+// source node's address from the operator's pod.
+func sourceNodePort(namespace string) func() error {
+	GinkgoHelper()
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "probe"}, Spec: corev1.ServiceSpec{
+		Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 80}}}}
+	Expect(env.Source.Client.Create(ctx, svc)).To(Succeed())
+	var nodes corev1.NodeList
+	Expect(env.Source.Client.List(ctx, &nodes)).To(Succeed())
+	var nodeIP string
+	for _, a := range nodes.Items[0].Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			nodeIP = a.Address
+		}
+	}
+	addr := fmt.Sprintf("%s:%d", nodeIP, svc.Spec.Ports[0].NodePort)
+	return func() error {
+		var pods corev1.PodList
+		if err := env.Destination.Client.List(ctx, &pods, client.InNamespace(migenv.Namespace),
+			client.MatchingLabels{"app.kubernetes.io/name": "ferry"}); err != nil {
+			return err
+		}
+		for _, p := range pods.Items {
+			if p.Status.Phase != corev1.PodRunning || !p.DeletionTimestamp.IsZero() {
+				continue
+			}
+			dialCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			conn, err := env.DestinationNode().DialFromPod(dialCtx, p.Namespace, p.Name, "tcp", addr)
+			if err == nil {
+				_ = conn.Close()
+			}
+			return err
+		}
+		return fmt.Errorf("no running operator pod")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 )
 
@@ -64,4 +65,29 @@ func (f *firewall) unregister(fw *forwarder) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.forwards, fw)
+}
+
+// Networks are the node's address and its pods' network: what another node's BlockNetworks
+// takes to cut its pods off this node.
+func (n *Node) Networks() []string { return []string{nodeIP(n.slot) + "/32", podCIDR(n.slot)} }
+
+// BlockNetworks refuses (or, with blocked false, allows again) new connections from the node's
+// pods to cidrs, as a firewall between data centres would: a REJECT in the FORWARD chain of
+// the node's namespace, which routes its pods' traffic; replies to connections opened from the
+// other side still pass (conntrack).
+func (n *Node) BlockNetworks(ctx context.Context, cidrs []string, blocked bool) error {
+	op := "-I"
+	if !blocked {
+		op = "-D"
+	}
+	var b strings.Builder
+	b.WriteString("*filter\n")
+	for _, cidr := range cidrs {
+		fmt.Fprintf(&b, "%s FORWARD -s %s -d %s -m conntrack --ctstate NEW -j REJECT\n", op, podCIDR(n.slot), cidr)
+	}
+	b.WriteString("COMMIT\n")
+	if err := iptablesIn(ctx, n.netns, b.String()); err != nil {
+		return fmt.Errorf("node %s: firewall %v: %w", n.name, cidrs, err)
+	}
+	return nil
 }
