@@ -155,6 +155,9 @@ const statusWriteTimeout = 15 * time.Second
 func (r *Reconciler) patchStatus(ctx context.Context, before, m *migv1.MigMigration) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), statusWriteTimeout)
 	defer cancel()
+	// Every write describes the spec just read: tools (Argo CD's health checks, kubectl wait)
+	// compare the two to know the status is current.
+	m.Status.ObservedGeneration = m.Generation
 	return conditions.PatchStatusLocked(ctx, r.host(), r.Recorder, before, m)
 }
 

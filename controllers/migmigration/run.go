@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
@@ -96,6 +97,7 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 	}
 	limits := watchdogLimits(s.Settings)
 	res, runErr := itinerary.RunWith(ctx, it, s, s.Facts, cur, itinerary.Options{Now: r.Clock.Now, Budget: budget, Watchdog: limits})
+	logTransition(ctx, m, cur, res)
 	m.Status.Itinerary, m.Status.Phase = res.Cursor.Itinerary, res.Cursor.Phase
 	started := metav1.NewTime(res.Cursor.PhaseStartedAt)
 	m.Status.PhaseStartedAt = &started
@@ -216,4 +218,15 @@ func (s *Scope) applyProgress(it Itinerary) {
 			}
 		}
 	}
+}
+
+// logTransition logs, at info level, each time a migration enters another phase or itinerary
+// (with the phases it passed through in this reconcile), so that the operator's log alone
+// tells what every migration did and when, as MTC's did.
+func logTransition(ctx context.Context, m *migv1.MigMigration, from itinerary.Cursor, res itinerary.Result) {
+	if from.Itinerary == res.Cursor.Itinerary && from.Phase == res.Cursor.Phase {
+		return
+	}
+	log.FromContext(ctx).Info("Migration phase", "migration", m.Name, "itinerary", res.Cursor.Itinerary,
+		"phase", res.Cursor.Phase, "previous", from.Phase, "passed", res.Completed)
 }

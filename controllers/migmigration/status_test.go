@@ -137,3 +137,15 @@ var _ = Describe("MigMigration status", func() {
 		Expect(conditionTypes(got)).To(ContainElements(migv1.StageNoOp, migv1.InvalidPlanRef))
 	})
 })
+
+var _ = Describe("MigMigration observedGeneration", func() {
+	It("records the spec generation its status describes", func() {
+		m := newMigration("observed-generation", migv1.MigMigrationStatus{})
+		_, err := reconciler(host.Client, host.Client).Reconcile(ctx, request(m))
+		Expect(err).NotTo(HaveOccurred())
+		got := &migv1.MigMigration{}
+		Expect(host.Client.Get(ctx, client.ObjectKeyFromObject(m), got)).To(Succeed())
+		Expect(got.Generation).NotTo(BeZero())
+		Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+	})
+})

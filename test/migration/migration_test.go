@@ -49,6 +49,10 @@ var _ = Describe("Migrations", Ordered, func() {
 		Expect(backups).To(ConsistOf(HaveSuffix(":Completed")))
 		Expect(restores).To(ConsistOf(HaveSuffix(":Completed")))
 		Expect(bucketHolds(final)).To(BeTrue(), "the cutover's backup is in the replication repository")
+		// `kubectl logs` of the operator tells the migration's way through its phases.
+		Expect(env.OperatorLogTail(1 << 20)).To(And(
+			MatchRegexp(`"msg":"Migration phase".*"migration":"shop-final".*EnsureCloudSecretPropagated`),
+			MatchRegexp(`"msg":"Migration phase".*"migration":"shop-final".*"phase":"Completed"`)))
 	})
 
 	It("migrates exactly the selected resources of a state migration and closes the plan", func() {
