@@ -86,6 +86,9 @@ func ensureBackup(kind backupKind) RunFunc {
 			SnapshotLocation:  s.Storage.Name,
 			Namespaces:        s.sourceNamespaces(),
 			ExcludedResources: s.Settings.ExcludedResources,
+			// disable_image_copy keeps the ImageStream objects (its documented promise): they
+			// move with the backup, pointing at the source registry, when no DISM creates them.
+			KeepImageStreams: s.Settings.DisableImageCopy && !s.Migration.Spec.MigrateState,
 		}
 		if !kind.stageLabels {
 			resources, err := includedResources(s.Source.Client, s.Plan)

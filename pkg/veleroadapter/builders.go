@@ -44,6 +44,10 @@ type BackupOptions struct {
 	ExcludedResources []string
 	// LabelSelector is the plan's label selector (initial backup only).
 	LabelSelector *metav1.LabelSelector
+	// KeepImageStreams puts the ImageStream objects in the initial backup although their
+	// images are not copied (DISABLE_IMAGE_COPY: "keep the ImageStream objects"), and
+	// annotates the Backup migration.openshift.io/disable-image-copy=true as MTC does.
+	KeepImageStreams bool
 	// Annotations are added to MTC's own (for example openshift.io/migration-registry for
 	// indirect image migration); MTC's keys win.
 	Annotations map[string]string
@@ -71,7 +75,11 @@ type RestoreOptions struct {
 // NewInitialBackup returns the initial Backup of a final migration: every selected object of
 // the source namespaces except PVs, PVCs and image streams (MTC §10.1).
 func NewInitialBackup(m Migration, o BackupOptions) *velerov1.Backup {
-	excluded := union(InitialExcludedResources, o.ExcludedResources)
+	initial := InitialExcludedResources
+	if o.KeepImageStreams {
+		initial = minus(initial, []string{"imagestreams"})
+	}
+	excluded := union(initial, o.ExcludedResources)
 	b := newBackup(m, InitialBackup, o)
 	b.Spec.IncludedResources = minus(o.IncludedResources, excluded)
 	b.Spec.ExcludedResources = excluded
@@ -103,7 +111,7 @@ func newBackup(m Migration, role Role, o BackupOptions) *velerov1.Backup {
 			Name:        Name(m, role),
 			Namespace:   o.VeleroNamespace,
 			Labels:      migrationLabels(m, role),
-			Annotations: annotations(o.Annotations, migrationAnnotations(m, role)),
+			Annotations: annotations(o.Annotations, backupAnnotations(m, role, o)),
 		},
 		Spec: velerov1.BackupSpec{
 			IncludedNamespaces: slices.Clone(o.Namespaces),
@@ -115,6 +123,19 @@ func newBackup(m Migration, role Role, o BackupOptions) *velerov1.Backup {
 		b.Spec.VolumeSnapshotLocations = []string{o.SnapshotLocation}
 	}
 	return b
+}
+
+// DisableImageCopyAnnotation marks the Backups of a migration whose images are not copied
+// (MTC's key).
+const DisableImageCopyAnnotation = "migration.openshift.io/disable-image-copy"
+
+// backupAnnotations are MTC's annotations of a Backup.
+func backupAnnotations(m Migration, role Role, o BackupOptions) map[string]string {
+	out := migrationAnnotations(m, role) // a new map
+	if o.KeepImageStreams {
+		out[DisableImageCopyAnnotation] = "true"
+	}
+	return out
 }
 
 // NewFinalRestore returns the Restore of the initial backup on the destination.

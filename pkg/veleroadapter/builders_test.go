@@ -100,6 +100,32 @@ func TestBackupBuilders(t *testing.T) {
 			},
 		},
 	}, {
+		name:  "initial backup with image copy disabled keeps the ImageStream objects",
+		build: NewInitialBackup,
+		m:     testMigration(false, false),
+		opts: func(o BackupOptions) BackupOptions {
+			o.KeepImageStreams = true
+			o.ExcludedResources = []string{"secrets"}
+			o.SnapshotLocation, o.LabelSelector, o.Annotations = "", nil, nil
+			return o
+		},
+		want: &velerov1.Backup{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: Name(testMigration(false, false), InitialBackup), Namespace: testNS,
+				Labels: wantLabels("migration-initial-backup"),
+				Annotations: map[string]string{
+					"migration.openshift.io/migmigration-type":  "final",
+					"migration.openshift.io/disable-image-copy": "true",
+				},
+			},
+			Spec: velerov1.BackupSpec{
+				IncludedNamespaces: []string{"ns1", "ns2"},
+				ExcludedResources:  []string{"persistentvolumeclaims", "persistentvolumes", "secrets"},
+				TTL:                metav1.Duration{Duration: 720 * time.Hour},
+				StorageLocation:    "storage-abcde",
+			},
+		},
+	}, {
 		name:  "stage backup of a stage migration with quiesce",
 		build: NewStageBackup,
 		m:     testMigration(true, true),

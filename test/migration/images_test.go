@@ -318,3 +318,35 @@ func describeDIM(m *migv1.MigMigration) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// keepImageStreamsWithoutCopy cuts over a namespace with an ImageStream while the
+// MigrationController says disable_image_copy: the ImageStream object arrives (moved with the
+// Velero backup, as the setting's name promises) and no image migration runs.
+func keepImageStreamsWithoutCopy() {
+	mc := &migv1.MigrationController{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "migration-controller"},
+		Spec: migv1.MigrationControllerSpec{DisableImageCopy: true}}
+	Expect(env.Destination.Client.Create(ctx, mc)).To(Succeed())
+	DeferCleanup(func() { Expect(env.Destination.Client.Delete(ctx, mc)).To(Succeed()) })
+
+	app("keepis", 1)
+	is := imagestream.New()
+	is.SetNamespace("keepis")
+	is.SetName("web")
+	is.Object["spec"] = map[string]any{"tags": []any{map[string]any{
+		"name": "stable", "from": map[string]any{"kind": "DockerImage", "name": "quay.io/example/web:1"}}}}
+	Expect(env.Source.Client.Create(ctx, is)).To(Succeed())
+
+	plan := readyPlan("keepis", []string{"keepis:keepis-new"}, nil)
+	final := completed(migrate("keepis-final", plan, migv1.MigMigrationSpec{QuiescePods: true}), 3*time.Minute)
+	Expect(final.Status.Errors).To(BeEmpty())
+	Expect(hasCondition(final, migv1.Succeeded) || hasCondition(final, migv1.SucceededWithWarnings)).To(BeTrue(), "conditions %v", final.Status.Conditions)
+
+	moved := imagestream.New()
+	Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: "keepis-new", Name: "web"}, moved)).To(Succeed(),
+		"the ImageStream object is kept")
+	tags, _, _ := unstructured.NestedSlice(moved.Object, "spec", "tags")
+	Expect(tags).To(ConsistOf(HaveKeyWithValue("name", "stable")))
+	var dims migv1.DirectImageMigrationList
+	Expect(env.Destination.Client.List(ctx, &dims, client.InNamespace(ns), client.MatchingLabels{"migmigration": string(final.UID)})).To(Succeed())
+	Expect(dims.Items).To(BeEmpty(), "no image migration runs")
+}

@@ -173,6 +173,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("stages, then cuts over, the images of an ImageStream registry to registry, and runs them from the destination registry", migrateImages)
 
+	It("keeps the ImageStream objects without copying images when disable_image_copy is set", keepImageStreamsWithoutCopy)
+
 	It("refuses a token that may not pull images up front, and fails a cutover whose registry refuses the token, starting the source app again",
 		failImagesWithWrongRegistryCredentials)
 })
