@@ -12,6 +12,7 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
 // proxySecretLabel marks the Secret that holds a cluster's proxy settings (MTC's contract).
@@ -24,8 +25,8 @@ var proxyKeys = []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"}
 var routeKind = schema.GroupKind{Group: "route.openshift.io", Kind: "Route"}
 
 // maxRoutedNamespace is the longest namespace whose rsync route host still fits a DNS label
-// ("dvm-" prefix) when no route subdomain is configured.
-const maxRoutedNamespace = 59
+// when no route subdomain is configured (Ferry's Route name, not MTC's "dvm-" prefix).
+const maxRoutedNamespace = transfer.MaxRoutedNamespace
 
 // imageStreamKind is OpenShift's ImageStream: where it is served, direct image migration needs
 // the cluster's registry path.

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
 func TestValidateProxySecret(t *testing.T) {
@@ -75,10 +76,18 @@ func TestValidateNamespaceLength(t *testing.T) {
 		"with a subdomain":  validateNamespaceLength(plan, []string{long}, routes, migv1.RsyncEndpointRoute, "apps.example.com"),
 		"NodePort endpoint": validateNamespaceLength(plan, []string{long}, routes, migv1.RsyncEndpointNodePort, ""),
 		"no Route API":      validateNamespaceLength(plan, []string{long}, clusterExtras{}, migv1.RsyncEndpointRoute, ""),
-		"59 characters":     validateNamespaceLength(plan, []string{long[:59]}, routes, migv1.RsyncEndpointRoute, ""),
+		"33 characters":     validateNamespaceLength(plan, []string{long[:33]}, routes, migv1.RsyncEndpointRoute, ""),
 	} {
 		if len(got) != 0 {
 			t.Errorf("%s: no warning expected, got %+v", name, got)
 		}
+	}
+	// The router names a Route's host <route name>-<namespace>; Ferry's rsync Route name has
+	// 29 characters, so a 34-character namespace overflows the 63-character DNS label.
+	if got := typesOf(validateNamespaceLength(plan, []string{long[:34]}, routes, migv1.RsyncEndpointRoute, "")); !slices.Equal(got, []string{"NamespaceLengthExceeded/LengthExceeded"}) {
+		t.Errorf("a 34-character namespace behind Routes without a subdomain: got %v", got)
+	}
+	if host := transfer.NamesFor("any").Server() + "-" + long[:33]; len(host) > 63 {
+		t.Errorf("a namespace the check lets through makes a %d-character host label", len(host))
 	}
 }

@@ -59,10 +59,13 @@ type Names struct {
 	id string
 }
 
+// idLength is the length of the DVM's id in the names.
+const idLength = 10
+
 // NamesFor returns the names of the DVM with the given UID.
 func NamesFor(dvmUID string) Names {
 	sum := sha256.Sum256([]byte(dvmUID))
-	return Names{id: hex.EncodeToString(sum[:])[:10]}
+	return Names{id: hex.EncodeToString(sum[:])[:idLength]}
 }
 
 // Credentials is the host Secret holding the migration's CA, certificates and password.

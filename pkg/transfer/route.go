@@ -1,6 +1,8 @@
 package transfer
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -40,15 +42,24 @@ func (s Server) Route(svc *corev1.Service, host string) *unstructured.Unstructur
 	return r
 }
 
+// dnsLabel is the longest DNS label, which a Route host's first label must fit.
+const dnsLabel = 63
+
+// MaxRoutedNamespace is the longest namespace whose rsync Route host, as a router names it
+// without a subdomain (<route name>-<namespace>), fits a DNS label. MTC's 59 was for its
+// "dvm-" prefix; Ferry's Route name is Names.Server's.
+const MaxRoutedNamespace = dnsLabel - len("ferry-rsync-server-") - idLength - len("-")
+
 // RouteHost is the Route's host under subdomain (MTC's cluster_subdomain): the server name
-// and the namespace, cut to a DNS label of 63 characters.
+// and the namespace. When that is longer than a DNS label, the namespace is cut and a hash of
+// the whole namespace is appended (MTC used an MD5), so two long namespaces that share a
+// prefix never share a host.
 func RouteHost(name, namespace, subdomain string) string {
 	label := name + "-" + namespace
-	if len(label) > 63 {
-		label = label[:63]
-	}
-	for len(label) > 0 && label[len(label)-1] == '-' {
-		label = label[:len(label)-1]
+	if len(label) > dnsLabel {
+		hash := MD5(namespace)[:8]
+		keep := max(0, dnsLabel-len(name)-len("-")-len("-")-len(hash))
+		label = strings.TrimRight(name+"-"+namespace[:min(keep, len(namespace))], "-") + "-" + hash
 	}
 	return label + "." + subdomain
 }

@@ -35,9 +35,20 @@ func TestRoute(t *testing.T) {
 	if got := AdmittedHost(r); got != "h.apps.example.com" {
 		t.Errorf("AdmittedHost = %q", got)
 	}
-	long := RouteHost("ferry-rsync-server-0123456789", strings.Repeat("n", 60), "apps.example.com")
-	if label, _, _ := strings.Cut(long, "."); len(label) > 63 || strings.HasSuffix(label, "-") {
-		t.Errorf("RouteHost label %q", label)
+	seen := map[string]string{}
+	for _, ns := range []string{strings.Repeat("n", 60), strings.Repeat("n", 59) + "x", strings.Repeat("n", 40) + "-" + strings.Repeat("m", 19), "shop"} {
+		host := RouteHost("ferry-rsync-server-0123456789", ns, "apps.example.com")
+		label, _, _ := strings.Cut(host, ".")
+		if len(label) > 63 || strings.HasSuffix(label, "-") {
+			t.Errorf("RouteHost label %q for namespace %s", label, ns)
+		}
+		if other, dup := seen[host]; dup {
+			t.Errorf("namespaces %s and %s share the route host %s", other, ns, host)
+		}
+		seen[host] = ns
+	}
+	if got := RouteHost("ferry-rsync-server-0123456789", "shop", "apps.example.com"); got != "ferry-rsync-server-0123456789-shop.apps.example.com" {
+		t.Errorf("a short namespace's host is <name>-<namespace>: %s", got)
 	}
 	if conf := must(ClientStunnelConf(Endpoint{Host: "h.apps.example.com", Port: RoutePort, SNI: "h.apps.example.com"}, nil)); !strings.Contains(conf, "sni = h.apps.example.com") ||
 		!strings.Contains(conf, "connect = h.apps.example.com:443") || !strings.Contains(conf, "checkHost = "+ServerName) {
