@@ -181,6 +181,12 @@ func TestDestinationPVC(t *testing.T) {
 	case got.Labels["app"] != "db" || got.Labels[transfer.LabelMigratedByDVM] != "uid-1" || len(got.Annotations) != 0:
 		t.Errorf("metadata %v %v", got.Labels, got.Annotations)
 	}
+	// An empty targetStorageClass means no class (static PVs on the destination), as the
+	// seed documents and MTC does, not the source's class, which the destination may lack.
+	p.TargetStorageClass = ""
+	if got := destinationPVC(d, p, src); got.Spec.StorageClassName == nil || *got.Spec.StorageClassName != "" {
+		t.Errorf("empty targetStorageClass: storageClassName %v, want \"\"", got.Spec.StorageClassName)
+	}
 }
 
 func TestBackOffLimit(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
@@ -150,10 +151,9 @@ func destinationPVC(dvm *migv1.DirectVolumeMigration, p migv1.PVCToMigrate, src 
 	if p.TargetVolumeMode != nil {
 		volumeMode = p.TargetVolumeMode
 	}
-	class := src.Spec.StorageClassName
-	if p.TargetStorageClass != "" {
-		class = &p.TargetStorageClass
-	}
+	// targetStorageClass is the class, "" none (static PVs on the destination), as the seed
+	// documents and MTC does; never the source's class, which the destination may lack.
+	class := ptr.To(p.TargetStorageClass)
 	return &corev1.PersistentVolumeClaim{
 		ObjectMeta: metav1.ObjectMeta{Namespace: destNamespace(p), Name: destName(p), Labels: labels},
 		Spec: corev1.PersistentVolumeClaimSpec{

@@ -51,6 +51,9 @@ func (r *Reconciler) createDirectVolumeMigration(ctx context.Context, s *Scope) 
 	return itinerary.Done(), nil
 }
 
+// autoAccessMode is the plan's "auto" access mode selection (see migplan's PV selection).
+const autoAccessMode corev1.PersistentVolumeAccessMode = "auto"
+
 // newDirectVolumeMigration builds the DVM of the plan's PVs copied with rsync (MTC's spec).
 func (s *Scope) newDirectVolumeMigration(key types.NamespacedName) *migv1.DirectVolumeMigration {
 	byName, _ := mapping.Namespaces(s.Plan)
@@ -63,9 +66,11 @@ func (s *Scope) newDirectVolumeMigration(key types.NamespacedName) *migv1.Direct
 		if err != nil {
 			continue
 		}
+		// "auto" (MTC's "let the destination decide") keeps the source's modes: it is no
+		// Kubernetes access mode, and a PVC naming it is invalid.
 		modes := pv.PVC.AccessModes
-		if pv.Selection.AccessMode != "" {
-			modes = []corev1.PersistentVolumeAccessMode{pv.Selection.AccessMode}
+		if mode := pv.Selection.AccessMode; mode != "" && mode != autoAccessMode {
+			modes = []corev1.PersistentVolumeAccessMode{mode}
 		}
 		var volumeMode *corev1.PersistentVolumeMode
 		if pv.PVC.VolumeMode != "" {
