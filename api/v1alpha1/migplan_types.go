@@ -73,20 +73,24 @@ const (
 	DestinationPVCsExist = "DestinationPVCsExist"
 
 	// PV discovery and selection.
-	PvsDiscovered                     = "PvsDiscovered"                     // Required: Done.
-	PvLimitExceeded                   = "PvLimitExceeded"                   // Warn.
-	PvWarnNoCephAvailable             = "PvWarnNoCephAvailable"             // Warn.
-	NfsAccessCannotBeValidated        = "NfsAccessCannotBeValidated"        // Error: NotFound.
-	NfsNotAccessible                  = "NfsNotAccessible"                  // Warn.
-	PvInvalidAction                   = "PvInvalidAction"                   // Error: NotDone.
-	PvNoSupportedAction               = "PvNoSupportedAction"               // Warn.
-	PvNoStorageClassSelection         = "PvNoStorageClassSelection"         // Warn: NotFound.
-	PvInvalidStorageClass             = "PvInvalidStorageClass"             // Error: NotDone.
-	PvInvalidAccessMode               = "PvInvalidAccessMode"               // Error.
-	PvWarnAccessModeUnavailable       = "PvWarnAccessModeUnavailable"       // Warn.
-	PvNoCopyMethodSelection           = "PvNoCopyMethodSelection"           // Error: NotFound.
-	PvInvalidCopyMethod               = "PvInvalidCopyMethod"               // Error.
-	PvWarnCopyMethodSnapshot          = "PvWarnCopyMethodSnapshot"          // Warn.
+	PvsDiscovered               = "PvsDiscovered"               // Required: Done.
+	PvLimitExceeded             = "PvLimitExceeded"             // Warn.
+	PvWarnNoCephAvailable       = "PvWarnNoCephAvailable"       // Warn.
+	NfsAccessCannotBeValidated  = "NfsAccessCannotBeValidated"  // Error: NotFound.
+	NfsNotAccessible            = "NfsNotAccessible"            // Warn.
+	PvInvalidAction             = "PvInvalidAction"             // Error: NotDone.
+	PvNoSupportedAction         = "PvNoSupportedAction"         // Warn.
+	PvNoStorageClassSelection   = "PvNoStorageClassSelection"   // Warn: NotFound.
+	PvInvalidStorageClass       = "PvInvalidStorageClass"       // Error: NotDone.
+	PvInvalidAccessMode         = "PvInvalidAccessMode"         // Error.
+	PvWarnAccessModeUnavailable = "PvWarnAccessModeUnavailable" // Warn.
+	PvNoCopyMethodSelection     = "PvNoCopyMethodSelection"     // Error: NotFound.
+	PvInvalidCopyMethod         = "PvInvalidCopyMethod"         // Error.
+	PvWarnCopyMethodSnapshot    = "PvWarnCopyMethodSnapshot"    // Warn.
+	// PvBlockCopyUnsupported (Ferry's; Error) names the PVs to copy that are block-mode volumes
+	// or use copyMethod block: the transfer mounts file systems only, so they are refused up
+	// front rather than failing in the middle of a cutover.
+	PvBlockCopyUnsupported            = "PvBlockCopyUnsupported"
 	PvNameConflict                    = "PvNameConflict"                    // Error; also a MigMigration reason.
 	StorageClassConversionUnavailable = "StorageClassConversionUnavailable" // Critical.
 

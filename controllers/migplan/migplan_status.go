@@ -56,7 +56,7 @@ var pvConditionTypes = []string{
 	migv1.PvsDiscovered, migv1.PvLimitExceeded, migv1.PvWarnNoCephAvailable, migv1.PvInvalidAction,
 	migv1.PvNoSupportedAction, migv1.PvNoStorageClassSelection, migv1.PvInvalidStorageClass,
 	migv1.PvInvalidAccessMode, migv1.PvWarnAccessModeUnavailable, migv1.PvNoCopyMethodSelection,
-	migv1.PvInvalidCopyMethod, migv1.PvWarnCopyMethodSnapshot,
+	migv1.PvInvalidCopyMethod, migv1.PvWarnCopyMethodSnapshot, migv1.PvBlockCopyUnsupported,
 }
 
 // withReady appends Ready when nothing blocks and discovery and storage are done.

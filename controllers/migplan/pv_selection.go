@@ -82,6 +82,7 @@ func keptSelection(sel migv1.Selection, actions []string) migv1.Selection {
 type selectionProblems struct {
 	invalidAction, noAction, invalidClass, invalidMode, noClass []string
 	unavailableMode, noCopyMethod, invalidCopyMethod, snapshot  []string
+	blockCopy                                                   []string
 }
 
 // ValidatePVSelections checks the users' selections against what each PV supports and the
@@ -110,6 +111,9 @@ func (p *selectionProblems) check(pv *migv1.PV, destClasses []migv1.StorageClass
 	}
 	p.checkClass(pv, destClasses)
 	p.checkCopyMethod(pv)
+	if pv.PVC.VolumeMode == corev1.PersistentVolumeBlock || pv.Selection.CopyMethod == migv1.PvBlockCopyMethod {
+		p.blockCopy = append(p.blockCopy, pv.Name)
+	}
 }
 
 func (p *selectionProblems) checkClass(pv *migv1.PV, destClasses []migv1.StorageClass) {
@@ -186,6 +190,9 @@ func (p *selectionProblems) conditions() []migv1.Condition {
 			"PV in `persistentVolumes` %s has no `Selected.CopyMethod`."},
 		{p.invalidCopyMethod, migv1.CategoryError, migv1.PvInvalidCopyMethod, "",
 			"PV in `persistentVolumes` %s has an invalid `copyMethod`."},
+		{p.blockCopy, migv1.CategoryError, migv1.PvBlockCopyUnsupported, migv1.NotSupported,
+			"PV in `persistentVolumes` %s is a block-mode volume or uses copyMethod `block`, which Ferry cannot " +
+				"copy yet (its transfer mounts file systems only): select action `skip` for it, or `move` where its storage allows."},
 		{p.snapshot, migv1.CategoryWarn, migv1.PvWarnCopyMethodSnapshot, "",
 			"CopyMethod for PV in `persistentVolumes` %s is set to `snapshot`. Make sure that the chosen " +
 				"storage class is compatible with the source volume's storage type for Snapshot support."},

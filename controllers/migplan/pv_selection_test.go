@@ -165,12 +165,14 @@ func TestValidatePVSelections(t *testing.T) {
 		{"claim access mode unavailable", []migv1.PV{copyPV("a", "ebs", claimModes(rwo, rwx)), copyPV("b", "cephfs", claimModes(rwo, rwx))},
 			map[string]string{migv1.PvWarnAccessModeUnavailable: "[a]"}},
 		{"access modes per volume mode", []migv1.PV{copyPV("a", "rbd", block, claimModes(rwx)), copyPV("b", "rbd", claimModes(rwx)),
-			copyPV("c", "ebs", block)}, map[string]string{migv1.PvWarnAccessModeUnavailable: "[b, c]"}},
+			copyPV("c", "ebs", block)}, map[string]string{migv1.PvWarnAccessModeUnavailable: "[b, c]", migv1.PvBlockCopyUnsupported: "[a, c]"}},
+		{"block-mode volumes are refused until skipped", []migv1.PV{copyPV("a", "rbd", block, claimModes(rwx), method("block")),
+			copyPV("b", "rbd", block, claimModes(rwx), action("skip"))}, map[string]string{migv1.PvBlockCopyUnsupported: "[a]"}},
 		{"no copy method", []migv1.PV{copyPV("a", "ebs", method(""))}, map[string]string{migv1.PvNoCopyMethodSelection: "[a]"}},
 		{"invalid copy method", []migv1.PV{copyPV("a", "ebs", method("teleport"))},
 			map[string]string{migv1.PvInvalidCopyMethod: "[a]"}},
-		{"snapshot warns", []migv1.PV{copyPV("a", "ebs", method("snapshot")), copyPV("b", "ebs", method("block"))},
-			map[string]string{migv1.PvWarnCopyMethodSnapshot: "[a]"}},
+		{"snapshot warns, block is refused", []migv1.PV{copyPV("a", "ebs", method("snapshot")), copyPV("b", "ebs", method("block"))},
+			map[string]string{migv1.PvWarnCopyMethodSnapshot: "[a]", migv1.PvBlockCopyUnsupported: "[b]"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
