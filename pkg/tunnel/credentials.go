@@ -121,31 +121,29 @@ func issue(template *x509.Certificate, parent *issuer, key *ecdsa.PrivateKey) (*
 // ServerTLS is the server agent's TLS configuration: TLS 1.3, a client certificate of the
 // tunnel's CA required.
 func (c Credentials) ServerTLS() (*tls.Config, error) {
-	cert, pool, err := c.parse()
-	if err != nil {
-		return nil, err
-	}
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{cert},
-		ClientCAs:    pool,
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-	}, nil
+	return c.tlsConfig(func(cfg *tls.Config, pool *x509.CertPool) {
+		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	})
 }
 
 // ClientTLS is the client agent's TLS configuration: TLS 1.3, only the tunnel's server
 // (ServerName, issued by the tunnel's CA) accepted.
 func (c Credentials) ClientTLS() (*tls.Config, error) {
+	return c.tlsConfig(func(cfg *tls.Config, pool *x509.CertPool) {
+		cfg.RootCAs, cfg.ServerName = pool, ServerName
+	})
+}
+
+// tlsConfig is TLS 1.3 with the side's certificate; side sets how the peer is verified
+// against the tunnel's CA.
+func (c Credentials) tlsConfig(side func(*tls.Config, *x509.CertPool)) (*tls.Config, error) {
 	cert, pool, err := c.parse()
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS13,
-		Certificates: []tls.Certificate{cert},
-		RootCAs:      pool,
-		ServerName:   ServerName,
-	}, nil
+	cfg := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}}
+	side(cfg, pool)
+	return cfg, nil
 }
 
 func (c Credentials) parse() (tls.Certificate, *x509.CertPool, error) {

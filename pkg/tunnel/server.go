@@ -51,6 +51,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	session *yamux.Session
+	// clients are the takeOver goroutines, which Run waits for.
+	clients sync.WaitGroup
 }
 
 // Run serves until ctx ends, then closes the listeners and the session.
@@ -82,7 +84,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	return g.Wait()
+	err := g.Wait()
+	s.clients.Wait()
+	return err
 }
 
 // Connected says whether a client agent is connected now.
@@ -110,18 +114,22 @@ func (s *Server) acceptClients(ctx context.Context) error {
 		} else if err != nil {
 			return err
 		}
-		go s.takeOver(conn)
+		s.clients.Add(1)
+		go func() {
+			defer s.clients.Done()
+			s.takeOver(ctx, conn)
+		}()
 	}
 }
 
 // takeOver authenticates a client connection and makes it the tunnel, closing the previous
 // one: a client that reconnects (restarted, moved to another node) must not wait for the
 // server to notice that its old connection is dead.
-func (s *Server) takeOver(raw net.Conn) {
+func (s *Server) takeOver(ctx context.Context, raw net.Conn) {
 	log := s.Log.WithValues("client", raw.RemoteAddr().String())
 	conn := tls.Server(raw, s.TLS)
-	ctx, cancel := context.WithTimeout(context.Background(), handshakeTimeout)
-	err := conn.HandshakeContext(ctx)
+	hsCtx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	err := conn.HandshakeContext(hsCtx)
 	cancel()
 	if err != nil {
 		log.Info("Refused a tunnel connection", "error", err.Error())
@@ -141,6 +149,8 @@ func (s *Server) takeOver(raw net.Conn) {
 	if old != nil {
 		_ = old.Close()
 	}
+	stop := context.AfterFunc(ctx, func() { _ = sess.Close() }) // shutdown ends the session
+	defer stop()
 	log.Info("Tunnel client connected")
 	<-sess.CloseChan()
 	s.mu.Lock()

@@ -167,10 +167,18 @@ func TestTunnelRefusesForeignPeersAndTargets(t *testing.T) {
 	}
 	impostorL := listen(t)
 	impostor, _, _ := startServer(t, otherServer, impostorL)
-	startClient(t, clientCreds, impostorL.Addr().String(), map[Target]string{TargetAPI: up.Listener.Addr().String()})
-	time.Sleep(500 * time.Millisecond)
-	if impostor.Connected() {
-		t.Fatal("the client connected to a server of another CA")
+	clientCfg, err := clientCreds.ClientTLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := tls.Dial("tcp", impostorL.Addr().String(), clientCfg); err == nil {
+		_ = conn.Close()
+		t.Fatal("the client's TLS configuration accepted a server of another CA")
+	}
+	// The agent itself keeps retrying and never gets a session with it.
+	agent := &Client{TLS: clientCfg, Server: impostorL.Addr().String(), Targets: map[Target]string{TargetAPI: up.Listener.Addr().String()}, Log: testr.New(t)}
+	if err := agent.connect(context.Background()); err == nil || impostor.Connected() {
+		t.Fatalf("the client agent connected to a server of another CA (err %v)", err)
 	}
 
 	// A stream to a target the client does not serve (the registry here) is closed.
@@ -179,8 +187,9 @@ func TestTunnelRefusesForeignPeersAndTargets(t *testing.T) {
 	l3 := listen(t)
 	s3 := &Server{TLS: s3cfg, Tunnel: l3, Listeners: map[Target]net.Listener{TargetRegistry: reg}, Log: testr.New(t)}
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go func() { _ = s3.Run(ctx) }()
+	s3done := make(chan struct{})
+	go func() { defer close(s3done); _ = s3.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-s3done })
 	startClient(t, clientCreds, l3.Addr().String(), map[Target]string{TargetAPI: up.Listener.Addr().String()})
 	eventually(t, "the client to connect", s3.Connected)
 	c, err := net.Dial("tcp", reg.Addr().String())
