@@ -64,14 +64,20 @@ func computeFacts(in factsInput) Facts {
 	f.StorageConversion = intra && (m.Spec.MigrateState || m.Spec.Rollback) && mapsToItself(plan)
 	f.EnableImage = !slices.Contains(in.settings.ExcludedResources, "imagestreams") &&
 		!in.settings.DisableImageCopy && !m.Spec.MigrateState && !intra &&
-		!conditions.IsTrue(plan.Status.Conditions, migv1.StateMigrationPlan) &&
-		!conditions.IsTrue(plan.Status.Conditions, migv1.StorageConversionPlan)
+		!stateOrStoragePlan(plan)
 	f.HasStageBackup = !f.StorageConversion &&
 		((f.HasISs && f.IndirectImage) || (f.HasPVs && f.IndirectVolume) || moveOrSnapshot)
 	f.HasStagePods = (f.HasPVs && f.IndirectVolume) || conditions.Find(m.Status.Conditions, migv1.StagePodsCreated) != nil
 	f.DestUnquiesced = conditions.Find(m.Status.Conditions, migv1.DestinationApplicationsStarted) != nil ||
 		((m.Status.Itinerary == FinalItinerary || m.Status.Itinerary == StageItinerary) && stepDone(m.Status.Pipeline, stepRestore))
 	return f
+}
+
+// stateOrStoragePlan says whether the plan was identified as a state migration or a storage
+// conversion: the plan type is the reason of MigrationTypeIdentified.
+func stateOrStoragePlan(plan *migv1.MigPlan) bool {
+	c := conditions.Find(plan.Status.Conditions, migv1.MigrationTypeIdentified)
+	return c != nil && (c.Reason == migv1.StateMigrationPlan || c.Reason == migv1.StorageConversionPlan)
 }
 
 // directCopy says whether a copy method goes through rsync (a DirectVolumeMigration).
