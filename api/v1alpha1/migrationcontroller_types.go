@@ -51,7 +51,10 @@ type MigrationControllerSpec struct {
 	// MigPVMoveStorageClasses are storage classes whose PVs may also be moved.
 	// +optional
 	MigPVMoveStorageClasses []string `json:"mig_pv_move_storageclasses,omitempty"`
-	// EnableIntelligentPVResize analyzes PV usage to propose capacities (default true).
+	// EnableIntelligentPVResize measures the usage of each plan's volumes and proposes
+	// capacities (MigPlan proposedCapacity and PvCapacityAdjustmentRequired). Ferry's default
+	// is false (MTC's operator: true) because the measurement needs nodes/proxy on the source
+	// (ClusterRole ferry-pv-resizing); enable_dvm_pv_resizing turns the measurement on too.
 	// +optional
 	EnableIntelligentPVResize *bool `json:"enable_intelligent_pv_resize,omitempty"`
 	// PVResizingThreshold is the headroom percentage for proposed capacities (default 3).

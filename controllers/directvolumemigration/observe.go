@@ -76,6 +76,12 @@ func (r *Reconciler) observe(ctx context.Context, dvm *migv1.DirectVolumeMigrati
 	if ready(o.dest) {
 		o.destination, o.destErr = r.remote(ctx, o.dest)
 	}
+	if o.destination != nil && !o.dest.Spec.IsHostCluster {
+		// rsync_endpoint_type and cluster_subdomain are the destination cluster's own.
+		if o.settings, err = r.Settings.ForDestination(ctx, o.settings, o.destination.Client); err != nil {
+			return nil, err
+		}
+	}
 	if o.source == nil {
 		return o, nil
 	}

@@ -13,7 +13,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 )
 
 // clusterWideListThreshold is the number of namespaces above which a kind is listed once
@@ -35,6 +38,8 @@ type clusterFacts struct {
 	pvs          []corev1.PersistentVolume
 	templates    []PodTemplateOwner
 	unknownKinds []string
+	// usage is the claims' measured usage, when PV resizing asks for it.
+	usage pvUsage
 }
 
 // observeClusters reads the source and destination clusters when they are Ready.
@@ -51,6 +56,13 @@ func (r *Reconciler) observeClusters(ctx context.Context, f *facts) error {
 		}
 		if f.source.extras, err = readExtras(ctx, c, veleroNS); err != nil {
 			return fmt.Errorf("read source cluster %s: %w", f.src.Name, err)
+		}
+		if resizingAnalysis(f.settings) && len(f.source.pvcs) > 0 {
+			cs, err := r.clientset(ctx, f.src)
+			if err != nil {
+				return err
+			}
+			f.source.usage = measureUsage(ctx, cs, f.source.pods, f.source.pvcs)
 		}
 	}
 	if clusterReady(f.dest) {
@@ -73,6 +85,12 @@ func (r *Reconciler) observeClusters(ctx context.Context, f *facts) error {
 		}
 		if f.destination.extras, err = readExtras(ctx, c, veleroNS); err != nil {
 			return fmt.Errorf("read destination cluster %s: %w", f.dest.Name, err)
+		}
+		if !f.dest.Spec.IsHostCluster {
+			// rsync_endpoint_type and cluster_subdomain are the destination cluster's own.
+			if f.settings, err = r.Settings.ForDestination(ctx, f.settings, c); err != nil {
+				return err
+			}
 		}
 	}
 	if f.source != nil && f.destination != nil {
@@ -245,4 +263,18 @@ func unknownKinds(mapper meta.RESTMapper, included []*metav1.GroupKind) []string
 		}
 	}
 	return out
+}
+
+// clientset returns a clientset for a cluster (the kubelet statistics go through the API
+// server's node proxy, which controller-runtime's client does not offer).
+func (r *Reconciler) clientset(ctx context.Context, cluster *migv1.MigCluster) (kubernetes.Interface, error) {
+	cfg, err := r.Clusters.RESTConfig(ctx, cluster)
+	if err != nil {
+		return nil, fmt.Errorf("config for cluster %s: %w", cluster.Name, err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clientset for cluster %s: %w", cluster.Name, err)
+	}
+	return cs, nil
 }

@@ -35,6 +35,8 @@ type DiscoveryInput struct {
 	SrcClasses  []storagev1.StorageClass
 	DestClasses []storagev1.StorageClass
 	Settings    settings.Settings
+	// Usage is the source claims' measured usage, for proposed capacities (PV resizing).
+	Usage pvUsage
 }
 
 // PodTemplateOwner is the pod template of a workload (Deployment, StatefulSet, DaemonSet,
@@ -89,6 +91,7 @@ type discovery struct {
 	suffix     string
 	bound      boundPVs
 	usage      usageIndex
+	proposals  capacityProposals
 }
 
 func newDiscovery(in DiscoveryInput, src, dest []migv1.StorageClass) *discovery {
@@ -97,6 +100,7 @@ func newDiscovery(in DiscoveryInput, src, dest []migv1.StorageClass) *discovery 
 		namespaces: sourceNamespaces(in.Plan),
 		bound:      indexBoundPVs(in.PVs),
 		usage:      indexUsage(in.Pods, in.Templates),
+		proposals:  capacityProposals{usage: in.Usage, threshold: in.Settings.PVResizingThreshold},
 	}
 	if in.Plan != nil {
 		d.existing = in.Plan.Spec.PersistentVolumes
@@ -149,13 +153,15 @@ func (d *discovery) entry(pv *corev1.PersistentVolume, pvc *corev1.PersistentVol
 		PVC: claim,
 	}
 	choice := chooseDestClass(pv, claim.AccessModes, d.src, d.dest)
-	if old := d.previous(pv.Name, pvc); old != nil {
+	old := d.previous(pv.Name, pvc)
+	if old != nil {
 		out.Selection = keptSelection(old.Selection, out.Supported.Actions)
 		out.CapacityConfirmed = old.CapacityConfirmed
 		out.ProposedCapacity = old.ProposedCapacity.DeepCopy()
 	} else {
 		out.Selection = defaultSelection(out.Supported.Actions, pvVolumeMode(pv, claim), choice.name)
 	}
+	d.proposals.propose(&out, pvc, old)
 	cephFallback := choice.cephFallback && out.Selection.Action == migv1.PvCopyAction &&
 		out.Selection.StorageClass == choice.name
 	return out, cephFallback
@@ -197,7 +203,7 @@ func (d *discovery) conditions(count int, noCeph []string) []migv1.Condition {
 		out = append(out, conditions.Warn(migv1.PvLimitExceeded, migv1.LimitExceeded,
 			fmt.Sprintf(pvLimitExceededMessage, limit, count)))
 	}
-	return out
+	return append(out, d.proposals.conditions(d.in.Settings.EnableDVMPVResizing)...)
 }
 
 func pvsDiscovered() migv1.Condition {

@@ -162,5 +162,6 @@ func (f *facts) discoveryInput() DiscoveryInput {
 		SrcClasses:  f.source.classes,
 		DestClasses: f.destination.classes,
 		Settings:    f.settings,
+		Usage:       f.source.usage,
 	}
 }

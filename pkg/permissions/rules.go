@@ -123,6 +123,8 @@ var DestinationRules = concat(common, workloads, []Rule{
 		Why: "point restored pods at the images copied to the destination registry"},
 	{Groups: []string{"build.openshift.io"}, Resources: []string{"buildconfigs"}, Verbs: []string{"get", "list", "patch"},
 		Why: "point restored BuildConfigs at the images copied to the destination registry, where the API exists"},
+	{Groups: []string{"migration.openshift.io"}, Resources: []string{"migrationcontrollers"}, Verbs: readVerbs,
+		Why: "rsync_endpoint_type and cluster_subdomain set on this cluster, where a MigrationController exists"},
 })
 
 // RollbackAllRules are the default member of the aggregated rollback role: a rollback deletes

@@ -3,7 +3,10 @@ package settings
 import (
 	"context"
 	"fmt"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -33,17 +36,59 @@ func (r *Reader) Get(ctx context.Context) (Settings, error) {
 	if err := r.client.List(ctx, list, client.InNamespace(r.namespace)); err != nil {
 		return Defaults(), fmt.Errorf("list MigrationControllers in %s: %w", r.namespace, err)
 	}
-	if len(list.Items) == 0 {
-		return Defaults(), nil
+	if chosen := choose(list.Items); chosen != nil {
+		return FromSpec(&chosen.Spec), nil
 	}
-	chosen := &list.Items[0]
-	for i := range list.Items {
+	return Defaults(), nil
+}
+
+// remoteReadTimeout bounds the read of a destination cluster's MigrationController.
+const remoteReadTimeout = 10 * time.Second
+
+// ForDestination returns s with what a destination cluster sets for itself. The seed says to
+// set rsync_endpoint_type "on the appropriate destination cluster in your MigrationController
+// CR", and MTC read it, with cluster_subdomain (the domain of that cluster's router), from each
+// destination's own configuration. So when the destination cluster (dest, read with its
+// MigCluster's token) has a MigrationController in the operator's namespace, its
+// rsync_endpoint_type and cluster_subdomain win over the host's; otherwise, or where the
+// cluster does not serve the MigrationController API, s is kept. Call it for remote
+// destinations only: the host's MigrationController is already s.
+func (r *Reader) ForDestination(ctx context.Context, s Settings, dest client.Reader) (Settings, error) {
+	ctx, cancel := context.WithTimeout(ctx, remoteReadTimeout)
+	defer cancel()
+	list := &migv1.MigrationControllerList{}
+	err := dest.List(ctx, list, client.InNamespace(r.namespace))
+	switch {
+	case apimeta.IsNoMatchError(err) || apierrors.IsNotFound(err):
+		return s, nil
+	case err != nil:
+		return s, fmt.Errorf("list MigrationControllers in %s on the destination cluster: %w", r.namespace, err)
+	}
+	chosen := choose(list.Items)
+	if chosen == nil {
+		return s, nil
+	}
+	own := FromSpec(&chosen.Spec)
+	if chosen.Spec.RsyncEndpointType != "" {
+		s.RsyncEndpointType = own.RsyncEndpointType
+	}
+	if chosen.Spec.ClusterSubdomain != "" {
+		s.ClusterSubdomain = own.ClusterSubdomain
+	}
+	return s, nil
+}
+
+// choose returns the MigrationController in force among those of one namespace: the one
+// named PreferredName, else the first by name; nil when there is none.
+func choose(items []migv1.MigrationController) *migv1.MigrationController {
+	var chosen *migv1.MigrationController
+	for i := range items {
 		switch {
-		case list.Items[i].Name == PreferredName:
-			return FromSpec(&list.Items[i].Spec), nil
-		case list.Items[i].Name < chosen.Name:
-			chosen = &list.Items[i]
+		case items[i].Name == PreferredName:
+			return &items[i]
+		case chosen == nil || items[i].Name < chosen.Name:
+			chosen = &items[i]
 		}
 	}
-	return FromSpec(&chosen.Spec), nil
+	return chosen
 }

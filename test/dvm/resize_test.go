@@ -10,10 +10,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 // PV resizing measures usage through the kubelets' /stats/summary (the process nodes serve it
@@ -100,6 +102,60 @@ var _ = Describe("PV resizing (enable_dvm_pv_resizing)", Ordered, func() {
 		unmeasured := conditions.Find(got.Status.Conditions, migv1.PvUsageAnalysisFailed)
 		Expect(unmeasured).NotTo(BeNil(), "conditions %v", got.Status.Conditions)
 		Expect(unmeasured.Message).To(And(ContainSubstring(srcNS+"/cold"), Not(ContainSubstring("full"))))
+	})
+
+	It("proposes capacities on the MigPlan and reports there which volumes will be adjusted (seed §11.6.2)", func() {
+		src := env.Source.Client
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "ferry-pv-resizing"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ferry-pv-resizing"},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "openshift-migration", Name: "migration-controller"}}}
+		Expect(src.Create(ctx, binding)).To(Succeed())
+		DeferCleanup(func() { Expect(src.Delete(ctx, binding)).To(Succeed()) })
+		useMigrationController(migv1.MigrationControllerSpec{EnableDVMPVResizing: true})
+		pvOf := map[string]string{}
+		for _, v := range volumes {
+			pvc := &corev1.PersistentVolumeClaim{}
+			Expect(src.Get(ctx, client.ObjectKey{Namespace: srcNS, Name: v.claim}, pvc)).To(Succeed())
+			pvOf[v.claim] = pvc.Spec.VolumeName
+		}
+		plan := &migv1.MigPlan{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "resize-plan"}, Spec: migv1.MigPlanSpec{
+			Namespaces:        []string{srcNS},
+			SrcMigClusterRef:  fixtures.Ref(ns, fixtures.SourceCluster),
+			DestMigClusterRef: fixtures.Ref(ns, fixtures.HostCluster),
+			MigStorageRef:     fixtures.Ref(ns, fixtures.Storage),
+		}}
+		Expect(env.Destination.Client.Create(ctx, plan)).To(Succeed())
+		DeferCleanup(func() { Expect(env.Destination.Client.Delete(ctx, plan)).To(Succeed()) })
+
+		Eventually(func(g Gomega) {
+			g.Expect(env.Destination.Client.Get(ctx, client.ObjectKeyFromObject(plan), plan)).To(Succeed())
+			proposed := map[string]string{}
+			for _, pv := range plan.Spec.PersistentVolumes {
+				proposed[pv.Name] = pv.ProposedCapacity.String()
+			}
+			// 63 MiB + the directory of 64 MiB is 98.4 %; with 3 % headroom: 65 MiB. The cold
+			// volume is mounted by no running pod, so it has no proposal.
+			g.Expect(proposed).To(Equal(map[string]string{pvOf["full"]: "65Mi", pvOf["half"]: "64Mi", pvOf["cold"]: "0"}))
+			adjusted := conditions.Find(plan.Status.Conditions, migv1.PvCapacityAdjustmentRequired)
+			g.Expect(adjusted).NotTo(BeNil(), "conditions %v", plan.Status.Conditions)
+			g.Expect(*adjusted).To(And(HaveField("Status", migv1.False), HaveField("Reason", migv1.Done),
+				HaveField("Category", migv1.CategoryWarn), HaveField("Durable", true),
+				HaveField("Message", And(HavePrefix("Capacity of the following volumes will be automatically adjusted"),
+					HaveSuffix("["+pvOf["full"]+"]")))))
+			unmeasured := conditions.Find(plan.Status.Conditions, migv1.PvUsageAnalysisFailed)
+			g.Expect(unmeasured).NotTo(BeNil())
+			g.Expect(unmeasured.Message).To(HaveSuffix("[" + pvOf["cold"] + "]"))
+		}).Should(Succeed())
+
+		By("turning DVM resizing off: the same volume is reported at risk, not adjusted")
+		useMigrationController(migv1.MigrationControllerSpec{EnableIntelligentPVResize: ptr.To(true)})
+		Eventually(func(g Gomega) {
+			g.Expect(env.Destination.Client.Get(ctx, client.ObjectKeyFromObject(plan), plan)).To(Succeed())
+			adjusted := conditions.Find(plan.Status.Conditions, migv1.PvCapacityAdjustmentRequired)
+			g.Expect(adjusted).NotTo(BeNil())
+			g.Expect(*adjusted).To(And(HaveField("Status", migv1.True), HaveField("Reason", migv1.NotDone),
+				HaveField("Message", HaveSuffix("["+pvOf["full"]+"]"))))
+		}).Should(Succeed())
 	})
 })
 
