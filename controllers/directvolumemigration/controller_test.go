@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -189,14 +190,17 @@ func TestDestinationPVC(t *testing.T) {
 	}
 }
 
+// TestBackOffLimit: rsync_backoff_limit, when set, wins over the DVM's spec.backOffLimit, also
+// when it is set to 20 (MTC's default, which used to read as "unset").
 func TestBackOffLimit(t *testing.T) {
 	for _, tc := range []struct {
-		setting, spec, want int
-	}{{settings.DefaultRsyncBackoffLimit, 0, 20}, {settings.DefaultRsyncBackoffLimit, 3, 3}, {5, 3, 5}} {
+		setting    *intstr.IntOrString
+		spec, want int
+	}{{nil, 0, 20}, {nil, 3, 3}, {ptr.To(intstr.FromInt32(5)), 3, 5}, {ptr.To(intstr.FromString("20")), 3, 20}} {
 		s := &Scope{DVM: dvm(func(d *migv1.DirectVolumeMigration) { d.Spec.BackOffLimit = tc.spec }),
-			Settings: settings.Settings{RsyncBackoffLimit: tc.setting}}
+			Settings: settings.FromSpec(&migv1.MigrationControllerSpec{RsyncBackoffLimit: tc.setting})}
 		if got := s.backOffLimit(); got != tc.want {
-			t.Errorf("setting %d, spec %d: %d, want %d", tc.setting, tc.spec, got, tc.want)
+			t.Errorf("setting %v, spec %d: %d, want %d", tc.setting, tc.spec, got, tc.want)
 		}
 	}
 }

@@ -131,11 +131,11 @@ func (s *Scope) rsyncOptions() transfer.RsyncOptions {
 		BwLimit: o.BwLimit, Extras: extras}
 }
 
-// backOffLimit is the number of attempts per PVC: rsync_backoff_limit when set to something
-// other than its default, else spec.backOffLimit, else 20 (MTC's order).
+// backOffLimit is the number of attempts per PVC: rsync_backoff_limit when set, else
+// spec.backOffLimit, else 20 (MTC's order).
 func (s *Scope) backOffLimit() int {
 	switch {
-	case s.Settings.RsyncBackoffLimit > 0 && s.Settings.RsyncBackoffLimit != settings.DefaultRsyncBackoffLimit:
+	case s.Settings.RsyncBackoffLimit > 0:
 		return s.Settings.RsyncBackoffLimit
 	case s.DVM.Spec.BackOffLimit > 0:
 		return s.DVM.Spec.BackOffLimit

@@ -75,7 +75,8 @@ type Settings struct {
 	EnableIntelligentPVResize bool
 	PVResizingThreshold       int
 	EnableDVMPVResizing       bool
-	// RsyncBackoffLimit overrides the DVM retry limit when non-zero.
+	// RsyncBackoffLimit overrides the DVM retry limit when non-zero; 0 when unset, so that an
+	// explicit 20 (MTC's default) still wins over a DVM's spec.backOffLimit.
 	RsyncBackoffLimit int
 	// RsyncParallelTransfers is how many PVCs a DVM transfers at once.
 	RsyncParallelTransfers int
@@ -171,7 +172,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		s.Invalid = append(s.Invalid, "pv_resizing_threshold: must be between 1 and 99")
 		s.PVResizingThreshold = DefaultPVResizingThreshold
 	}
-	s.RsyncBackoffLimit = s.positive("rsync_backoff_limit", spec.RsyncBackoffLimit, DefaultRsyncBackoffLimit)
+	s.RsyncBackoffLimit = s.positive("rsync_backoff_limit", spec.RsyncBackoffLimit, 0)
 	s.RsyncParallelTransfers = s.positive("rsync_parallel_transfers", spec.RsyncParallelTransfers, DefaultRsyncParallelTransfers)
 	s.ImageCopyParallelism = s.positive("image_copy_parallelism", spec.ImageCopyParallelism, DefaultImageCopyParallelism)
 	s.SourceSupplementalGroups = s.groups("src_supplemental_groups", spec.SrcSupplementalGroups)

@@ -17,7 +17,7 @@ func TestFromSpecDefaults(t *testing.T) {
 	if s.NamespaceLimit != 10 || s.PodLimit != 100 || s.PVLimit != 100 {
 		t.Errorf("limits = %d/%d/%d, want MTC's 10/100/100", s.NamespaceLimit, s.PodLimit, s.PVLimit)
 	}
-	if s.PVResizingThreshold != 3 || s.RsyncBackoffLimit != 20 || s.RsyncEndpointType != migv1.RsyncEndpointRoute || s.RsyncParallelTransfers != 10 ||
+	if s.PVResizingThreshold != 3 || s.RsyncBackoffLimit != 0 || s.RsyncEndpointType != migv1.RsyncEndpointRoute || s.RsyncParallelTransfers != 10 ||
 		s.ImageCopyParallelism != 8 {
 		t.Errorf("unexpected defaults: %+v", s)
 	}
