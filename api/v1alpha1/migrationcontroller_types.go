@@ -223,6 +223,22 @@ type MigrationControllerSpec struct {
 	ClusterName string `json:"cluster_name,omitempty"`
 }
 
+// MigrationController condition types and reasons. Running (reason Successful) is what MTC's
+// operator shows on a MigrationController it applied; Ferry adds the two warnings, so that no
+// setting is ignored or replaced by its default in silence.
+const (
+	// InvalidSettings: Warn, InvalidValue; the message names each value and says its default applies.
+	InvalidSettings = "InvalidSettings"
+	// UnsupportedSettings: Warn, NotSupported; the message names each setting Ferry does not act on, and why.
+	UnsupportedSettings = "UnsupportedSettings"
+	// Successful: the MigrationController's settings are in force (Running True).
+	Successful = "Successful"
+	// NotInForce: another MigrationController of the namespace is in force (Running False).
+	NotInForce = "NotInForce"
+	// InvalidValue: a setting's value does not parse or is out of range.
+	InvalidValue = "InvalidValue"
+)
+
 // MigrationControllerStatus is what the operator observed about its settings.
 type MigrationControllerStatus struct {
 	// Conditions are the conditions of the settings.

@@ -22,6 +22,7 @@ import (
 	"github.com/ferrymtc/ferry/controllers/mighook"
 	"github.com/ferrymtc/ferry/controllers/migmigration"
 	"github.com/ferrymtc/ferry/controllers/migplan"
+	"github.com/ferrymtc/ferry/controllers/migrationcontroller"
 	"github.com/ferrymtc/ferry/controllers/migstorage"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
 	"github.com/ferrymtc/ferry/pkg/settings"
@@ -138,6 +139,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			APIReader: mgr.GetAPIReader(),
 			Recorder:  mgr.GetEventRecorder(migstorage.ControllerName),
 			Clock:     clock.RealClock{},
+		}).SetupWithManager},
+		{migrationcontroller.ControllerName, (&migrationcontroller.Reconciler{
+			Client:   mgr.GetClient(),
+			Recorder: mgr.GetEventRecorder(migrationcontroller.ControllerName),
+			Clock:    clock.RealClock{},
 		}).SetupWithManager},
 		{mighook.ControllerName, (&mighook.Reconciler{
 			Client:   mgr.GetClient(),

@@ -36,7 +36,7 @@ func (r *Reader) Get(ctx context.Context) (Settings, error) {
 	if err := r.client.List(ctx, list, client.InNamespace(r.namespace)); err != nil {
 		return Defaults(), fmt.Errorf("list MigrationControllers in %s: %w", r.namespace, err)
 	}
-	if chosen := choose(list.Items); chosen != nil {
+	if chosen := InForce(list.Items); chosen != nil {
 		return FromSpec(&chosen.Spec), nil
 	}
 	return Defaults(), nil
@@ -64,7 +64,7 @@ func (r *Reader) ForDestination(ctx context.Context, s Settings, dest client.Rea
 	case err != nil:
 		return s, fmt.Errorf("list MigrationControllers in %s on the destination cluster: %w", r.namespace, err)
 	}
-	chosen := choose(list.Items)
+	chosen := InForce(list.Items)
 	if chosen == nil {
 		return s, nil
 	}
@@ -76,19 +76,4 @@ func (r *Reader) ForDestination(ctx context.Context, s Settings, dest client.Rea
 		s.ClusterSubdomain = own.ClusterSubdomain
 	}
 	return s, nil
-}
-
-// choose returns the MigrationController in force among those of one namespace: the one
-// named PreferredName, else the first by name; nil when there is none.
-func choose(items []migv1.MigrationController) *migv1.MigrationController {
-	var chosen *migv1.MigrationController
-	for i := range items {
-		switch {
-		case items[i].Name == PreferredName:
-			return &items[i]
-		case chosen == nil || items[i].Name < chosen.Name:
-			chosen = &items[i]
-		}
-	}
-	return chosen
 }

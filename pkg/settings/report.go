@@ -1,0 +1,83 @@
+package settings
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+)
+
+// Unsupported lists the settings of spec that Ferry does not act on, each as "field: why",
+// in the order of the spec. A setting is listed only when its value asks for something Ferry
+// does not do: stunnel_verify_ca: true is what Ferry always does, so it is not listed, but
+// false is. The MigrationController's status shows the list, so that no setting is ignored
+// in silence.
+func Unsupported(spec *migv1.MigrationControllerSpec) []string {
+	if spec == nil {
+		return nil
+	}
+	var out []string
+	add := func(set bool, field, why string) {
+		if set {
+			out = append(out, field+": "+why)
+		}
+	}
+	add(spec.RsyncOptInfo != "", "rsync_opt_info",
+		"accepted for compatibility; MTC parses it and does not use it either")
+	add(spec.StunnelVerifyCA != nil && !*spec.StunnelVerifyCA, "stunnel_verify_ca",
+		"both ends of every transfer always verify each other against the migration's own CA; verification cannot be turned off")
+	add(spec.StunnelVerifyCALevel != nil && spec.StunnelVerifyCALevel.String() != "2", "stunnel_verify_ca_level",
+		"transfers always verify the peer's certificate chain and host name (stunnel verifyChain and checkHost)")
+	add(isTrue(spec.MigrationRsyncPrivileged), "migration_rsync_privileged",
+		"transfer pods never run privileged; a migration's runAsRoot runs them as root, with few capabilities, to keep file owners")
+	add(isTrue(spec.MigrationRsyncSuperPrivileged), "migration_rsync_super_privileged",
+		"transfer pods never run privileged or as spc_t; see migration_rsync_privileged")
+	add(spec.JaegerEnabled, "jaeger_enabled", "Ferry has no tracing")
+	for _, r := range []struct {
+		field string
+		v     *intstr.IntOrString
+	}{
+		{"mig_controller_limits_cpu", spec.MigControllerLimitsCPU},
+		{"mig_controller_limits_memory", spec.MigControllerLimitsMemory},
+		{"mig_controller_requests_cpu", spec.MigControllerRequestsCPU},
+		{"mig_controller_requests_memory", spec.MigControllerRequestsMemory},
+	} {
+		add(r.v != nil, r.field,
+			"the operator's own resources are those of its Deployment (config/manager, or the ClusterServiceVersion with OLM); set them there")
+	}
+	add(isTrue(spec.MigrationVelero), "migration_velero",
+		"Ferry does not install Velero; install it in velero_namespace on every cluster (README)")
+	add(isTrue(spec.MigrationUI), "migration_ui", "Ferry has no web console yet; use the ferry CLI")
+	add(spec.MigrationController != nil && !*spec.MigrationController, "migration_controller",
+		"the controllers run wherever the operator runs; scale its Deployment to zero to stop them")
+	add(spec.ClusterName != "", "cluster_name", "not used: MigClusters name the clusters")
+	add(spec.HTTPProxy != "", "httpProxy",
+		"no connection of the operator is plain HTTP; httpsProxy applies to image copies")
+	add(spec.HTTPSProxy != "", "httpsProxy",
+		"applies to image copies only; remote API servers and the replication repository are reached directly")
+	return out
+}
+
+func isTrue(p *bool) bool { return p != nil && *p }
+
+// InForce returns the MigrationController whose settings apply among those of the operator's
+// namespace: the one named PreferredName, else the first by name; nil when there is none.
+func InForce(items []migv1.MigrationController) *migv1.MigrationController {
+	var chosen *migv1.MigrationController
+	for i := range items {
+		switch {
+		case items[i].Name == PreferredName:
+			return &items[i]
+		case chosen == nil || items[i].Name < chosen.Name:
+			chosen = &items[i]
+		}
+	}
+	return chosen
+}
+
+// Summary is one line on the settings in force, for the MigrationController's status.
+func (s Settings) Summary() string {
+	return fmt.Sprintf("rsync endpoint %s, %d PVCs at once, Velero in %s, limits %d namespaces / %d pods / %d PVs",
+		s.RsyncEndpointType, s.RsyncParallelTransfers, s.VeleroNamespace, s.NamespaceLimit, s.PodLimit, s.PVLimit)
+}
