@@ -28,20 +28,31 @@ const nonRootLosses = "file owners and groups are not kept (every file belongs t
 
 // identity decides who the transfer pods of namespace ns on remote run as: root when the DVM
 // asks for it (runAsRoot) and the namespace's Pod Security level is privileged, else a
-// non-root user meeting the restricted level (runAsUser/runAsGroup, else
-// transfer.DefaultNonRootID). Every non-root transfer leaves a durable warning saying what
-// the copy does not keep (nonRootWarning): asking for root where it is not allowed names the
-// namespace (MTC's warning), and not asking for it says how to.
+// non-root user meeting the restricted level: runAsUser/runAsGroup, else the first user and
+// group of the namespace's OpenShift ranges (transfer.NamespaceIDs: OpenShift refuses pods
+// outside them), else transfer.DefaultNonRootID. Every non-root transfer leaves a durable
+// warning saying what the copy does not keep (nonRootWarning): asking for root where it is
+// not allowed names the namespace (MTC's warning), and not asking for it says how to.
 func (s *Scope) identity(ctx context.Context, remote *Remote, ns string) (transfer.Identity, error) {
-	id := transfer.Identity{User: s.DVM.Spec.RunAsUser, Group: s.DVM.Spec.RunAsGroup}
-	if s.DVM.Spec.RunAsRoot == nil || !*s.DVM.Spec.RunAsRoot {
-		s.nonRootUser = ptr.To(ptr.Deref(id.User, transfer.DefaultNonRootID))
-		return id, nil
-	}
 	namespace := &corev1.Namespace{}
 	err := remote.Client.Get(ctx, types.NamespacedName{Name: ns}, namespace)
 	if err != nil && !apierrors.IsNotFound(err) {
-		return id, fmt.Errorf("get namespace %s on cluster %s: %w", ns, remote.Cluster.Name, err)
+		return transfer.Identity{}, fmt.Errorf("get namespace %s on cluster %s: %w", ns, remote.Cluster.Name, err)
+	}
+	user, group, err := transfer.NamespaceIDs(namespace.Annotations)
+	if err != nil {
+		return transfer.Identity{}, fmt.Errorf("namespace %s on cluster %s: %w", ns, remote.Cluster.Name, err)
+	}
+	id := transfer.Identity{User: s.DVM.Spec.RunAsUser, Group: s.DVM.Spec.RunAsGroup}
+	if id.User == nil {
+		id.User = user
+	}
+	if id.Group == nil {
+		id.Group = group
+	}
+	if s.DVM.Spec.RunAsRoot == nil || !*s.DVM.Spec.RunAsRoot {
+		s.nonRootUser = ptr.To(ptr.Deref(id.User, transfer.DefaultNonRootID))
+		return id, nil
 	}
 	if namespace.Labels[podSecurityEnforce] == "privileged" {
 		id.Root = true

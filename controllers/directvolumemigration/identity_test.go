@@ -29,7 +29,10 @@ func TestNonRootWarning(t *testing.T) {
 		}
 		return n
 	}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ns("open", "privileged"), ns("strict", "restricted")).Build()
+	openshift := ns("openshift", "restricted")
+	openshift.Annotations = map[string]string{"openshift.io/sa.scc.uid-range": "1000650000/10000",
+		"openshift.io/sa.scc.supplemental-groups": "1000700000/10000"}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ns("open", "privileged"), ns("strict", "restricted"), openshift).Build()
 	remote := &Remote{Cluster: &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Name: "src"}}, Client: c}
 	for _, tc := range []struct {
 		name      string
@@ -42,12 +45,17 @@ func TestNonRootWarning(t *testing.T) {
 		{"root asked and refused", ptr.To(true), nil, "strict", []string{"running as non root", "src/strict", "owners"}},
 		{"root not asked", nil, nil, "open", []string{"non-root", "65532", "owners", "device files", "symlink", "runAsRoot"}},
 		{"root not asked, a chosen user", ptr.To(false), ptr.To[int64](1001), "strict", []string{"1001", "owners"}},
+		{"OpenShift's namespace ranges", nil, nil, "openshift", []string{"1000650000", "owners"}},
+		{"a chosen user wins over the ranges", nil, ptr.To[int64](1001), "openshift", []string{"1001", "owners"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Scope{DVM: dvm(func(d *migv1.DirectVolumeMigration) { d.Spec.RunAsRoot, d.Spec.RunAsUser = tc.runAsRoot, tc.user })}
 			id, err := s.identity(context.Background(), remote, tc.namespace)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.namespace == "openshift" && tc.user == nil && (ptr.Deref(id.User, 0) != 1000650000 || ptr.Deref(id.Group, 0) != 1000700000) {
+				t.Errorf("user %d group %d, want the namespace's first UID and supplemental group", ptr.Deref(id.User, 0), ptr.Deref(id.Group, 0))
 			}
 			w := s.nonRootWarning()
 			if tc.want == nil {

@@ -208,8 +208,12 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// prepareCluster creates the operator namespace and the "standard" StorageClass.
+// prepareCluster creates the operator namespace and the "standard" StorageClass, and enforces
+// OpenShift's per-namespace user and group ranges (enforceSCCRanges).
 func prepareCluster(ctx context.Context, c client.Client) error {
+	if err := enforceSCCRanges(ctx, c); err != nil {
+		return err
+	}
 	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}},
 		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Provisioner: "kubernetes.io/host-path"},
