@@ -141,6 +141,11 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("reaches a source cluster behind a firewall through ferry tunnel-api, and survives losing the client agent", reachThroughTheTunnel)
 
+	It("cuts over a volume with checksum verification and a health check, then rolls back: the destination claim and data go, the source stays",
+		verifyThenRollBack)
+
+	It("cuts over an app with a volume into another namespace of the same cluster", migrateWithinTheCluster)
+
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
 	It("ends SucceededWithWarnings naming what Velero could not restore", partialRestore)

@@ -40,9 +40,13 @@ func moveVolume() {
 	Expect(env.Destination.Client.Patch(ctx, plan, patch)).To(Succeed())
 	Expect(fixtures.WaitReady(ctx, env.Destination.Client, time.Minute, plan)).To(Succeed())
 
-	stage := completed(migrate("movers-stage", plan, migv1.MigMigrationSpec{Stage: true}), 3*time.Minute)
+	stage := completed(migrate("movers-stage", plan, migv1.MigMigrationSpec{Stage: true, KeepAnnotations: true}), 3*time.Minute)
 	Expect(stage.Status.Errors).To(BeEmpty())
 	Expect(hasCondition(stage, migv1.StageNoOp)).To(BeFalse())
+	kept := &corev1.PersistentVolumeClaim{}
+	Expect(env.Source.Client.Get(ctx, client.ObjectKey{Namespace: "movers", Name: "data"}, kept)).To(Succeed())
+	Expect(kept.Labels).To(HaveKey("migration-included-stage-backup"), "keepAnnotations keeps the stage marks")
+	Expect(kept.Annotations).To(HaveKeyWithValue("openshift.io/migrate-type", "move"))
 	moved := &corev1.PersistentVolume{}
 	Expect(env.Destination.Client.Get(ctx, client.ObjectKey{Name: "pv-movers"}, moved)).To(Succeed(), "the stage migration moved the PV")
 	Expect(moved.Spec.Local.Path).To(Equal(pv.Spec.Local.Path), "same storage on both clusters")

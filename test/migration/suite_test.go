@@ -72,7 +72,12 @@ var serve = []string{"sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"
 // "internal" without that label.
 func app(name string, replicas int32) {
 	GinkgoHelper()
-	c := env.Source.Client
+	appOn(env.Source.Client, name, replicas)
+}
+
+// appOn creates the test app (see app) in namespace name of the cluster c.
+func appOn(c client.Client, name string, replicas int32) {
+	GinkgoHelper()
 	labels := map[string]string{"app": "web"}
 	frontend := map[string]string{"app": "frontend"}
 	objs := []client.Object{
