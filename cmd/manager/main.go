@@ -24,7 +24,9 @@ func main() {
 	opts := operator.Options{}
 	flag.StringVar(&opts.Namespace, "namespace", envOr("POD_NAMESPACE", operator.DefaultNamespace),
 		"Namespace the operator runs in (its MigrationController and leader election lease live here).")
-	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.BoolVar(&opts.MetricsInsecure, "metrics-insecure", false,
+		"Serve metrics over plain HTTP to anyone, instead of HTTPS to callers allowed to get /metrics.")
 	flag.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints; 0 disables them.")
 	flag.BoolVar(&opts.LeaderElection, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
 	flag.DurationVar(&opts.GracefulShutdown, "graceful-shutdown-timeout", 30*time.Second, "How long running reconciles may take to finish on shutdown.")

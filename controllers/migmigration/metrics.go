@@ -10,6 +10,7 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/metrics"
 )
 
 // migrationsDesc is MTC's gauge of migrations by type and status, kept under its name so that
@@ -63,4 +64,45 @@ func migrationStatus(m *migv1.MigMigration) string {
 		return "running"
 	}
 	return "idle"
+}
+
+// observeTransition records, when a migration leaves a phase, how long it spent there, and
+// when its itinerary ends, how long the migration took; it then drops the migration's Velero
+// item gauges.
+func observeTransition(m *migv1.MigMigration, from itinerary.Cursor, res itinerary.Result, now time.Time) {
+	if from.Phase != "" && (from.Phase != res.Cursor.Phase || from.Itinerary != res.Cursor.Itinerary) && !from.PhaseStartedAt.IsZero() {
+		metrics.PhaseDuration.WithLabelValues(from.Itinerary, from.Phase).Observe(now.Sub(from.PhaseStartedAt).Seconds())
+	}
+	if !res.Done || m.Status.StartTimestamp == nil {
+		return
+	}
+	outcome := "succeeded"
+	switch {
+	case res.Cursor.Itinerary == CancelItinerary:
+		outcome = "canceled"
+	case res.Cursor.Itinerary == FailedItinerary || conditions.Find(m.Status.Conditions, migv1.Failed) != nil:
+		outcome = "failed"
+	}
+	metrics.MigrationDuration.WithLabelValues(durationType(m), outcome).Observe(now.Sub(m.Status.StartTimestamp.Time).Seconds())
+	metrics.VeleroItems.DeletePartialMatch(prometheus.Labels{"namespace": m.Namespace, "migration": m.Name})
+}
+
+// durationType is the kind of migration for ferry_migration_duration_seconds.
+func durationType(m *migv1.MigMigration) string {
+	switch {
+	case m.Spec.Rollback:
+		return "rollback"
+	case m.Spec.MigrateState:
+		return "state"
+	case m.Spec.Stage:
+		return "stage"
+	}
+	return "final"
+}
+
+// veleroItems records the item counts of the migration's current Velero Backup or Restore.
+func (s *Scope) veleroItems(kind, name string, done, total int) {
+	m := s.Migration
+	metrics.VeleroItems.WithLabelValues(m.Namespace, m.Name, kind, name, "done").Set(float64(done))
+	metrics.VeleroItems.WithLabelValues(m.Namespace, m.Name, kind, name, "total").Set(float64(total))
 }

@@ -98,6 +98,7 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 	limits := watchdogLimits(s.Settings)
 	res, runErr := itinerary.RunWith(ctx, it, s, s.Facts, cur, itinerary.Options{Now: r.Clock.Now, Budget: budget, Watchdog: limits})
 	logTransition(ctx, m, cur, res)
+	observeTransition(m, cur, res, now.Time)
 	m.Status.Itinerary, m.Status.Phase = res.Cursor.Itinerary, res.Cursor.Phase
 	started := metav1.NewTime(res.Cursor.PhaseStartedAt)
 	m.Status.PhaseStartedAt = &started

@@ -117,6 +117,9 @@ func backupCreated(kind backupKind) RunFunc {
 			return itinerary.Outcome{}, fmt.Errorf("get Backup %s on the source cluster: %w", key, err)
 		}
 		s.setProgress(veleroadapter.BackupProgress(backup, s.Now())...)
+		if p := backup.Status.Progress; p != nil {
+			s.veleroItems("Backup", backup.Name, p.ItemsBackedUp, p.TotalItems)
+		}
 		waiting, state := fmt.Sprintf("Backup %s on the source cluster", key), backupState(backup)
 		out := veleroadapter.BackupOutcome(backup)
 		switch out.State {
@@ -188,6 +191,9 @@ func restoreCreated(kind restoreKind) RunFunc {
 			return itinerary.Outcome{}, fmt.Errorf("get Restore %s on the destination cluster: %w", key, err)
 		}
 		s.setProgress(veleroadapter.RestoreProgress(restore, s.Now())...)
+		if p := restore.Status.Progress; p != nil {
+			s.veleroItems("Restore", restore.Name, p.ItemsRestored, p.TotalItems)
+		}
 		waiting, state := fmt.Sprintf("Restore %s on the destination cluster", key), restoreState(restore)
 		out := veleroadapter.RestoreOutcome(restore)
 		switch out.State {

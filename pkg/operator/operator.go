@@ -12,6 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -25,6 +27,7 @@ import (
 	"github.com/ferrymtc/ferry/controllers/migrationcontroller"
 	"github.com/ferrymtc/ferry/controllers/migstorage"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
+	"github.com/ferrymtc/ferry/pkg/metrics"
 	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
@@ -37,12 +40,30 @@ type Options struct {
 	Namespace string
 	// MetricsAddr is where Prometheus metrics are served ("0" disables).
 	MetricsAddr string
+	// MetricsInsecure serves metrics over plain HTTP to anyone. By default they are served
+	// over HTTPS to callers whose token may get nonResourceURL /metrics (TokenReview and
+	// SubjectAccessReview, as kubebuilder's scaffold does): migration names, namespaces and
+	// cluster names are not for every pod of the cluster to read.
+	MetricsInsecure bool
 	// ProbeAddr is where /healthz and /readyz are served ("0" disables).
 	ProbeAddr string
 	// LeaderElection makes only one replica active at a time.
 	LeaderElection bool
 	// GracefulShutdown bounds how long the manager waits for reconciles on stop.
 	GracefulShutdown time.Duration
+}
+
+// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
+// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+
+// metricsOptions serves metrics over HTTPS (a self-signed certificate unless one is mounted)
+// to authenticated and authorized callers, unless opts.MetricsInsecure.
+func metricsOptions(opts Options) metricsserver.Options {
+	if opts.MetricsInsecure {
+		return metricsserver.Options{BindAddress: opts.MetricsAddr}
+	}
+	return metricsserver.Options{BindAddress: opts.MetricsAddr, SecureServing: true,
+		FilterProvider: filters.WithAuthenticationAndAuthorization}
 }
 
 // leaderElectionID names the lease replicas compete for.
@@ -55,7 +76,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  NewScheme(),
-		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                 metricsOptions(opts),
 		HealthProbeBindAddress:  opts.ProbeAddr,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        leaderElectionID,
@@ -119,6 +140,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		},
 		Log: mgr.GetLogger().WithName("clustercache"),
 	})
+	if err := metrics.Register(ctrlmetrics.Registry, mgr.GetClient()); err != nil {
+		return fmt.Errorf("register metrics: %w", err)
+	}
 	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
 	if err != nil {
 		return fmt.Errorf("direct client of the host: %w", err)

@@ -146,6 +146,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("cuts over an app with a volume into another namespace of the same cluster", migrateWithinTheCluster)
 
+	It("serves metrics only to an authorized scraper, and they move with a migration", scrapeDuringAMigration)
+
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
 	It("ends SucceededWithWarnings naming what Velero could not restore", partialRestore)
