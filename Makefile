@@ -38,6 +38,10 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC (markers; config/rbac/rem
 	$(CONTROLLER_GEN) rbac:roleName=ferry-manager paths=./controllers/... paths=./pkg/... output:rbac:artifacts:config=config/rbac
 	go run ./hack/gen-rbac --out config/rbac/remote/roles/roles.yaml
 
+.PHONY: bundle
+bundle: ## Generate the OLM bundle and file-based catalog into bundle/ and catalog/
+	go run ./hack/gen-bundle
+
 .PHONY: verify-gen
 verify-gen: $(CONTROLLER_GEN) ## Fail when generated files (deepcopy, CRDs, RBAC) are stale.
 	hack/verify-gen.sh
