@@ -102,15 +102,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	scope, err := r.scope(ctx, o)
-	if err != nil {
-		return ctrl.Result{}, err
+	// Validation comes first: a migration of a plan that is not Ready (its clusters unreachable,
+	// say) must say so, without the scope's reads of those clusters failing the reconcile
+	// before any status is written. The facts' checks follow once the scope exists.
+	validation := validate(o, nil)
+	var scope *Scope
+	if !conditions.HasBlocker(validation) {
+		if scope, err = r.scope(ctx, o); err != nil {
+			return ctrl.Result{}, err
+		}
+		if scope != nil {
+			validation = validate(o, &scope.Facts)
+		}
 	}
-	var facts *Facts
-	if scope != nil {
-		facts = &scope.Facts
-	}
-	validation := validate(o, facts)
 	if m.Status.Phase == "" && !conditions.HasBlocker(validation) {
 		if other := ahead(m, o.siblings); other != "" {
 			validation = append(validation, conditions.Critical(migv1.Postponed, "",

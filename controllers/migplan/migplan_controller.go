@@ -106,6 +106,10 @@ func (r *Reconciler) evaluate(ctx context.Context, f *facts, suspended bool) ([]
 		desired = append(desired, result.Conditions...)
 		desired = append(desired, ValidatePVSelections(result.PersistentVolumes, result.DestStorageClasses)...)
 		desired = append(desired, existingDestinationPVCs(f.plan, result.PersistentVolumes, f.destination.pvcs)...)
+	} else {
+		// Discovery cannot run (a cluster is unreachable, or a blocker): the selections the
+		// plan holds are still checked, against the storage classes last seen, as MTC does.
+		desired = append(desired, ValidatePVSelections(f.plan.Spec.PersistentVolumes, f.plan.Status.DestStorageClasses)...)
 	}
 	storage, err := r.ensureStorage(ctx, f, desired)
 	if err != nil {

@@ -141,7 +141,9 @@ func migrationType(plan *migv1.MigPlan, intra bool, migrations []migv1.MigMigrat
 	case renamesPVCs(plan):
 		return []migv1.Condition{identified(migv1.StateMigrationPlan, "PVC mappings make this a state migration plan.")}
 	}
-	return []migv1.Condition{identified(migv1.NamespaceMigrationPlan, "The plan migrates whole namespaces.")}
+	// A plain inter-cluster plan without migrations gets no type (MTC's rules): it may still
+	// become a state migration plan by its first migration.
+	return nil
 }
 
 // fromHistory infers the type from the plan's earlier migrations: once a state migration ran,

@@ -48,7 +48,7 @@ func validateClusterRef(side clusterSide, ref *corev1.ObjectReference, planNames
 		return []migv1.Condition{conditions.Critical(side.invalidRef, migv1.NotFound,
 			fmt.Sprintf("The `%s` must reference a valid `migcluster`, subject: %s.", side.field, key))}
 	case !conditions.IsTrue(found.Status.Conditions, migv1.Ready):
-		return []migv1.Condition{conditions.Critical(side.notReady, migv1.NotReady,
+		return []migv1.Condition{conditions.Critical(side.notReady, "",
 			fmt.Sprintf("The referenced `%s` does not have a `Ready` condition, subject: %s.", side.field, key))}
 	}
 	return nil
@@ -65,7 +65,7 @@ func validateStorageRef(ref *corev1.ObjectReference, planNamespace string, found
 		return []migv1.Condition{conditions.Critical(migv1.InvalidStorageRef, migv1.NotFound,
 			fmt.Sprintf("The `spec.migStorageRef` must reference a valid `migstorage`, subject: %s.", key))}
 	case !conditions.IsTrue(found.Status.Conditions, migv1.Ready):
-		return []migv1.Condition{conditions.Critical(migv1.StorageNotReady, migv1.NotReady,
+		return []migv1.Condition{conditions.Critical(migv1.StorageNotReady, "",
 			fmt.Sprintf("The referenced `migStorageRef` does not have a `Ready` condition, subject: %s.", key))}
 	}
 	return nil
@@ -116,7 +116,7 @@ func validateHooks(plan *migv1.MigPlan, hooks map[types.NamespacedName]*migv1.Mi
 		}
 	}
 	add(missing, conditions.Critical(migv1.InvalidHookRef, migv1.NotFound, "One or more referenced hooks do not exist:"))
-	add(notReady, conditions.Critical(migv1.HookNotReady, migv1.NotReady, "One or more referenced hooks are not ready:"))
+	add(notReady, conditions.Critical(migv1.HookNotReady, "", "One or more referenced hooks are not ready:"))
 	add(badNS, conditions.Critical(migv1.InvalidHookNSName, migv1.NotDNSCompliant,
 		"The executionNamespace of one or more hooks is not a valid namespace name:"))
 	add(notAllowedNS, conditions.Critical(migv1.InvalidHookNSName, migv1.NotSupported,

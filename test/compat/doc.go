@@ -28,12 +28,26 @@
 //     typed patch, "field not declared in schema") and by a strict create (400), and when a
 //     create without validation lets the server prune it, the read-back comparison names it.
 //
+// # Status
+//
+// TestSeedStatus starts a second control plane and runs Ferry's controllers on it (the
+// operator's manager, pkg/operator) as the host cluster. It applies the seed manifests of MTC's
+// kinds and their Secrets the same way, without the status a manifest shows (a controller's
+// output), and checks that every object ends up with the conditions MTC's controllers write
+// for the same input: each of them by type, status, category and reason, and no other. The
+// expected conditions are derived from the MTC behaviour reference (mtc-behavior.md), each
+// with the section it comes from. The seed's remote cluster URL and bucket credentials are placeholders, so the
+// remote MigCluster, the MigStorage and everything built on them are not Ready: that is what
+// is compared. The MigrationControllers, which share one name, are applied one after another
+// as edits of one CR, each checked before the next.
+//
 // # What is not covered
 //
 // The EgressNetworkPolicy of the documentation belongs to network.openshift.io, OpenShift
 // SDN's API, which a plain kube-apiserver does not serve: its file is kept and the test only
 // checks that it decodes and is refused because the kind is unknown to the server. Ansible
 // playbooks and command output shown in the documentation are not manifests and are not
-// kept. Whether a controller then accepts an object (for example the documentation's
-// "incorrect" namespace mapping) is up to the controllers' own tests.
+// kept. Beyond the conditions of the seed objects above, whether a controller accepts an
+// object and what it does with it is up to the controllers' own tests; running migrations are
+// exercised end to end in test/migration.
 package compat
