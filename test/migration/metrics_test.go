@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,8 +17,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 )
 
 // scraper reads the operator's metrics endpoint as Prometheus does: HTTPS to the pod's
@@ -35,7 +38,9 @@ func newScraper() *scraper {
 	n := env.DestinationNode()
 	return &scraper{
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) { return n.DialContext(ctx, network, addr) },
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return n.DialContext(ctx, network, addr)
+			},
 			// The endpoint's certificate is self-signed (none is mounted), as the shipped
 			// ServiceMonitor assumes.
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // see above
@@ -131,6 +136,7 @@ func scrapeDuringAMigration() {
 	By("seeing the migration run and its Velero items counted while it runs")
 	var mu sync.Mutex
 	seen := map[string]bool{}
+	key, step := client.ObjectKeyFromObject(m), regexp.MustCompile(`^Step: \d+/\d+$`)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -141,6 +147,20 @@ func scrapeDuringAMigration() {
 			case <-stop:
 				return
 			case <-time.After(100 * time.Millisecond):
+			}
+			// The seed's example of a running migration (MTC 1.8 docs, "oc describe migmigration"):
+			// Running, Advisory, its reason the phase, "Step: n/m"; Ready, Required.
+			running := &migv1.MigMigration{}
+			if err := env.Destination.Client.Get(ctx, key, running); err == nil &&
+				running.Status.Phase != "" && running.Status.Phase != "Completed" {
+				c, ready := conditions.Find(running.Status.Conditions, migv1.Running), conditions.Find(running.Status.Conditions, migv1.Ready)
+				if c != nil && c.Category == migv1.CategoryAdvisory && c.Reason == running.Status.Phase &&
+					step.MatchString(c.Message) &&
+					ready != nil && ready.Category == migv1.CategoryRequired && ready.Status == migv1.True {
+					mu.Lock()
+					seen["Running condition"] = true
+					mu.Unlock()
+				}
 			}
 			_, body, err := s.scrape(reader)
 			if err != nil {
@@ -161,7 +181,7 @@ func scrapeDuringAMigration() {
 	<-done
 	Expect(hasCondition(m, migv1.Succeeded)).To(BeTrue(), "conditions: %v", m.Status.Conditions)
 	mu.Lock()
-	Expect(seen).To(And(HaveKey("running"), HaveKey("velero items")), "scrapes during the migration saw %v", seen)
+	Expect(seen).To(And(HaveKey("running"), HaveKey("velero items"), HaveKey("Running condition")), "scrapes during the migration saw %v", seen)
 	mu.Unlock()
 
 	By("counting the ended migration, its phases and the volume's bytes and files")
