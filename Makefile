@@ -107,6 +107,10 @@ bench-migration: packages envtest s3server velero build ## Time Ferry's own over
 bench-transfer: packages envtest s3server velero build ## Time DirectVolumeMigration transfers (large files, small files, 3 PVCs in parallel) against plain rsync -a.
 	go run ./test/bench/transfer --manager $(BIN)/manager
 
+.PHONY: bench-concurrent
+bench-concurrent: packages envtest s3server velero build ## Time cutovers of 1, 4 and 8 plans at once; print each plan's time and the slowest of 8 against one alone.
+	go run ./test/bench/concurrent --manager $(BIN)/manager
+
 .PHONY: bench-image
 bench-image: packages registry ## Time copying a 10-tag image stream between two registries with Ferry's pkg/imagecopy against skopeo sync.
 	go run ./test/bench/image

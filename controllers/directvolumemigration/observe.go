@@ -143,13 +143,9 @@ func (r *Reconciler) remote(ctx context.Context, cluster *migv1.MigCluster) (*Re
 	if cluster.Spec.IsHostCluster && r.HostDirect != nil {
 		c = r.HostDirect
 	}
-	cfg, err := r.Clusters.RESTConfig(ctx, cluster)
+	cs, err := r.Clusters.Clientset(ctx, cluster)
 	if err != nil {
-		return nil, fmt.Errorf("config for cluster %s: %w", cluster.Name, err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("clientset for cluster %s: %w", cluster.Name, err)
+		return nil, err
 	}
 	return &Remote{Cluster: cluster, Client: c, Logs: cs}, nil
 }

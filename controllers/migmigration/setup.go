@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	ctrlpredicate "sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -56,8 +57,15 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) err
 		Watches(&migv1.MigMigration{}, handler.EnqueueRequestsFromMapFunc(r.waitingSiblings)).
 		Owns(&migv1.DirectVolumeMigration{}).
 		Owns(&migv1.DirectImageMigration{}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).
 		Complete(r)
 }
+
+// maxConcurrentReconciles lets migrations of different plans progress at once: a reconcile
+// that waits on a slow remote API server (up to its request timeout) does not hold the others
+// back. Controller-runtime never reconciles one migration twice at once, and the migrations
+// of one plan keep their order (ahead, by creation), so more workers change no outcome.
+const maxConcurrentReconciles = 4
 
 // migrationsOfPlan maps a plan event to its unfinished migrations.
 func (r *Reconciler) migrationsOfPlan(ctx context.Context, obj client.Object) []reconcile.Request {

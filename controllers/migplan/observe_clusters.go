@@ -13,10 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 )
 
 // clusterWideListThreshold is the number of namespaces above which a kind is listed once
@@ -58,7 +55,7 @@ func (r *Reconciler) observeClusters(ctx context.Context, f *facts) error {
 			return fmt.Errorf("read source cluster %s: %w", f.src.Name, err)
 		}
 		if resizingAnalysis(f.settings) && len(f.source.pvcs) > 0 {
-			cs, err := r.clientset(ctx, f.src)
+			cs, err := r.Clusters.Clientset(ctx, f.src)
 			if err != nil {
 				return err
 			}
@@ -263,18 +260,4 @@ func unknownKinds(mapper meta.RESTMapper, included []*metav1.GroupKind) []string
 		}
 	}
 	return out
-}
-
-// clientset returns a clientset for a cluster (the kubelet statistics go through the API
-// server's node proxy, which controller-runtime's client does not offer).
-func (r *Reconciler) clientset(ctx context.Context, cluster *migv1.MigCluster) (kubernetes.Interface, error) {
-	cfg, err := r.Clusters.RESTConfig(ctx, cluster)
-	if err != nil {
-		return nil, fmt.Errorf("config for cluster %s: %w", cluster.Name, err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("clientset for cluster %s: %w", cluster.Name, err)
-	}
-	return cs, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -89,6 +90,20 @@ func (c *Cache) RESTConfig(ctx context.Context, cluster *migv1.MigCluster) (*res
 		return nil, err
 	}
 	return rest.CopyConfig(e.config), nil
+}
+
+// Clientset returns a clientset for the cluster, for what controller-runtime's client does not
+// offer (pod logs, the node proxy).
+func (c *Cache) Clientset(ctx context.Context, cluster *migv1.MigCluster) (kubernetes.Interface, error) {
+	cfg, err := c.RESTConfig(ctx, cluster)
+	if err != nil {
+		return nil, fmt.Errorf("config for cluster %s: %w", cluster.Name, err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clientset for cluster %s: %w", cluster.Name, err)
+	}
+	return cs, nil
 }
 
 // Forget drops the entry of a deleted cluster and stops its informer cache.

@@ -73,12 +73,7 @@ var _ = Describe("PV resizing (enable_dvm_pv_resizing)", Ordered, func() {
 
 	It("grows the destination of a nearly full volume and says which volumes it could not measure", func() {
 		By("binding the source's ServiceAccount to ferry-pv-resizing, as the README says to")
-		src := env.Source.Client
-		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "ferry-pv-resizing"},
-			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ferry-pv-resizing"},
-			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "openshift-migration", Name: "migration-controller"}}}
-		Expect(src.Create(ctx, binding)).To(Succeed())
-		DeferCleanup(func() { Expect(src.Delete(ctx, binding)).To(Succeed()) })
+		bindPVResizing()
 		useMigrationController(migv1.MigrationControllerSpec{EnableDVMPVResizing: true})
 		dvm := newDVM("dvm-resize", srcNS, volumes)
 		dvm.Spec.RunAsRoot = nil
@@ -106,11 +101,7 @@ var _ = Describe("PV resizing (enable_dvm_pv_resizing)", Ordered, func() {
 
 	It("proposes capacities on the MigPlan and reports there which volumes will be adjusted (seed §11.6.2)", func() {
 		src := env.Source.Client
-		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "ferry-pv-resizing"},
-			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ferry-pv-resizing"},
-			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "openshift-migration", Name: "migration-controller"}}}
-		Expect(src.Create(ctx, binding)).To(Succeed())
-		DeferCleanup(func() { Expect(src.Delete(ctx, binding)).To(Succeed()) })
+		bindPVResizing()
 		useMigrationController(migv1.MigrationControllerSpec{EnableDVMPVResizing: true})
 		pvOf := map[string]string{}
 		for _, v := range volumes {
@@ -158,6 +149,18 @@ var _ = Describe("PV resizing (enable_dvm_pv_resizing)", Ordered, func() {
 		}).Should(Succeed())
 	})
 })
+
+// bindPVResizing binds the source's ServiceAccount to ferry-pv-resizing, as the README says to,
+// until the spec ends.
+func bindPVResizing() {
+	GinkgoHelper()
+	src := env.Source.Client
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "ferry-pv-resizing"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "ferry-pv-resizing"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "openshift-migration", Name: "migration-controller"}}}
+	Expect(src.Create(ctx, binding)).To(Succeed())
+	DeferCleanup(func() { Expect(src.Delete(ctx, binding)).To(Succeed()) })
+}
 
 func mustRead(path string) []byte {
 	GinkgoHelper()

@@ -18,10 +18,8 @@ import (
 
 	"github.com/go-logr/logr"
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -81,7 +79,7 @@ func run(runs int, managerPath, dir string) error {
 // once migrates a fresh namespace and times it.
 func once(ctx context.Context, env *migenv.Env, i int) (figures, error) {
 	app := fmt.Sprintf("bench-%d", i)
-	if err := populate(ctx, env.Source.Client, app); err != nil {
+	if err := fixtures.Populate(ctx, env.Source.Client, app, objects); err != nil {
 		return figures{}, err
 	}
 	plan := &migv1.MigPlan{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app}, Spec: migv1.MigPlanSpec{
@@ -198,30 +196,4 @@ func names(ctx context.Context, c client.Client, list client.ObjectList) (map[st
 		out[item.name] = true
 	}
 	return out, nil
-}
-
-// populate creates namespace app with 50 objects: a Deployment, a Service, 24 ConfigMaps and
-// 24 Secrets.
-func populate(ctx context.Context, c client.Client, app string) error {
-	labels := map[string]string{"app": app}
-	objs := []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: app}},
-		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: app, Name: "web"}, Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-				Containers: []corev1.Container{{Name: "web", Image: "registry.example/web:1", Command: []string{"sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"}}}}}}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: app, Name: "web"}, Spec: corev1.ServiceSpec{
-			Selector: labels, Ports: []corev1.ServicePort{{Port: 80}}}},
-	}
-	for j := range (objects - 2) / 2 {
-		objs = append(objs,
-			&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: app, Name: fmt.Sprintf("config-%02d", j)}, Data: map[string]string{"k": "v"}},
-			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: app, Name: fmt.Sprintf("secret-%02d", j)}, StringData: map[string]string{"k": "v"}})
-	}
-	for _, obj := range objs {
-		if err := c.Create(ctx, obj); err != nil {
-			return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
-		}
-	}
-	return nil
 }

@@ -1,0 +1,151 @@
+// Command concurrent measures how migrations of different plans share the operator (make
+// bench-concurrent): for 1, 4 and 8 plans at once, each cutting over its own namespace of 20
+// objects with quiesced pods, it prints each plan's time from its MigMigration's creation to
+// Completed, and the ratio of the slowest of 8 to one alone (target: at most 2). It runs on
+// the end-to-end environment (two clusters, S3, two Velero servers, the operator installed
+// from config/). Velero's servers take one Backup and one Restore at a time by default
+// (--concurrent-backups 1), so part of what concurrency costs here is Velero's queue, which
+// the figures include as users would meet it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/test/fixtures"
+	"github.com/ferrymtc/ferry/test/migenv"
+)
+
+const (
+	ns      = migenv.Namespace
+	objects = 20
+	poll    = 50 * time.Millisecond
+)
+
+func main() {
+	managerPath := flag.String("manager", "", "Path of the operator binary (built when empty).")
+	dir := flag.String("state-dir", ".ferry/bench-concurrent", "Where kubeconfigs and the operator log go.")
+	flag.Parse()
+	ctrllog.SetLogger(logr.Discard())
+	if err := run(*managerPath, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-concurrent failed:", err)
+		os.Exit(1)
+	}
+}
+
+func run(managerPath, dir string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	fmt.Println("Starting two clusters, S3, two Velero servers and the operator...")
+	env, err := migenv.Start(ctx, migenv.Options{Dir: dir, Manager: managerPath})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = env.Stop() }()
+	results := map[int][]time.Duration{}
+	for _, n := range []int{1, 4, 8} {
+		times, err := round(ctx, env, n)
+		if err != nil {
+			return err
+		}
+		results[n] = times
+		fmt.Printf("%d plan(s) at once: per plan %s; slowest %s\n", n, list(times), slices.Max(times).Round(time.Millisecond))
+	}
+	alone := results[1][0]
+	slowest := slices.Max(results[8])
+	fmt.Printf("concurrent_1_seconds %.2f\n", alone.Seconds())
+	fmt.Printf("concurrent_4_max_seconds %.2f\n", slices.Max(results[4]).Seconds())
+	fmt.Printf("concurrent_8_max_seconds %.2f\n", slowest.Seconds())
+	fmt.Printf("ratio_8_to_1 %.2f (target <= 2)\n", slowest.Seconds()/alone.Seconds())
+	return nil
+}
+
+// round cuts over n fresh namespaces, one plan each, all at once, and returns each
+// migration's time from creation to Completed.
+func round(ctx context.Context, env *migenv.Env, n int) ([]time.Duration, error) {
+	host := env.Destination.Client
+	var migrations []*migv1.MigMigration
+	for i := range n {
+		app := fmt.Sprintf("conc-%d-%d", n, i)
+		if err := fixtures.Populate(ctx, env.Source.Client, app, objects); err != nil {
+			return nil, err
+		}
+		plan := &migv1.MigPlan{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app}, Spec: migv1.MigPlanSpec{
+			Namespaces:        []string{app + ":" + app + "-new"},
+			SrcMigClusterRef:  fixtures.Ref(ns, fixtures.SourceCluster),
+			DestMigClusterRef: fixtures.Ref(ns, fixtures.HostCluster),
+			MigStorageRef:     fixtures.Ref(ns, fixtures.Storage),
+		}}
+		if err := host.Create(ctx, plan); err != nil {
+			return nil, fmt.Errorf("create plan %s: %w", app, err)
+		}
+		if err := fixtures.WaitReady(ctx, host, 3*time.Minute, plan); err != nil {
+			return nil, err
+		}
+		migrations = append(migrations, &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app},
+			Spec: migv1.MigMigrationSpec{MigPlanRef: &corev1.ObjectReference{Namespace: ns, Name: app}, QuiescePods: true}})
+	}
+	out := make([]time.Duration, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, m := range migrations {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = timeMigration(ctx, host, m)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// timeMigration creates m and returns the time until it is Completed.
+func timeMigration(ctx context.Context, host client.Client, m *migv1.MigMigration) (time.Duration, error) {
+	start := time.Now()
+	if err := host.Create(ctx, m); err != nil {
+		return 0, fmt.Errorf("create migration %s: %w", m.Name, err)
+	}
+	for {
+		if err := host.Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
+			return 0, fmt.Errorf("get migration %s: %w", m.Name, err)
+		}
+		if m.Status.Phase == "Completed" {
+			break
+		}
+		if ctx.Err() != nil {
+			return 0, fmt.Errorf("migration %s did not complete: phase %s", m.Name, m.Status.Phase)
+		}
+		time.Sleep(poll)
+	}
+	elapsed := time.Since(start)
+	if len(m.Status.Errors) > 0 {
+		return 0, fmt.Errorf("migration %s failed: %v", m.Name, m.Status.Errors)
+	}
+	return elapsed, nil
+}
+
+func list(times []time.Duration) string {
+	parts := make([]string, len(times))
+	for i, t := range times {
+		parts[i] = t.Round(100 * time.Millisecond).String()
+	}
+	return strings.Join(parts, " ")
+}
