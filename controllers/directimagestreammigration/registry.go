@@ -7,8 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/net/http/httpproxy"
-
 	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
@@ -21,8 +19,9 @@ type registryAccess struct {
 	token    func() (string, error)
 	insecure bool
 	caBundle []byte
-	// proxy chooses the proxy of a request: the MigrationController's httpsProxy, unless
-	// noProxy names the registry (x/net's httpproxy, the rules of HTTPS_PROXY and NO_PROXY).
+	// proxy chooses the proxy of a request: the MigrationController's httpProxy or
+	// httpsProxy, unless noProxy names the registry (x/net's httpproxy, the rules of
+	// HTTP_PROXY, HTTPS_PROXY and NO_PROXY).
 	proxy func(*url.URL) (*url.URL, error)
 }
 
@@ -37,7 +36,7 @@ func accessFor(r *Remote, s settings.Settings) (registryAccess, error) {
 	if a.host == "" {
 		return registryAccess{}, fmt.Errorf("the MigCluster %s has no registry path", c.Name)
 	}
-	a.proxy = (&httpproxy.Config{HTTPSProxy: s.HTTPSProxy, NoProxy: s.NoProxy}).ProxyFunc()
+	a.proxy = s.ProxyConfig().ProxyFunc()
 	cfg := r.Config
 	switch {
 	case cfg.BearerTokenFile != "":

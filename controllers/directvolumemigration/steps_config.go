@@ -78,6 +78,7 @@ func (s *Scope) server(ns string) transfer.Server {
 	srv := transfer.Server{
 		Namespace: ns, Name: s.Names.Server(), Labels: s.labels(), Image: s.image(),
 		SupplementalGroups: s.Settings.TargetSupplementalGroups, Resources: s.Settings.TransferPodResources,
+		Env: s.Settings.ProxyEnv(),
 	}
 	for _, p := range s.pvcs() {
 		if destNamespace(p) == ns {

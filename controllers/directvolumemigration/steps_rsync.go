@@ -361,6 +361,7 @@ func createClientPod(ctx context.Context, s *Scope, p migv1.PVCToMigrate, attemp
 		Module: transfer.Module(destName(p)), Verify: p.Verify, Options: s.rsyncOptions(), NodeName: node,
 		SupplementalGroups: s.Settings.SourceSupplementalGroups, Identity: id, StunnelInSecret: proxy.HasCredentials(),
 		Resources: s.Settings.ClientPodResources,
+		Env:       s.Settings.ProxyEnv(),
 	}
 	pod, err := c.Pod()
 	if err != nil {

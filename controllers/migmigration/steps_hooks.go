@@ -118,10 +118,10 @@ func (s *Scope) startHook(ctx context.Context, target Remote, key types.Namespac
 	container := corev1.Container{
 		Name:  dns1123Label(s.Plan.Name+"-"+hookPhase, 63),
 		Image: hook.Spec.Image,
-		Env: []corev1.EnvVar{
+		Env: append([]corev1.EnvVar{
 			{Name: "MIGRATION_NAMESPACES", Value: strings.Join(s.hookNamespaces(target), ",")},
 			{Name: "MIGRATION_PLAN_NAME", Value: s.Plan.Name},
-		},
+		}, s.Settings.ProxyEnv()...),
 		Resources:       *s.Settings.HookResources.DeepCopy(),
 		SecurityContext: hookContainerSecurity(ns),
 	}

@@ -115,6 +115,29 @@ func TestHookJobOfAPlanNamedWithADot(t *testing.T) {
 	}
 }
 
+// TestHookJobGetsTheProxy: the MigrationController's proxy settings reach the hook's
+// container, as MTC's operator passed them to everything it ran.
+func TestHookJobGetsTheProxy(t *testing.T) {
+	w := newHookWorld(t)
+	w.namespace("proxied", nil)
+	s := w.scope("proxied", []string{"proxied"}, "proxied", migv1.MigHookSpec{Custom: true, Image: "registry.example/hooks/record:1", TargetCluster: "source"})
+	s.Settings = settings.FromSpec(&migv1.MigrationControllerSpec{HTTPSProxy: "http://proxy.example:3128", NoProxy: ".svc"})
+	out, job := w.start(s)
+	if out.Fail != nil || job == nil {
+		t.Fatalf("no hook Job: %+v", out.Fail)
+	}
+	env := map[string]string{}
+	for _, e := range job.Spec.Template.Spec.Containers[0].Env {
+		env[e.Name] = e.Value
+	}
+	if env["HTTPS_PROXY"] != "http://proxy.example:3128" || env["https_proxy"] != "http://proxy.example:3128" || env["NO_PROXY"] != ".svc" {
+		t.Errorf("hook environment %v lacks the proxy settings", env)
+	}
+	if env["MIGRATION_PLAN_NAME"] != "proxied" {
+		t.Errorf("MIGRATION_PLAN_NAME = %q", env["MIGRATION_PLAN_NAME"])
+	}
+}
+
 func TestHookJobRunsOnlyInThePlansNamespaces(t *testing.T) {
 	w := newHookWorld(t)
 	w.namespace("shop", nil)

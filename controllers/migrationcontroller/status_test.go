@@ -39,15 +39,16 @@ func TestConditionsFor(t *testing.T) {
 			mc: mc("migration-controller", migv1.MigrationControllerSpec{
 				StunnelVerifyCA: ptr.To(false), MigrationRsyncPrivileged: ptr.To(true), JaegerEnabled: true,
 				MigControllerLimitsMemory: ptr.To(intstr.FromString("10Gi")), MigrationVelero: ptr.To(true),
-				MigrationController: ptr.To(false), HTTPProxy: "http://proxy:3128", RsyncOptInfo: "progress2"}),
+				MigrationController: ptr.To(false), RsyncOptInfo: "progress2"}),
 			want: want{running: migv1.Condition{Status: migv1.True, Reason: migv1.Successful},
 				unsupported: []string{"stunnel_verify_ca: ", "migration_rsync_privileged: ", "jaeger_enabled: ",
-					"mig_controller_limits_memory: ", "migration_velero: ", "migration_controller: ", "httpProxy: ", "rsync_opt_info: "}},
+					"mig_controller_limits_memory: ", "migration_velero: ", "migration_controller: ", "rsync_opt_info: "}},
 		},
 		"what Ferry does anyway is not listed": {
 			mc: mc("migration-controller", migv1.MigrationControllerSpec{
 				StunnelVerifyCA: ptr.To(true), StunnelVerifyCALevel: ptr.To(intstr.FromString("2")),
-				MigrationRsyncPrivileged: ptr.To(false), MigrationController: ptr.To(true), MigrationVelero: ptr.To(false)}),
+				MigrationRsyncPrivileged: ptr.To(false), MigrationController: ptr.To(true), MigrationVelero: ptr.To(false),
+				HTTPProxy: "http://proxy:3128", HTTPSProxy: "http://proxy:3128", NoProxy: ".cluster.local"}),
 			want: want{running: migv1.Condition{Status: migv1.True, Reason: migv1.Successful}},
 		},
 		"another MigrationController is in force": {

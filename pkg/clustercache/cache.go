@@ -3,6 +3,8 @@ package clustercache
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -42,6 +44,9 @@ type Options struct {
 	UseInformerCache func(context.Context) bool
 	// Log receives cache lifecycle messages.
 	Log logr.Logger
+	// Proxy picks the proxy of each request to a remote API server (the MigrationController's
+	// httpProxy, httpsProxy and noProxy, read live); nil connects directly.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // Cache hands out clients for MigClusters. It is safe for concurrent use.
@@ -153,6 +158,7 @@ func (c *Cache) entry(ctx context.Context, cluster *migv1.MigCluster) (*entry, e
 
 func (c *Cache) build(access Access, cached bool) (*entry, error) {
 	cfg := RESTConfigFor(access)
+	cfg.Proxy = c.opts.Proxy
 	e := &entry{config: cfg, cached: cached}
 	opts := client.Options{Scheme: c.opts.Scheme}
 	if cached {

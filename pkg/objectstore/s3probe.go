@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -72,13 +73,14 @@ func (e s3Endpoint) display() string {
 // and "4" mean. "1" is Velero's name for the legacy HMAC-SHA1 S3 signature (which AWS calls
 // Signature Version 2), still needed by some old S3-compatible stores; the SDK cannot produce
 // it, so the test signs with version 4 and says so when the store rejects the signature.
-func testS3(ctx context.Context, cfg *migv1.BackupStorageConfig, data map[string][]byte, timeout time.Duration) error {
+func testS3(ctx context.Context, cfg *migv1.BackupStorageConfig, data map[string][]byte, timeout time.Duration,
+	proxy func(*http.Request) (*url.URL, error)) error {
 	creds, err := AWSCredentialsFrom(data)
 	if err != nil {
 		return &TestError{Kind: FailureInvalidSettings, Message: err.Error(), Err: err}
 	}
 	e := s3EndpointFor(cfg)
-	httpClient, err := s3HTTPClient(cfg.S3CustomCABundle, cfg.Insecure)
+	httpClient, err := s3HTTPClient(cfg.S3CustomCABundle, cfg.Insecure, proxy)
 	if err != nil {
 		return &TestError{Kind: FailureInvalidSettings, Message: err.Error(), Err: err}
 	}
@@ -174,9 +176,12 @@ func (p *probe) delete(ctx context.Context) error {
 }
 
 // s3HTTPClient trusts the system roots plus caBundle, or skips verification when insecure,
-// and uses the proxy from the environment as Velero does.
-func s3HTTPClient(caBundle []byte, insecure bool) (*http.Client, error) {
+// and connects through proxy, or the proxy from the environment (as Velero does) when nil.
+func s3HTTPClient(caBundle []byte, insecure bool, proxy func(*http.Request) (*url.URL, error)) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if proxy != nil {
+		tr.Proxy = proxy
+	}
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	switch {
 	case insecure:

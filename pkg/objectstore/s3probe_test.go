@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/test/netutil"
 	"github.com/ferrymtc/ferry/test/s3"
 )
 
@@ -153,5 +156,28 @@ func TestLiveTestNotSupportedForGCPAndAzure(t *testing.T) {
 		if !errors.Is(err, ErrLiveTestNotSupported) {
 			t.Errorf("%s: err = %v, want ErrLiveTestNotSupported", provider, err)
 		}
+	}
+}
+
+// TestS3ProbeThroughAProxy: an object store whose name only a proxy resolves is tested through
+// the Tester's proxy (the MigrationController's httpProxy/httpsProxy in the operator).
+func TestS3ProbeThroughAProxy(t *testing.T) {
+	srv := startS3(t, s3.Options{})
+	endpoint, err := url.Parse(srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "objects.behind-proxy.test"
+	proxy := netutil.StartProxy(t, map[string]string{name: endpoint.Hostname()})
+	cfg := configFor(srv)
+	cfg.AwsS3URL = endpoint.Scheme + "://" + name + ":" + endpoint.Port()
+	if err := (Tester{RequestTimeout: 2 * time.Second}).TestBucket(t.Context(), "aws", cfg, keysOf(srv)); err == nil {
+		t.Fatal("the store was reached without the proxy; the test proves nothing")
+	}
+	if err := (Tester{Proxy: http.ProxyURL(proxy.URL)}).TestBucket(t.Context(), "aws", cfg, keysOf(srv)); err != nil {
+		t.Fatalf("through the proxy: %v", err)
+	}
+	if proxy.Requests() == 0 {
+		t.Error("the proxy carried nothing")
 	}
 }

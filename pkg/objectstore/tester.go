@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"time"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -58,6 +60,9 @@ func (e *TestError) Unwrap() error { return e.Err }
 type Tester struct {
 	// RequestTimeout bounds each request; DefaultRequestTimeout when zero.
 	RequestTimeout time.Duration
+	// Proxy picks the proxy of each request (the MigrationController's proxy settings); nil
+	// uses the operator's environment (HTTPS_PROXY...), as Velero does.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // TestBucket proves that the bucket of cfg can be written, read back and cleaned with the
@@ -71,7 +76,7 @@ func (t Tester) TestBucket(ctx context.Context, provider string, cfg *migv1.Back
 	}
 	switch provider {
 	case migv1.ProviderAWS:
-		return testS3(ctx, cfg, creds, timeout)
+		return testS3(ctx, cfg, creds, timeout, t.Proxy)
 	case migv1.ProviderGCP, migv1.ProviderAzure:
 		return fmt.Errorf("%w: provider %s", ErrLiveTestNotSupported, provider)
 	}

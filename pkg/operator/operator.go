@@ -28,6 +28,7 @@ import (
 	"github.com/ferrymtc/ferry/controllers/migstorage"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
 	"github.com/ferrymtc/ferry/pkg/metrics"
+	"github.com/ferrymtc/ferry/pkg/objectstore"
 	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
@@ -126,6 +127,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		opts.Namespace = DefaultNamespace
 	}
 	cfgs := settings.NewReader(mgr.GetAPIReader(), opts.Namespace)
+	// Every outbound connection picks its proxy from the settings in force (read from the
+	// cache, so per request it costs no API call).
+	proxy := settings.NewLiveProxy(settings.NewReader(mgr.GetClient(), opts.Namespace))
 	clusters := clustercache.New(clustercache.Options{
 		HostConfig:   mgr.GetConfig(),
 		HostClient:   mgr.GetClient(),
@@ -138,7 +142,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			}
 			return s.EnableCachedClient
 		},
-		Log: mgr.GetLogger().WithName("clustercache"),
+		Log:   mgr.GetLogger().WithName("clustercache"),
+		Proxy: proxy.ForRequest,
 	})
 	if err := metrics.Register(ctrlmetrics.Registry, mgr.GetClient()); err != nil {
 		return fmt.Errorf("register metrics: %w", err)
@@ -163,6 +168,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			APIReader: mgr.GetAPIReader(),
 			Recorder:  mgr.GetEventRecorder(migstorage.ControllerName),
 			Clock:     clock.RealClock{},
+			Tester:    objectstore.Tester{Proxy: proxy.ForRequest},
 		}).SetupWithManager},
 		{migrationcontroller.ControllerName, (&migrationcontroller.Reconciler{
 			Client:   mgr.GetClient(),

@@ -52,10 +52,6 @@ func Unsupported(spec *migv1.MigrationControllerSpec) []string {
 	add(spec.MigrationController != nil && !*spec.MigrationController, "migration_controller",
 		"the controllers run wherever the operator runs; scale its Deployment to zero to stop them")
 	add(spec.ClusterName != "", "cluster_name", "not used: MigClusters name the clusters")
-	add(spec.HTTPProxy != "", "httpProxy",
-		"no connection of the operator is plain HTTP; httpsProxy applies to image copies")
-	add(spec.HTTPSProxy != "", "httpsProxy",
-		"applies to image copies only; remote API servers and the replication repository are reached directly")
 	return out
 }
 

@@ -93,9 +93,10 @@ type Settings struct {
 	// ImageCopyParallelism is how many image blobs a DirectImageStreamMigration copies at
 	// once (image_copy_parallelism).
 	ImageCopyParallelism int
-	// HTTPSProxy and NoProxy are the MigrationController's httpsProxy and noProxy: image
-	// copies reach registries through the proxy, except hosts NoProxy lists.
-	HTTPSProxy, NoProxy string
+	// HTTPProxy, HTTPSProxy and NoProxy are the MigrationController's httpProxy, httpsProxy
+	// and noProxy: the operator reaches remote API servers, object stores and registries
+	// through them (ProxyConfig, LiveProxy), and the pods it runs get them as environment.
+	HTTPProxy, HTTPSProxy, NoProxy string
 	// VeleroNamespace is where Velero runs on every cluster.
 	VeleroNamespace string
 	// HookRunnerImage runs Ansible playbook hooks (hook_runner_image).
@@ -150,6 +151,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		StunnelTCPProxy:           spec.StunnelTCPProxy,
 		ClusterSubdomain:          spec.ClusterSubdomain,
 		DisableImageCopy:          spec.DisableImageCopy,
+		HTTPProxy:                 spec.HTTPProxy,
 		HTTPSProxy:                spec.HTTPSProxy,
 		NoProxy:                   spec.NoProxy,
 		VeleroNamespace:           spec.VeleroNamespace,

@@ -54,6 +54,8 @@ type Server struct {
 	// Resources are each container's requests and limits (transfer_pod_*); none given means
 	// DefaultResources.
 	Resources corev1.ResourceRequirements
+	// Env is added to each container's environment (the MigrationController's proxy settings).
+	Env []corev1.EnvVar
 }
 
 // serverLabels are the labels of the server's pod, Service, ConfigMap and Secret.
@@ -141,6 +143,7 @@ func (s Server) Pod() *corev1.Pod {
 				{
 					Name: ContainerRsync, Image: s.Image,
 					Command:         []string{"rsync", "--daemon", "--no-detach", "--config=" + ConfigDir + "/" + FileRsyncdConf},
+					Env:             slices.Clone(s.Env),
 					VolumeMounts:    mounts,
 					Resources:       orDefault(s.Resources),
 					SecurityContext: s.Identity.containerSecurity(),
@@ -149,6 +152,7 @@ func (s Server) Pod() *corev1.Pod {
 					Name: ContainerStunnel, Image: s.Image,
 					Command:         []string{"stunnel", ConfigDir + "/" + FileStunnelConf},
 					Ports:           []corev1.ContainerPort{{Name: "stunnel", ContainerPort: StunnelPort, Protocol: corev1.ProtocolTCP}},
+					Env:             slices.Clone(s.Env),
 					VolumeMounts:    mounts[:2],
 					Resources:       orDefault(s.Resources),
 					SecurityContext: s.Identity.containerSecurity(),
@@ -276,6 +280,8 @@ type Client struct {
 	// Resources are the container's requests and limits (client_pod_*); none given means
 	// DefaultResources.
 	Resources corev1.ResourceRequirements
+	// Env is added to the container's environment (the MigrationController's proxy settings).
+	Env []corev1.EnvVar
 }
 
 func (c Client) stunnelDir() string {
@@ -313,12 +319,12 @@ func (c Client) Pod() (*corev1.Pod, error) {
 				Name: ContainerRsync, Image: c.Image,
 				Command: []string{"sh", "-c", ClientScript, "rsync"},
 				Args:    ClientArgs(c.Options, PairUser(c.Namespace, c.DestinationNamespace), c.Module, c.Verify),
-				Env: []corev1.EnvVar{
+				Env: append([]corev1.EnvVar{
 					{Name: "RSYNC_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 						LocalObjectReference: corev1.LocalObjectReference{Name: c.Config}, Key: PasswordKey(c.DestinationNamespace),
 					}}},
 					{Name: "RSYNC_CONNECT_PROG", Value: "stunnel " + c.stunnelDir() + "/" + StunnelKey(c.DestinationNamespace)},
-				},
+				}, c.Env...),
 				VolumeMounts: []corev1.VolumeMount{
 					{Name: volConfig, MountPath: ConfigDir, ReadOnly: true},
 					{Name: volSecret, MountPath: SecretDir, ReadOnly: true},

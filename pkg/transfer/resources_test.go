@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,5 +42,30 @@ func TestPodResources(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPodEnv: the environment given (the MigrationController's proxy settings) reaches every
+// container of both transfer pods, next to the client's own variables.
+func TestPodEnv(t *testing.T) {
+	env := []corev1.EnvVar{{Name: "HTTPS_PROXY", Value: "http://proxy:3128"}}
+	client := Client{Namespace: "app", Name: "c", Config: "cfg", DestinationNamespace: "app", PVC: "data", Module: Module("data"), Env: env}
+	server := Server{Namespace: "app", Name: "s", Labels: map[string]string{}, Env: env}
+	pod, err := client.Pod()
+	if err != nil {
+		t.Fatal(err)
+	}
+	containers := slices.Concat(pod.Spec.Containers, server.Pod().Spec.Containers)
+	for _, c := range containers {
+		names := map[string]string{}
+		for _, e := range c.Env {
+			names[e.Name] = e.Value
+		}
+		if names["HTTPS_PROXY"] != "http://proxy:3128" {
+			t.Errorf("container %s: env %v", c.Name, names)
+		}
+	}
+	if len(pod.Spec.Containers[0].Env) != 3 {
+		t.Errorf("client env %v: want RSYNC_PASSWORD, RSYNC_CONNECT_PROG and the proxy", pod.Spec.Containers[0].Env)
 	}
 }
