@@ -108,8 +108,8 @@ bench-transfer: packages envtest s3server velero build ## Time DirectVolumeMigra
 	go run ./test/bench/transfer --manager $(BIN)/manager
 
 .PHONY: bench-concurrent
-bench-concurrent: packages envtest s3server velero build ## Time cutovers of 1, 4 and 8 plans at once; print each plan's time and the slowest of 8 against one alone.
-	go run ./test/bench/concurrent --manager $(BIN)/manager
+bench-concurrent: packages envtest s3server velero build ## Time cutovers of 1, 4 and 8 plans at once (VELERO_CONCURRENT_BACKUPS=8 raises Velero's --concurrent-backups); print each plan's time and the slowest of 8 against one alone.
+	go run ./test/bench/concurrent --manager $(BIN)/manager --velero-concurrent-backups $(or $(VELERO_CONCURRENT_BACKUPS),0)
 
 .PHONY: bench-image
 bench-image: packages registry ## Time copying a 10-tag image stream between two registries with Ferry's pkg/imagecopy against skopeo sync.

@@ -41,6 +41,9 @@ type Options struct {
 	// Entrypoints are the entrypoints of the images pods use without a command (see
 	// node.Options.Entrypoints).
 	Entrypoints map[string][]string
+	// VeleroConcurrentBackups is the Velero servers' --concurrent-backups (Velero's default, 1,
+	// when zero).
+	VeleroConcurrentBackups int
 	// HostProcess runs the operator as a process of this machine with an admin kubeconfig
 	// instead of deploying it from config/default: for debugging only (a debugger attaches
 	// to it, its log is a file). FERRY_OPERATOR=process in the environment sets it.
@@ -72,12 +75,14 @@ type Env struct {
 	process    *manager.Process
 	processLog string
 	veleros    []*velero.Server
-	nodes      []*node.Node
+	// veleroConcurrentBackups is Options.VeleroConcurrentBackups.
+	veleroConcurrentBackups int
+	nodes                   []*node.Node
 }
 
 // Start builds the environment. On error, what was started is stopped.
 func Start(ctx context.Context, opts Options) (env *Env, err error) {
-	env = &Env{dir: opts.Dir, manager: opts.Manager}
+	env = &Env{dir: opts.Dir, manager: opts.Manager, veleroConcurrentBackups: opts.VeleroConcurrentBackups}
 	opts.HostProcess = opts.HostProcess || os.Getenv(HostProcessEnv) == "process"
 	defer func() {
 		if err != nil {

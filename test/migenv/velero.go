@@ -67,5 +67,6 @@ const veleroLocationPrefix = "velero-default"
 // veleroOptions are the options of the Velero server of the cluster whose admin kubeconfig is
 // at kubeconfig.
 func (e *Env) veleroOptions(kubeconfig string) velero.Options {
-	return velero.Options{Kubeconfig: kubeconfig, Namespace: Namespace, S3: e.Store, Bucket: Bucket, Prefix: veleroLocationPrefix}
+	return velero.Options{Kubeconfig: kubeconfig, Namespace: Namespace, S3: e.Store, Bucket: Bucket, Prefix: veleroLocationPrefix,
+		ConcurrentBackups: e.veleroConcurrentBackups}
 }

@@ -56,6 +56,8 @@ type Options struct {
 	Prefix string
 	// BackupSyncPeriod is the server's --backup-sync-period; DefaultBackupSyncPeriod when zero.
 	BackupSyncPeriod time.Duration
+	// ConcurrentBackups is the server's --concurrent-backups; Velero's default (1) when zero.
+	ConcurrentBackups int
 }
 
 // Server is a running Velero server process.
@@ -149,6 +151,9 @@ func (s *Server) launch(bin, pluginDir string, opts Options) error {
 		"--store-validation-frequency="+storeValidationFrequency.String(),
 		"--log-format=text",
 	)
+	if opts.ConcurrentBackups > 0 {
+		s.cmd.Args = append(s.cmd.Args, fmt.Sprintf("--concurrent-backups=%d", opts.ConcurrentBackups))
+	}
 	s.cmd.Dir = s.dir
 	s.cmd.Env = append(cleanEnv(), "TMPDIR="+tmp, "HOME="+s.dir)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile

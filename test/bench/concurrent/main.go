@@ -38,19 +38,20 @@ const (
 func main() {
 	managerPath := flag.String("manager", "", "Path of the operator binary (built when empty).")
 	dir := flag.String("state-dir", ".ferry/bench-concurrent", "Where kubeconfigs and the operator log go.")
+	veleroConcurrent := flag.Int("velero-concurrent-backups", 0, "The Velero servers' --concurrent-backups (Velero's default, 1, when 0).")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
-	if err := run(*managerPath, *dir); err != nil {
+	if err := run(*managerPath, *dir, *veleroConcurrent); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-concurrent failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(managerPath, dir string) error {
+func run(managerPath, dir string, veleroConcurrent int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
-	fmt.Println("Starting two clusters, S3, two Velero servers and the operator...")
-	env, err := migenv.Start(ctx, migenv.Options{Dir: dir, Manager: managerPath})
+	fmt.Printf("Starting two clusters, S3, two Velero servers (--concurrent-backups %d, 0 is Velero's default of 1) and the operator...\n", veleroConcurrent)
+	env, err := migenv.Start(ctx, migenv.Options{Dir: dir, Manager: managerPath, VeleroConcurrentBackups: veleroConcurrent})
 	if err != nil {
 		return err
 	}
