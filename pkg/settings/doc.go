@@ -11,4 +11,13 @@
 //     are IntOrString in the API and parsed here; a value that does not parse falls back to
 //     the default and is reported in Settings.Invalid rather than failing every reconcile.
 //   - With no MigrationController at all, every setting has its MTC default.
+//   - Invalid values and the settings Ferry does not act on are named in the
+//     MigrationController's status (Invalid, Unsupported; controllers/migrationcontroller).
+//   - A remote destination's own MigrationController sets its rsync_endpoint_type and
+//     cluster_subdomain (Reader.ForDestination), as the seed says to set them "on the
+//     appropriate destination cluster".
+//   - The proxy settings (ProxyConfig, ProxyEnv, LiveProxy) follow the standard rules of
+//     HTTP_PROXY, HTTPS_PROXY and NO_PROXY (golang.org/x/net/http/httpproxy) rather than rules
+//     of Ferry's own, so a noProxy list written for other tools means the same here; LiveProxy
+//     re-reads the settings every few seconds from the cache, so a change needs no restart.
 package settings
