@@ -18,7 +18,6 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
-	"github.com/ferrymtc/ferry/pkg/metrics"
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
@@ -36,7 +35,7 @@ func createProgressCRs(ctx context.Context, s *Scope) (itinerary.Outcome, error)
 		dvmp := &migv1.DirectVolumeMigrationProgress{
 			ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name, Labels: map[string]string{
 				transfer.LabelDVM: string(s.DVM.UID), transfer.LabelPartOf: transfer.PartOf,
-			}, Annotations: map[string]string{metrics.PVCAnnotation: p.Namespace + "/" + p.Name}},
+			}, Annotations: map[string]string{transfer.AnnotationPVC: p.Namespace + "/" + p.Name}},
 			Spec: migv1.DirectVolumeMigrationProgressSpec{
 				ClusterRef:   s.DVM.Spec.SrcMigClusterRef,
 				PodNamespace: p.Namespace,

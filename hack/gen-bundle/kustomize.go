@@ -7,31 +7,14 @@ import (
 	"path/filepath"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/ferrymtc/ferry/pkg/kustomize"
 )
 
-// kustomizeBuild returns the objects of the kustomization in root/dir in the order
-// `kustomize build` prints them (kustomize's own ordering, which is deterministic).
+// kustomizeBuild returns the objects of the kustomization in root/dir, as `kustomize build`
+// prints them.
 func kustomizeBuild(root, dir string) ([]*unstructured.Unstructured, error) {
-	resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(root, dir))
-	if err != nil {
-		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
-	}
-	out := make([]*unstructured.Unstructured, 0, len(resources.Resources()))
-	for _, r := range resources.Resources() {
-		// Through JSON: kustomize's maps hold Go ints, which unstructured objects do not.
-		raw, err := r.MarshalJSON()
-		if err != nil {
-			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(raw); err != nil {
-			return nil, fmt.Errorf("kustomize build %s: %s: %w", dir, r.CurId(), err)
-		}
-		out = append(out, u)
-	}
-	return out, nil
+	return kustomize.Build(filepath.Join(root, dir))
 }
 
 // ofKind returns the objects of objs with the given kind.

@@ -20,29 +20,7 @@ import (
 // a MigCluster's token works, is reused while nothing changes, is rebuilt when the token in
 // the Secret rotates, and reads through an informer cache when the setting asks for it.
 func TestCacheAgainstARealCluster(t *testing.T) {
-	remote, err := controlplane.Start("remote")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = remote.Stop() }()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
-	token, err := remote.MintToken(ctx, "openshift-migration", "migration-controller", "cluster-admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The host side: the MigCluster and its Secret live on "remote" too, which is enough for
-	// the cache (it only needs a reader for the Secret).
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: "token"},
-		Data: map[string][]byte{migv1.SaTokenKey: []byte(token)}}
-	if err := remote.Client.Create(ctx, secret); err != nil {
-		t.Fatal(err)
-	}
-	cluster := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: "remote"},
-		Spec: migv1.MigClusterSpec{URL: remote.URL(), CABundle: remote.CABundle(),
-			ServiceAccountSecretRef: &corev1.ObjectReference{Namespace: "openshift-migration", Name: "token"}}}
-
+	remote, ctx, secret, cluster := startRemote(t, "remote")
 	var cached atomic.Bool
 	cache := clustercache.New(clustercache.Options{
 		SecretReader:     remote.Client,
@@ -90,6 +68,34 @@ func TestCacheAgainstARealCluster(t *testing.T) {
 	if cache.Len() != 0 {
 		t.Error("Forget must drop the entry and stop its informers")
 	}
+}
+
+// startRemote starts a control plane, and returns it, a context bounded for the test, and a
+// MigCluster of it whose token Secret holds a cluster-admin token. The Secret and the
+// MigCluster live on the same control plane, which is enough for the cache (it only needs a
+// reader for the Secret).
+func startRemote(t *testing.T, name string) (*controlplane.ControlPlane, context.Context, *corev1.Secret, *migv1.MigCluster) {
+	t.Helper()
+	remote, err := controlplane.Start(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = remote.Stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	token, err := remote.MintToken(ctx, "openshift-migration", "migration-controller", "cluster-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: "token"},
+		Data: map[string][]byte{migv1.SaTokenKey: []byte(token)}}
+	if err := remote.Client.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	cluster := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: name},
+		Spec: migv1.MigClusterSpec{URL: remote.URL(), CABundle: remote.CABundle(),
+			ServiceAccountSecretRef: &corev1.ObjectReference{Namespace: "openshift-migration", Name: "token"}}}
+	return remote, ctx, secret, cluster
 }
 
 func mustGet(ctx context.Context, t *testing.T, cache *clustercache.Cache, cluster *migv1.MigCluster) client.Client {

@@ -1,20 +1,15 @@
 package clustercache_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/clustercache"
-	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/netutil"
 )
 
@@ -22,17 +17,7 @@ import (
 // resolve and reach (as behind a corporate proxy) is read through the proxy Options.Proxy
 // names, by the client and by a clientset built from the cluster's REST config.
 func TestRemoteClusterThroughAProxy(t *testing.T) {
-	remote, err := controlplane.Start("proxied")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = remote.Stop() }()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	token, err := remote.MintToken(ctx, "openshift-migration", "migration-controller", "cluster-admin")
-	if err != nil {
-		t.Fatal(err)
-	}
+	remote, ctx, _, cluster := startRemote(t, "proxied")
 	api, err := url.Parse(remote.URL())
 	if err != nil {
 		t.Fatal(err)
@@ -40,17 +25,10 @@ func TestRemoteClusterThroughAProxy(t *testing.T) {
 	// Only the proxy knows where this name is (.test never resolves).
 	const name = "api.behind-proxy.test"
 	proxy := netutil.StartProxy(t, map[string]string{name: "127.0.0.1"})
-
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: "token"},
-		Data: map[string][]byte{migv1.SaTokenKey: []byte(token)}}
-	if err := remote.Client.Create(ctx, secret); err != nil {
-		t.Fatal(err)
-	}
-	cluster := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: "proxied"},
-		// The API server's certificate does not name the proxied host: insecure, as a user
-		// registering a cluster by another name would need a caBundle for that name.
-		Spec: migv1.MigClusterSpec{URL: "https://" + name + ":" + api.Port(), Insecure: true,
-			ServiceAccountSecretRef: &corev1.ObjectReference{Namespace: "openshift-migration", Name: "token"}}}
+	cluster.Spec.URL = "https://" + name + ":" + api.Port()
+	// The API server's certificate does not name the proxied host: insecure, as a user
+	// registering a cluster by another name would need a caBundle for that name.
+	cluster.Spec.Insecure, cluster.Spec.CABundle = true, nil
 
 	direct := clustercache.New(clustercache.Options{SecretReader: remote.Client, Scheme: remote.Client.Scheme(), Log: logr.Discard()})
 	c := mustGet(ctx, t, direct, cluster)

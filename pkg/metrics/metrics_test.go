@@ -13,8 +13,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"k8s.io/utils/ptr"
+
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/scheme"
+	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
 func TestParseRate(t *testing.T) {
@@ -66,8 +69,9 @@ func TestObjects(t *testing.T) {
 			Status: migv1.MigClusterStatus{Conditions: migv1.Conditions{{Type: migv1.Ready, Status: migv1.True}}}},
 		&migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "remote"}},
 		&migv1.DirectVolumeMigrationProgress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "p",
-			Annotations:     map[string]string{PVCAnnotation: "shop/data"},
-			OwnerReferences: []metav1.OwnerReference{{Kind: "DirectVolumeMigration", Name: "dvm-1", APIVersion: "migration.openshift.io/v1alpha1", UID: "u"}}},
+			Annotations: map[string]string{transfer.AnnotationPVC: "shop/data"},
+			OwnerReferences: []metav1.OwnerReference{{Kind: "DirectVolumeMigration", Name: "dvm-1", APIVersion: "migration.openshift.io/v1alpha1",
+				UID: "u", Controller: ptr.To(true)}}},
 			Spec: migv1.DirectVolumeMigrationProgressSpec{PodNamespace: "shop"},
 			Status: migv1.DirectVolumeMigrationProgressStatus{RsyncPodStatus: migv1.RsyncPodStatus{
 				TransferredBytes: 4096, LastObservedTransferRate: "2.00MB/s"}}},

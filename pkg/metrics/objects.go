@@ -12,12 +12,9 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
-
-// PVCAnnotation names, on a DirectVolumeMigrationProgress, the claim ("namespace/name") whose
-// copy it follows.
-const PVCAnnotation = "migration.openshift.io/pvc"
 
 // scrapeTimeout bounds the cache reads of one scrape.
 const scrapeTimeout = 5 * time.Second
@@ -85,7 +82,7 @@ func Outcome(m *migv1.MigMigration) string {
 	case conditions.Find(c, migv1.Canceled) != nil:
 		return "canceled"
 	case conditions.Find(c, migv1.Failed) != nil:
-		if m.Status.Phase == "Completed" {
+		if m.Status.Phase == itinerary.Completed {
 			return "failed"
 		}
 		return "running"
@@ -123,7 +120,11 @@ func (o objects) volumes(ctx context.Context, ch chan<- prometheus.Metric) {
 	}
 	for i := range list.Items {
 		p := &list.Items[i]
-		labels := []string{p.Namespace, owner(p.OwnerReferences, "DirectVolumeMigration"), p.Spec.PodNamespace, pvcName(p)}
+		dvm := ""
+		if ref := metav1.GetControllerOf(p); ref != nil {
+			dvm = ref.Name
+		}
+		labels := []string{p.Namespace, dvm, p.Spec.PodNamespace, pvcName(p)}
 		st := p.Status.RsyncPodStatus
 		ch <- prometheus.MustNewConstMetric(volumeBytesDesc, prometheus.GaugeValue, float64(st.TransferredBytes), labels...)
 		if rate, ok := ParseRate(st.LastObservedTransferRate); ok {
@@ -155,23 +156,13 @@ func (o objects) images(ctx context.Context, ch chan<- prometheus.Metric) {
 
 // pvcName is the claim a progress object follows: its annotation, else its own name.
 func pvcName(p *migv1.DirectVolumeMigrationProgress) string {
-	if v, ok := p.Annotations[PVCAnnotation]; ok {
+	if v, ok := p.Annotations[transfer.AnnotationPVC]; ok {
 		if _, name, found := strings.Cut(v, "/"); found {
 			return name
 		}
 		return v
 	}
 	return p.Name
-}
-
-// owner is the name of the first owner of kind, or "".
-func owner(refs []metav1.OwnerReference, kind string) string {
-	for _, r := range refs {
-		if r.Kind == kind {
-			return r.Name
-		}
-	}
-	return ""
 }
 
 // ParseRate reads rsync's rate ("12.34MB/s", "512.00kB/s", "1.5GB/s"; rsync's units are

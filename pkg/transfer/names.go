@@ -20,6 +20,9 @@ const (
 	OwnerDVM = "directvolumemigration"
 	// LabelDVM carries the UID of the DirectVolumeMigration that created the resource.
 	LabelDVM = "directvolumemigration"
+	// AnnotationPVC names, on a DirectVolumeMigrationProgress, the claim ("namespace/name")
+	// whose copy it follows (its name is a hash of it).
+	AnnotationPVC = "migration.openshift.io/pvc"
 	// LabelPartOf is app.kubernetes.io/part-of; its value is PartOf.
 	LabelPartOf = "app.kubernetes.io/part-of"
 	// PartOf is the value of LabelPartOf.
