@@ -212,6 +212,19 @@ type MigrationControllerSpec struct {
 	// MigrationVelero deploys Velero on this cluster.
 	// +optional
 	MigrationVelero *bool `json:"migration_velero,omitempty"`
+	// VeleroImageFqin is the image of the Velero server (and node-agent) that migration_velero
+	// deploys (default: Ferry's pinned Velero release).
+	// +optional
+	VeleroImageFqin string `json:"velero_image_fqin,omitempty"`
+	// VeleroAWSPluginFqin is the image of Velero's AWS object-store plugin that migration_velero
+	// deploys (default: the plugin release pinned with Velero).
+	// +optional
+	VeleroAWSPluginFqin string `json:"velero_aws_plugin_fqin,omitempty"`
+	// EnableWarmSync lets a cutover copy its volumes while the applications still run, repeat
+	// while the changes shrink, and quiesce the applications only for the last small delta
+	// (Ferry's; default true). False copies everything after quiescing, as MTC does.
+	// +optional
+	EnableWarmSync *bool `json:"enable_warm_sync,omitempty"`
 	// MigrationUI deploys the web console on this cluster.
 	// +optional
 	MigrationUI *bool `json:"migration_ui,omitempty"`

@@ -2061,6 +2061,11 @@ func (in *MigrationControllerSpec) DeepCopyInto(out *MigrationControllerSpec) {
 		*out = new(bool)
 		**out = **in
 	}
+	if in.EnableWarmSync != nil {
+		in, out := &in.EnableWarmSync, &out.EnableWarmSync
+		*out = new(bool)
+		**out = **in
+	}
 	if in.MigrationUI != nil {
 		in, out := &in.MigrationUI, &out.MigrationUI
 		*out = new(bool)
