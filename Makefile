@@ -33,10 +33,11 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code for api/.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC (markers; config/rbac/remote from pkg/permissions) into config/.
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and RBAC (markers; config/rbac/remote from pkg/permissions) into config/, and config/velero with pkg/velerodeploy's template from Velero's pkg/install.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=ferry-manager paths=./controllers/... paths=./pkg/... output:rbac:artifacts:config=config/rbac
 	go run ./hack/gen-rbac --out config/rbac/remote/roles/roles.yaml
+	go run -C hack/tools/velero/manifests . -root $(CURDIR)
 
 .PHONY: bundle
 bundle: ## Generate the OLM bundle and file-based catalog into bundle/ and catalog/

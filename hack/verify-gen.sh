@@ -4,7 +4,7 @@
 # too; the tree is left regenerated either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sums() { find api config -type f -print0 | sort -z | xargs -0 sha256sum; }
+sums() { find api config pkg/velerodeploy -type f -print0 | sort -z | xargs -0 sha256sum; }
 before=$(sums)
 make --no-print-directory generate manifests >/dev/null
 after=$(sums)

@@ -250,6 +250,20 @@ const (
 	NotInForce = "NotInForce"
 	// InvalidValue: a setting's value does not parse or is out of range.
 	InvalidValue = "InvalidValue"
+	// VeleroReady: Advisory, Deployed; with migration_velero, the Velero the operator deploys
+	// is rolled out and available.
+	VeleroReady = "VeleroReady"
+	// VeleroNotReady: Warn; with migration_velero, Velero is not available yet, with one of
+	// the reasons below and what to do in the message.
+	VeleroNotReady = "VeleroNotReady"
+	// Deployed: Velero runs from the images in force.
+	Deployed = "Deployed"
+	// Deploying: the rollout of Velero's Deployment is in progress (or its pods do not start).
+	Deploying = "Deploying"
+	// NotInstallable: config/velero is not applied, or the operator may not create the Deployment.
+	NotInstallable = "NotInstallable"
+	// NotManaged: a Velero Deployment exists that the operator did not create; it is left alone.
+	NotManaged = "NotManaged"
 )
 
 // MigrationControllerStatus is what the operator observed about its settings.

@@ -26,9 +26,12 @@ const ControllerName = "migrationcontroller"
 
 // Reconciler reports what Ferry makes of each MigrationController.
 type Reconciler struct {
-	// Client reads MigrationControllers (cached, in the operator's namespace) and patches
-	// their status.
+	// Client reads MigrationControllers (cached, in the operator's namespace), patches their
+	// status and applies Velero's Deployment.
 	Client client.Client
+	// APIReader reads Velero's Deployment, ServiceAccount and pods without an informer (one
+	// would cache every Deployment and pod of the cluster for a handful of objects).
+	APIReader client.Reader
 	// Recorder emits an event per condition change.
 	Recorder events.EventRecorder
 	// Clock stamps condition transitions.
@@ -38,8 +41,11 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migrationcontrollers,verbs=get;list;watch
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migrationcontrollers/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts;pods,verbs=get;list;watch
 
-// Reconcile writes the conditions of one MigrationController.
+// Reconcile writes the conditions of one MigrationController and, on the one in force, deploys
+// or removes Velero as migration_velero says.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	mc := &migv1.MigrationController{}
 	if err := r.Client.Get(ctx, req.NamespacedName, mc); err != nil {
@@ -52,17 +58,25 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.List(ctx, list, client.InNamespace(mc.Namespace)); err != nil {
 		return ctrl.Result{}, fmt.Errorf("list MigrationControllers in %s: %w", mc.Namespace, err)
 	}
+	inForce := settings.InForce(list.Items)
+	var velero veleroState
+	if inForce != nil && inForce.Name == mc.Name {
+		var err error
+		if velero, err = r.reconcileVelero(ctx, mc); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	before := mc.DeepCopy()
-	conditions.Apply(mc, conditionsFor(mc, settings.InForce(list.Items)), metav1.NewTime(r.Clock.Now()))
+	conditions.Apply(mc, conditionsFor(mc, inForce, velero), metav1.NewTime(r.Clock.Now()))
 	mc.Status.ObservedGeneration = mc.Generation
-	return ctrl.Result{}, conditions.PatchStatus(ctx, r.Client, r.Recorder, before, mc)
+	return ctrl.Result{RequeueAfter: velero.requeue}, conditions.PatchStatus(ctx, r.Client, r.Recorder, before, mc)
 }
 
 // SetupWithManager registers the controller. Creating or deleting one MigrationController may
 // change which one is in force, so every event re-reports all of the namespace's.
 func (r *Reconciler) SetupWithManager(_ context.Context, mgr ctrl.Manager) error {
-	if r.Client == nil || r.Recorder == nil {
-		return fmt.Errorf("%s controller: Client and Recorder are required", ControllerName)
+	if r.Client == nil || r.APIReader == nil || r.Recorder == nil {
+		return fmt.Errorf("%s controller: Client, APIReader and Recorder are required", ControllerName)
 	}
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}

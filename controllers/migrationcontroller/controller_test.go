@@ -30,7 +30,7 @@ var _ = Describe("MigrationController status", Ordered, func() {
 		mc.Spec = migv1.MigrationControllerSpec{
 			RsyncOptBwlimit:   ptr.To(intstr.FromString("fast")),
 			StunnelVerifyCA:   ptr.To(false),
-			MigrationVelero:   ptr.To(true),
+			JaegerEnabled:     true,
 			RsyncEndpointType: migv1.RsyncEndpointNodePort,
 		}
 		Expect(cp.Client.Create(ctx, mc)).To(Succeed())
@@ -39,10 +39,10 @@ var _ = Describe("MigrationController status", Ordered, func() {
 		Eventually(condition(mc, migv1.InvalidSettings)).Should(And(HaveField("Category", migv1.CategoryWarn),
 			HaveField("Message", ContainSubstring(`rsync_opt_bwlimit: "fast" is not a number`))))
 		Eventually(condition(mc, migv1.UnsupportedSettings)).Should(And(HaveField("Reason", migv1.NotSupported),
-			HaveField("Message", And(ContainSubstring("stunnel_verify_ca: "), ContainSubstring("migration_velero: ")))))
+			HaveField("Message", And(ContainSubstring("stunnel_verify_ca: "), ContainSubstring("jaeger_enabled: ")))))
 
 		Expect(cp.Client.Get(ctx, client.ObjectKeyFromObject(mc), mc)).To(Succeed())
-		mc.Spec.RsyncOptBwlimit, mc.Spec.StunnelVerifyCA, mc.Spec.MigrationVelero = ptr.To(intstr.FromInt32(1024)), nil, nil
+		mc.Spec.RsyncOptBwlimit, mc.Spec.StunnelVerifyCA, mc.Spec.JaegerEnabled = ptr.To(intstr.FromInt32(1024)), nil, false
 		Expect(cp.Client.Update(ctx, mc)).To(Succeed())
 		Eventually(condition(mc, migv1.InvalidSettings)).Should(BeNil())
 		Eventually(condition(mc, migv1.UnsupportedSettings)).Should(BeNil())

@@ -10,8 +10,8 @@ import (
 )
 
 // conditionsFor computes the status conditions of mc, given the MigrationController in force
-// in its namespace.
-func conditionsFor(mc, inForce *migv1.MigrationController) []migv1.Condition {
+// in its namespace and what became of migration_velero.
+func conditionsFor(mc, inForce *migv1.MigrationController, velero veleroState) []migv1.Condition {
 	if inForce == nil || inForce.Name != mc.Name {
 		other := "none"
 		if inForce != nil {
@@ -32,6 +32,13 @@ func conditionsFor(mc, inForce *migv1.MigrationController) []migv1.Condition {
 	if ignored := settings.Unsupported(&mc.Spec); len(ignored) > 0 {
 		out = append(out, conditions.Warn(migv1.UnsupportedSettings, migv1.NotSupported,
 			"Ferry does not act on these settings: "+strings.Join(ignored, "; ")+"."))
+	}
+	switch {
+	case !velero.wanted:
+	case velero.reason == migv1.Deployed:
+		out = append(out, conditions.Advisory(migv1.VeleroReady, migv1.Deployed, velero.message))
+	default:
+		out = append(out, conditions.Warn(migv1.VeleroNotReady, velero.reason, velero.message))
 	}
 	return out
 }

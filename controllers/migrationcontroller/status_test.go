@@ -19,9 +19,11 @@ func TestConditionsFor(t *testing.T) {
 	type want struct {
 		running              migv1.Condition
 		invalid, unsupported []string // substrings of the messages; nil: no condition
+		velero               *migv1.Condition
 	}
 	cases := map[string]struct {
 		mc, inForce *migv1.MigrationController
+		velero      veleroState
 		want        want
 	}{
 		"defaults": {
@@ -38,11 +40,11 @@ func TestConditionsFor(t *testing.T) {
 		"settings Ferry does not act on are named, with why": {
 			mc: mc("migration-controller", migv1.MigrationControllerSpec{
 				StunnelVerifyCA: ptr.To(false), MigrationRsyncPrivileged: ptr.To(true), JaegerEnabled: true,
-				MigControllerLimitsMemory: ptr.To(intstr.FromString("10Gi")), MigrationVelero: ptr.To(true),
-				MigrationController: ptr.To(false), RsyncOptInfo: "progress2"}),
+				MigControllerLimitsMemory: ptr.To(intstr.FromString("10Gi")),
+				MigrationController:       ptr.To(false), RsyncOptInfo: "progress2"}),
 			want: want{running: migv1.Condition{Status: migv1.True, Reason: migv1.Successful},
 				unsupported: []string{"stunnel_verify_ca: ", "migration_rsync_privileged: ", "jaeger_enabled: ",
-					"mig_controller_limits_memory: ", "migration_velero: ", "migration_controller: ", "rsync_opt_info: "}},
+					"mig_controller_limits_memory: ", "migration_controller: ", "rsync_opt_info: "}},
 		},
 		"what Ferry does anyway is not listed": {
 			mc: mc("migration-controller", migv1.MigrationControllerSpec{
@@ -50,6 +52,18 @@ func TestConditionsFor(t *testing.T) {
 				MigrationRsyncPrivileged: ptr.To(false), MigrationController: ptr.To(true), MigrationVelero: ptr.To(false),
 				HTTPProxy: "http://proxy:3128", HTTPSProxy: "http://proxy:3128", NoProxy: ".cluster.local"}),
 			want: want{running: migv1.Condition{Status: migv1.True, Reason: migv1.Successful}},
+		},
+		"migration_velero: Velero deployed": {
+			mc:     mc("migration-controller", migv1.MigrationControllerSpec{MigrationVelero: ptr.To(true)}),
+			velero: veleroState{wanted: true, reason: migv1.Deployed, message: "Velero runs"},
+			want: want{running: migv1.Condition{Status: migv1.True, Reason: migv1.Successful},
+				velero: &migv1.Condition{Type: migv1.VeleroReady, Category: migv1.CategoryAdvisory, Reason: migv1.Deployed, Message: "Velero runs"}},
+		},
+		"migration_velero: Velero not installable": {
+			mc:     mc("migration-controller", migv1.MigrationControllerSpec{MigrationVelero: ptr.To(true)}),
+			velero: veleroState{wanted: true, reason: migv1.NotInstallable, message: "apply config/velero"},
+			want: want{running: migv1.Condition{Status: migv1.True, Reason: migv1.Successful},
+				velero: &migv1.Condition{Type: migv1.VeleroNotReady, Category: migv1.CategoryWarn, Reason: migv1.NotInstallable, Message: "apply config/velero"}},
 		},
 		"another MigrationController is in force": {
 			mc:      mc("another", migv1.MigrationControllerSpec{JaegerEnabled: true}),
@@ -63,7 +77,7 @@ func TestConditionsFor(t *testing.T) {
 			if inForce == nil {
 				inForce = c.mc
 			}
-			got := conditionsFor(c.mc, inForce)
+			got := conditionsFor(c.mc, inForce, c.velero)
 			running := conditions.Find(got, migv1.Running)
 			if running == nil || running.Status != c.want.running.Status || running.Reason != c.want.running.Reason ||
 				!strings.Contains(running.Message, c.want.running.Message) {
@@ -89,6 +103,17 @@ func TestConditionsFor(t *testing.T) {
 			}
 			check(migv1.InvalidSettings, c.want.invalid)
 			check(migv1.UnsupportedSettings, c.want.unsupported)
+			for _, t2 := range []string{migv1.VeleroReady, migv1.VeleroNotReady} {
+				found := conditions.Find(got, t2)
+				switch w := c.want.velero; {
+				case w == nil || w.Type != t2:
+					if found != nil {
+						t.Errorf("unexpected %s: %+v", t2, found)
+					}
+				case found == nil || found.Category != w.Category || found.Reason != w.Reason || found.Message != w.Message:
+					t.Errorf("%s: %+v, want %+v", t2, found, w)
+				}
+			}
 		})
 	}
 }

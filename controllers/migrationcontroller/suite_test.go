@@ -38,7 +38,8 @@ var _ = BeforeSuite(func() {
 	Expect(cp.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opNamespace}})).To(Succeed())
 	mgr, err := operator.New(cp.Config, operator.Options{Namespace: opNamespace, MetricsAddr: "0", ProbeAddr: "0"})
 	Expect(err).NotTo(HaveOccurred())
-	r := &migrationcontroller.Reconciler{Client: mgr.GetClient(), Recorder: mgr.GetEventRecorder(migrationcontroller.ControllerName)}
+	r := &migrationcontroller.Reconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder(migrationcontroller.ControllerName)}
 	Expect(r.SetupWithManager(ctx, mgr)).To(Succeed())
 	suite.Run(ctx, mgr)
 })

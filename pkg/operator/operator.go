@@ -171,9 +171,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Tester:    objectstore.Tester{Proxy: proxy.ForRequest},
 		}).SetupWithManager},
 		{migrationcontroller.ControllerName, (&migrationcontroller.Reconciler{
-			Client:   mgr.GetClient(),
-			Recorder: mgr.GetEventRecorder(migrationcontroller.ControllerName),
-			Clock:    clock.RealClock{},
+			Client:    mgr.GetClient(),
+			APIReader: mgr.GetAPIReader(),
+			Recorder:  mgr.GetEventRecorder(migrationcontroller.ControllerName),
+			Clock:     clock.RealClock{},
 		}).SetupWithManager},
 		{mighook.ControllerName, (&mighook.Reconciler{
 			Client:   mgr.GetClient(),

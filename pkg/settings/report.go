@@ -46,8 +46,6 @@ func Unsupported(spec *migv1.MigrationControllerSpec) []string {
 		add(r.v != nil, r.field,
 			"the operator's own resources are those of its Deployment (config/manager, or the ClusterServiceVersion with OLM); set them there")
 	}
-	add(isTrue(spec.MigrationVelero), "migration_velero",
-		"Ferry does not install Velero; install it in velero_namespace on every cluster (README)")
 	add(isTrue(spec.MigrationUI), "migration_ui", "Ferry has no web console yet; use the ferry CLI")
 	add(spec.MigrationController != nil && !*spec.MigrationController, "migration_controller",
 		"the controllers run wherever the operator runs; scale its Deployment to zero to stop them")

@@ -99,6 +99,11 @@ type Settings struct {
 	HTTPProxy, HTTPSProxy, NoProxy string
 	// VeleroNamespace is where Velero runs on every cluster.
 	VeleroNamespace string
+	// DeployVelero has the operator run Velero in VeleroNamespace (migration_velero), from
+	// VeleroImage and VeleroAWSPluginImage (velero_image_fqin, velero_aws_plugin_fqin; empty
+	// for the pinned release).
+	DeployVelero                      bool
+	VeleroImage, VeleroAWSPluginImage string
 	// HookRunnerImage runs Ansible playbook hooks (hook_runner_image).
 	HookRunnerImage string
 	// TransferImage runs the rsync and stunnel containers of volume transfers
@@ -155,6 +160,9 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		HTTPSProxy:                spec.HTTPSProxy,
 		NoProxy:                   spec.NoProxy,
 		VeleroNamespace:           spec.VeleroNamespace,
+		DeployVelero:              spec.MigrationVelero != nil && *spec.MigrationVelero,
+		VeleroImage:               spec.VeleroImageFqin,
+		VeleroAWSPluginImage:      spec.VeleroAWSPluginFqin,
 		HookRunnerImage:           spec.HookRunnerImage,
 		TransferImage:             spec.RsyncTransferImage,
 	}
