@@ -22,9 +22,11 @@
 //   - The Deployment, its ServiceAccount and pods are read uncached (APIReader) and a rollout
 //     is polled every few seconds: an informer would cache every Deployment and pod of the
 //     cluster for one object. A ready Velero is re-applied every few minutes to undo edits.
-//   - MTC's operator also deployed its controller and console from this CR. Ferry is installed
-//     by kustomize or OLM, so those switches (migration_controller, migration_ui) and the
-//     controller's own resources are reported as not acted on rather than half-honoured.
+//   - MTC's operator also deployed its controller and console from this CR. Ferry's controllers
+//     are in the operator itself: migration_controller: false leaves only this controller
+//     running (pkg/operator restarts the operator when the switch changes). Ferry has no
+//     console, and the operator's own resources are its Deployment's, so migration_ui and
+//     mig_controller_* are reported as not acted on rather than half-honoured.
 //   - Only the operator's namespace is watched (the manager's cache is limited to it): a
 //     MigrationController elsewhere is never read, as in MTC.
 package migrationcontroller

@@ -44,7 +44,7 @@ func TestConditionsFor(t *testing.T) {
 				MigrationController:       ptr.To(false), RsyncOptInfo: "progress2"}),
 			want: want{running: migv1.Condition{Status: migv1.True, Reason: migv1.Successful},
 				unsupported: []string{"stunnel_verify_ca: ", "migration_rsync_privileged: ", "jaeger_enabled: ",
-					"mig_controller_limits_memory: ", "migration_controller: ", "rsync_opt_info: "}},
+					"mig_controller_limits_memory: ", "rsync_opt_info: "}},
 		},
 		"what Ferry does anyway is not listed": {
 			mc: mc("migration-controller", migv1.MigrationControllerSpec{

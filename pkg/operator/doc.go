@@ -11,4 +11,9 @@
 //     build their own clients for other clusters and never import each other.
 //   - Secrets are not cached by the manager (client.Options.Cache.DisableFor): token Secrets
 //     are read with the API reader, and Secret events are watched as metadata only.
+//   - migration_controller: false registers only the MigrationController's controller (Velero
+//     and status, for a cluster where the operator only runs Velero). The switch is read at
+//     start and polled (switch.go); a change ends the manager with ErrSwitchChanged, and the
+//     Deployment restarts it: controller-runtime cannot remove a controller from a running
+//     manager, and one added late would miss its objects' initial events.
 package operator

@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -121,7 +122,15 @@ func ownObjectsIn(namespace string) map[client.Object]cache.ByObject {
 	return out
 }
 
-// Setup builds the shared services and registers every controller with mgr.
+// reconcilerSetup registers one controller.
+type reconcilerSetup struct {
+	name  string
+	setup func(context.Context, ctrl.Manager) error
+}
+
+// Setup builds the shared services and registers every controller with mgr; with
+// migration_controller false only the MigrationController's, and a switch that restarts the
+// operator when that setting changes.
 func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if opts.Namespace == "" {
 		opts.Namespace = DefaultNamespace
@@ -152,10 +161,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("direct client of the host: %w", err)
 	}
-	reconcilers := []struct {
-		name  string
-		setup func(context.Context, ctrl.Manager) error
-	}{
+	reconcilers := []reconcilerSetup{
 		{migcluster.ControllerName, (&migcluster.Reconciler{
 			Client:    mgr.GetClient(),
 			APIReader: mgr.GetAPIReader(),
@@ -220,6 +226,17 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Recorder:   mgr.GetEventRecorder(directimagestreammigration.ControllerName),
 			Clock:      clock.RealClock{},
 		}).SetupWithManager},
+	}
+	initial, err := cfgs.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("read the MigrationController before starting the controllers: %w", err)
+	}
+	if err := mgr.Add(controllerSwitch{settings: cfgs, running: initial.RunControllers}); err != nil {
+		return fmt.Errorf("add the migration_controller switch: %w", err)
+	}
+	if !initial.RunControllers {
+		mgr.GetLogger().Info("migration_controller is false: only the MigrationController controller runs (its status, and Velero with migration_velero)")
+		reconcilers = slices.DeleteFunc(reconcilers, func(r reconcilerSetup) bool { return r.name != migrationcontroller.ControllerName })
 	}
 	for _, rec := range reconcilers {
 		if err := rec.setup(ctx, mgr); err != nil {

@@ -47,8 +47,6 @@ func Unsupported(spec *migv1.MigrationControllerSpec) []string {
 			"the operator's own resources are those of its Deployment (config/manager, or the ClusterServiceVersion with OLM); set them there")
 	}
 	add(isTrue(spec.MigrationUI), "migration_ui", "Ferry has no web console yet; use the ferry CLI")
-	add(spec.MigrationController != nil && !*spec.MigrationController, "migration_controller",
-		"the controllers run wherever the operator runs; scale its Deployment to zero to stop them")
 	add(spec.ClusterName != "", "cluster_name", "not used: MigClusters name the clusters")
 	return out
 }
@@ -72,6 +70,9 @@ func InForce(items []migv1.MigrationController) *migv1.MigrationController {
 
 // Summary is one line on the settings in force, for the MigrationController's status.
 func (s Settings) Summary() string {
+	if !s.RunControllers {
+		return fmt.Sprintf("migration controllers off (migration_controller: false): only this MigrationController's status and Velero (migration_velero: %t) are reconciled here", s.DeployVelero)
+	}
 	return fmt.Sprintf("rsync endpoint %s, %d PVCs at once, Velero in %s, limits %d namespaces / %d pods / %d PVs",
 		s.RsyncEndpointType, s.RsyncParallelTransfers, s.VeleroNamespace, s.NamespaceLimit, s.PodLimit, s.PVLimit)
 }

@@ -99,6 +99,10 @@ type Settings struct {
 	HTTPProxy, HTTPSProxy, NoProxy string
 	// VeleroNamespace is where Velero runs on every cluster.
 	VeleroNamespace string
+	// RunControllers is migration_controller: false leaves only the MigrationController's
+	// own controller (Velero, status) running, for a cluster where the operator is installed
+	// to run Velero (MTC's source clusters).
+	RunControllers bool
 	// DeployVelero has the operator run Velero in VeleroNamespace (migration_velero), from
 	// VeleroImage and VeleroAWSPluginImage (velero_image_fqin, velero_aws_plugin_fqin; empty
 	// for the pinned release).
@@ -160,6 +164,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		HTTPSProxy:                spec.HTTPSProxy,
 		NoProxy:                   spec.NoProxy,
 		VeleroNamespace:           spec.VeleroNamespace,
+		RunControllers:            onUnlessFalse(spec.MigrationController),
 		DeployVelero:              spec.MigrationVelero != nil && *spec.MigrationVelero,
 		VeleroImage:               spec.VeleroImageFqin,
 		VeleroAWSPluginImage:      spec.VeleroAWSPluginFqin,
