@@ -73,6 +73,10 @@ func (s Settings) Summary() string {
 	if !s.RunControllers {
 		return fmt.Sprintf("migration controllers off (migration_controller: false): only this MigrationController's status and Velero (migration_velero: %t) are reconciled here", s.DeployVelero)
 	}
-	return fmt.Sprintf("rsync endpoint %s, %d PVCs at once, Velero in %s, limits %d namespaces / %d pods / %d PVs",
-		s.RsyncEndpointType, s.RsyncParallelTransfers, s.VeleroNamespace, s.NamespaceLimit, s.PodLimit, s.PVLimit)
+	warm := "on"
+	if !s.EnableWarmSync {
+		warm = "off"
+	}
+	return fmt.Sprintf("rsync endpoint %s, %d PVCs at once, warm sync %s, Velero in %s, limits %d namespaces / %d pods / %d PVs",
+		s.RsyncEndpointType, s.RsyncParallelTransfers, warm, s.VeleroNamespace, s.NamespaceLimit, s.PodLimit, s.PVLimit)
 }

@@ -90,6 +90,11 @@ type Settings struct {
 	SourceSupplementalGroups, TargetSupplementalGroups []int64
 	// DisableImageCopy turns off image copying while keeping ImageStream objects.
 	DisableImageCopy bool
+	// EnableWarmSync makes a cutover copy its volumes while the applications still run,
+	// repeating while the changes shrink, so that only the last small delta is copied after
+	// they are quiesced (enable_warm_sync; default true, false copies everything after
+	// quiescing, as MTC does).
+	EnableWarmSync bool
 	// ImageCopyParallelism is how many image blobs a DirectImageStreamMigration copies at
 	// once (image_copy_parallelism).
 	ImageCopyParallelism int
@@ -160,6 +165,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		StunnelTCPProxy:           spec.StunnelTCPProxy,
 		ClusterSubdomain:          spec.ClusterSubdomain,
 		DisableImageCopy:          spec.DisableImageCopy,
+		EnableWarmSync:            onUnlessFalse(spec.EnableWarmSync),
 		HTTPProxy:                 spec.HTTPProxy,
 		HTTPSProxy:                spec.HTTPSProxy,
 		NoProxy:                   spec.NoProxy,

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -23,6 +24,9 @@ func TestFromSpecDefaults(t *testing.T) {
 	}
 	if s.TransferImage != "quay.io/ferrymtc/ferry-transfer:latest" || s.HookRunnerImage != "quay.io/konveyor/hook-runner:latest" {
 		t.Errorf("images = %q / %q", s.TransferImage, s.HookRunnerImage)
+	}
+	if !s.EnableWarmSync {
+		t.Error("warm sync is off by default, want on (enable_warm_sync defaults to true)")
 	}
 	if !slices.Equal(s.ExcludedResources, DefaultExcludedResources) || s.EnableCachedClient || len(s.Invalid) > 0 {
 		t.Errorf("unexpected defaults: %+v", s)
@@ -107,6 +111,25 @@ func TestFromSpec(t *testing.T) {
 			if !s.EnableCachedClient || !s.EnableDVMPVResizing || !s.EnableIntelligentPVResize || s.RsyncEndpointType != migv1.RsyncEndpointNodePort ||
 				s.StunnelTCPProxy == "" || s.VeleroNamespace != "velero" || s.TransferImage != "registry.example.com/mirror/transfer:1.2" {
 				t.Errorf("switches not honoured: %+v", s)
+			}
+		},
+	}, {
+		name: "warm sync turned off",
+		spec: migv1.MigrationControllerSpec{EnableWarmSync: ptr.To(false)},
+		check: func(t *testing.T, s Settings) {
+			if s.EnableWarmSync {
+				t.Error("enable_warm_sync: false left warm sync on")
+			}
+			if !strings.Contains(s.Summary(), "warm sync off") {
+				t.Errorf("Summary() = %q, want it to say warm sync is off", s.Summary())
+			}
+		},
+	}, {
+		name: "warm sync asked for explicitly",
+		spec: migv1.MigrationControllerSpec{EnableWarmSync: ptr.To(true)},
+		check: func(t *testing.T, s Settings) {
+			if !s.EnableWarmSync || !strings.Contains(s.Summary(), "warm sync on") {
+				t.Errorf("enable_warm_sync: true not honoured: %v, %q", s.EnableWarmSync, s.Summary())
 			}
 		},
 	}}
