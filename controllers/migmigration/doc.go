@@ -91,6 +91,25 @@
 //     not quiesced (the DVM runs as Stage), CreateDirectVolumeMigrationFinal when it is
 //     (CutOver). One of the two applies, in Stage and Final alike; so a quiesced Stage shows
 //     CreateDirectVolumeMigrationFinal, which MTC's Stage never did.
+//   - Warm sync (Ferry's; enable_warm_sync, default true; warmsync.go, steps_warmsync.go):
+//     a quiesced Final with DVM volumes first copies them while the applications still run
+//     (step WarmSync: CreateDirectVolumeMigrationWarm, WaitForDirectVolumeMigrationWarmToComplete,
+//     after the initial backup, before QuiesceSourceApplications), so that the DVM after
+//     quiesce copies only what changed during the last pass: the downtime no longer grows
+//     with what changed since the last stage. Each pass is a Stage DVM into the same
+//     destination PVCs (named <migration>-dvmw<n>-<hash>, recorded in status.references with
+//     role WarmDirectVolumeMigration before it is created; the references count the passes).
+//     When a pass completes, its delta is read from its progress objects (rsync's transferred
+//     file size and files) and nextWarmPass decides: stop when it changed little (32 MiB and
+//     1,000 files) or its rsync ran at most 2 s, when it did not shrink by a quarter against
+//     the pass before (the applications write as fast as a pass copies), or after 5 passes;
+//     else record the next pass and follow it. Each pass gets a pipeline line and an event
+//     ("Warm sync pass 2: 10.0 MiB in 3 files"). Without quiescePods there is no warm
+//     sync: that cutover's own DVM already runs beside the applications and nothing waits on
+//     it. A pass that fails critically fails the migration before anything was quiesced (the
+//     final copy would meet the same failure with the applications down); Cancel deletes the
+//     passes with the other DVMs (same label). Turning the setting off during a pass ends
+//     warm sync after that pass.
 //   - The Failed itinerary really cleans up: MTC listed DeleteRegistries and
 //     EnsureAnnotationsDeleted but jumped from MigrationFailed to Completed, and it left the
 //     source quiesced until a rollback. Ferry deletes registries, stage pods and annotations

@@ -65,6 +65,10 @@ type Facts struct {
 	// LiveVMMigration: plan.liveMigrate (KubeVirt storage live migration).
 	LiveVMMigration bool
 
+	// WarmSync: enable_warm_sync (Ferry's setting, default true). Not an MTC flag: with it, a
+	// cutover copies its volumes while the applications still run (see warmSync).
+	WarmSync bool
+
 	// DestUnquiesced: UnQuiesceDestApplications has run for this migration (the durable
 	// DestinationApplicationsStarted condition; or, for a migration still in the itinerary that
 	// ran it, its pipeline's Restore step completed), so the destination runs the
@@ -96,6 +100,7 @@ func postRestoreHooks(f Facts) bool  { return f.HasPostRestoreHooks }
 func storageConversion(f Facts) bool { return f.StorageConversion }
 func liveVMMigration(f Facts) bool   { return f.LiveVMMigration }
 func destUnquiesced(f Facts) bool    { return f.DestUnquiesced }
+func warmSyncEnabled(f Facts) bool   { return f.WarmSync }
 
 type predicate = itinerary.Predicate[Facts]
 
@@ -119,6 +124,13 @@ var (
 	// applications run, CutOver once they are quiesced.
 	dvmStage   = allOf(withDVM, not(quiesce))
 	dvmCutover = allOf(withDVM, quiesce)
+	// warmSync: a cutover copies its volumes while the applications still run, before it
+	// quiesces them, so that the DVM after quiesce copies only the last delta. Only when the
+	// migration quiesces: without quiescePods the cutover's own DVM already copies while the
+	// applications run and nothing waits on it, so a warm pass would only copy twice. Never
+	// in a Stage (already a copy while the applications run) nor for KubeVirt live migration
+	// (not an rsync copy); rollbacks run their own itinerary.
+	warmSync = allOf(withDVM, quiesce, warmSyncEnabled, not(stage), not(rollback), not(liveVMMigration))
 	// withStagePods: PV data goes through stage pods and Velero.
 	withStagePods = allOf(hasPVs, indirectVolume)
 	// resticReady: Velero's file-system backup must see the stage pods' mounts. MTC's Final

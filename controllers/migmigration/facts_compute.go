@@ -33,6 +33,7 @@ func computeFacts(in factsInput) Facts {
 		HasISs:          in.hasImageStreams,
 		EnableVolume:    !slices.Contains(in.settings.ExcludedResources, "persistentvolumes"),
 		LiveVMMigration: plan.Spec.LiveMigrate != nil && *plan.Spec.LiveMigrate,
+		WarmSync:        in.settings.EnableWarmSync,
 	}
 	moveOrSnapshot := false
 	for _, pv := range plan.Spec.PersistentVolumes {

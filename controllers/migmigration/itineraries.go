@@ -46,6 +46,8 @@ const (
 	phaseWaitForResticReady                             = "WaitForResticReady"
 	phaseCreateDirectVolumeMigrationStage               = "CreateDirectVolumeMigrationStage"
 	phaseCreateDirectVolumeMigrationFinal               = "CreateDirectVolumeMigrationFinal"
+	phaseCreateDirectVolumeMigrationWarm                = "CreateDirectVolumeMigrationWarm"
+	phaseWaitForDirectVolumeMigrationWarmToComplete     = "WaitForDirectVolumeMigrationWarmToComplete"
 	phaseEnsureStageBackup                              = "EnsureStageBackup"
 	phaseStageBackupCreated                             = "StageBackupCreated"
 	phaseEnsureStageBackupReplicated                    = "EnsureStageBackupReplicated"
@@ -93,6 +95,7 @@ const (
 	stepStageRestore          = "StageRestore"
 	stepDirectImage           = "DirectImage"
 	stepDirectVolume          = "DirectVolume"
+	stepWarmSync              = "WarmSync" // Ferry's: the warm passes before quiesce
 	stepPostBackupHooks       = phasePostBackupHooks
 	stepPreRestoreHooks       = phasePreRestoreHooks
 	stepRestore               = "Restore"
@@ -140,7 +143,8 @@ func Itineraries(run func(phase string) RunFunc) map[string]Itinerary {
 // phaseFunc builds a phase with its step function.
 type phaseFunc func(name, step string, when predicate) Phase
 
-// finalItinerary migrates the applications: MTC's Final with the DVM created after quiesce.
+// finalItinerary migrates the applications: MTC's Final with the DVM created after quiesce,
+// preceded, with warm sync, by DVMs that copy while the applications still run.
 func finalItinerary(p phaseFunc) Itinerary {
 	return Itinerary{Name: FinalItinerary, Phases: []Phase{
 		p(phaseStarted, stepPrepare, nil),
@@ -160,6 +164,8 @@ func finalItinerary(p phaseFunc) Itinerary {
 		p(phaseCreateDirectImageMigration, stepBackup, withDIM),
 		p(phaseEnsureInitialBackup, stepBackup, nil),
 		p(phaseInitialBackupCreated, stepBackup, nil),
+		p(phaseCreateDirectVolumeMigrationWarm, stepWarmSync, warmSync),
+		p(phaseWaitForDirectVolumeMigrationWarmToComplete, stepWarmSync, warmSync),
 		p(phaseQuiesceSourceApplications, stepStageBackup, quiesce),
 		p(phaseEnsureSrcQuiesced, stepStageBackup, quiesce),
 		p(phaseEnsureStagePodsFromRunning, stepStageBackup, withStagePods),

@@ -74,11 +74,16 @@ var scenarios = map[string][]scenario{
 		{"snapshot or move, quiesced", with(snapshot, Facts{Quiesce: true})},
 		{"image and volume copy disabled", Facts{HasPVs: true, DirectVolume: true, HasISs: true, DirectImage: true}},
 		{"live VM migration, quiesced", with(direct, Facts{Quiesce: true, LiveVMMigration: true})},
+		{"direct, quiesced, warm sync", with(direct, Facts{Quiesce: true, WarmSync: true})},
+		{"direct, quiesced, warm sync, hooks", with(direct, allHooks, Facts{Quiesce: true, WarmSync: true})},
+		{"direct, not quiesced, warm sync", with(direct, Facts{WarmSync: true})},
+		{"indirect, quiesced, warm sync", with(indirect, Facts{Quiesce: true, WarmSync: true})},
 	},
 	StageItinerary: {
 		{"no PVs or image streams", with(noPVs, Facts{Stage: true})},
 		{"direct volumes and images", with(direct, Facts{Stage: true})},
 		{"direct, quiesced", with(direct, Facts{Stage: true, Quiesce: true})},
+		{"direct, quiesced, warm sync", with(direct, Facts{Stage: true, Quiesce: true, WarmSync: true})},
 		{"indirect volumes and images", with(indirect, Facts{Stage: true})},
 		{"snapshot or move", with(snapshot, Facts{Stage: true})},
 		{"indirect images only", Facts{Stage: true, HasISs: true, IndirectImage: true, EnableImage: true, HasStageBackup: true}},
@@ -87,6 +92,7 @@ var scenarios = map[string][]scenario{
 	CancelItinerary: {
 		{"nothing to clean", Facts{}},
 		{"direct volumes and images", direct},
+		{"direct, quiesced, warm sync", with(direct, Facts{Quiesce: true, WarmSync: true})},
 		{"indirect volumes and images", indirect},
 		{"destination unquiesced", with(direct, Facts{Quiesce: true, DestUnquiesced: true})},
 		{"rollback", with(direct, Facts{Rollback: true})},
@@ -235,9 +241,10 @@ func TestPhasesGolden(t *testing.T) {
 	}
 }
 
-// knownSteps are MTC's pipeline step names.
+// knownSteps are MTC's pipeline step names, and WarmSync, Ferry's only step of its own (the
+// warm passes of a cutover, which MTC does not have).
 var knownSteps = []string{
-	stepPrepare, stepPreBackupHooks, stepBackup, stepStageBackup, stepStageRestore, stepDirectImage,
+	stepWarmSync, stepPrepare, stepPreBackupHooks, stepBackup, stepStageBackup, stepStageRestore, stepDirectImage,
 	stepDirectVolume, stepPostBackupHooks, stepPreRestoreHooks, stepRestore, stepPostRestoreHooks, stepCleanup,
 	stepCleanupVelero, stepCleanupHelpers, stepCleanupMigrated, stepCleanupUnquiesce, stepRollbackLiveMigration,
 }
@@ -254,7 +261,7 @@ func TestItineraryInvariants(t *testing.T) {
 		}
 		for _, p := range it.Phases {
 			if !slices.Contains(knownSteps, p.Step) {
-				t.Errorf("%s: phase %s has step %q, not one of MTC's", name, p.Name, p.Step)
+				t.Errorf("%s: phase %s has step %q, not a known one", name, p.Name, p.Step)
 			}
 			if phaseDescriptions[p.Name] == "" {
 				t.Errorf("%s: phase %s has no description", name, p.Name)

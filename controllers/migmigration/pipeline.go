@@ -192,6 +192,8 @@ var phaseDescriptions = map[string]string{
 	phaseWaitForResticReady:                             "Waiting for Restic Pods to restart, ensuring latest PVC mounts are available for PVC backups.",
 	phaseCreateDirectVolumeMigrationStage:               "Creating a DirectVolumeMigration to copy PVC data while the applications run.",
 	phaseCreateDirectVolumeMigrationFinal:               "Creating a DirectVolumeMigration to copy PVC data from the quiesced applications.",
+	phaseCreateDirectVolumeMigrationWarm:                "Creating a DirectVolumeMigration to copy PVC data while the applications still run (warm sync, pass 1).",
+	phaseWaitForDirectVolumeMigrationWarmToComplete:     "Copying PVC data while the applications still run, pass after pass while the changes shrink (warm sync).",
 	phaseEnsureStageBackup:                              "Creating a stage backup.",
 	phaseStageBackupCreated:                             "Waiting for stage backup to complete.",
 	phaseEnsureStageBackupReplicated:                    "Waiting for stage Velero backup replication to target cluster.",

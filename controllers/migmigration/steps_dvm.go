@@ -140,6 +140,15 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 		}
 		return itinerary.Outcome{}, fmt.Errorf("get DirectVolumeMigration %s: %w", key, err)
 	}
+	lines, out := s.judgeDirectVolumeMigration(key, dvm)
+	s.setProgress(lines...)
+	return out, nil
+}
+
+// judgeDirectVolumeMigration returns the progress lines of a DVM (MTC's) and how the phase
+// that waits for it stands: done once it completed, failed when it failed critically, else
+// waiting (watched). It records the DVM's description and its warnings on the migration.
+func (s *Scope) judgeDirectVolumeMigration(key types.NamespacedName, dvm *migv1.DirectVolumeMigration) ([]string, itinerary.Outcome) {
 	st := dvm.Status
 	lines := []string{fmt.Sprintf("%d total volumes; %d successful; %d running; %d failed",
 		len(dvm.Spec.PersistentVolumeClaims), len(st.SuccessfulPods), len(st.RunningPods), len(st.FailedPods))}
@@ -151,7 +160,6 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 			lines = append(lines, podLine(group.state, p))
 		}
 	}
-	s.setProgress(lines...)
 	s.setDetail(st.PhaseDescription)
 	for _, t := range dvmWarnings {
 		if c := conditions.Find(st.Conditions, t); c != nil && c.Category == migv1.CategoryWarn {
@@ -166,17 +174,17 @@ func (r *Reconciler) waitForDirectVolumeMigration(ctx context.Context, s *Scope)
 		if len(st.Errors) > 0 {
 			why = strings.Join(st.Errors, "; ")
 		}
-		return itinerary.Failed("DirectVolumeMigrationFailed", fmt.Sprintf("DVM %s failed: %s", key.Name, why)), nil
+		return lines, itinerary.Failed("DirectVolumeMigrationFailed", fmt.Sprintf("DVM %s failed: %s", key.Name, why))
 	case failed != nil || len(st.Errors) > 0 && st.Phase == dvmPhaseCompleted:
 		s.warn(migv1.DirectVolumeMigrationFailed, fmt.Sprintf("DirectVolumeMigration (dvm): %s failed. See in dvm status.Errors", key))
-		return itinerary.Done(), nil
+		return lines, itinerary.Done()
 	case st.Phase == dvmPhaseCompleted:
-		return itinerary.Done(), nil
+		return lines, itinerary.Done()
 	}
 	if blocked := dvmBlocked(dvm); len(blocked) > 0 {
 		s.notice(migv1.DirectVolumeMigrationBlocked, fmt.Sprintf("DirectVolumeMigration %s is not moving: %s", key, strings.Join(blocked, " ")))
 	}
-	return itinerary.Wait(pollSlow).Observed(fmt.Sprintf("DirectVolumeMigration %s", key), dvmState(dvm)), nil
+	return lines, itinerary.Wait(pollSlow).Observed(fmt.Sprintf("DirectVolumeMigration %s", key), dvmState(dvm))
 }
 
 // deleteDirectVolumeMigrations deletes the migration's DVMs; their finalizers clean up what

@@ -24,18 +24,19 @@ import (
 // would outlive. Several run with the source quiesced, where a silent hang keeps the
 // applications down.
 var watchedPhases = map[string]bool{
-	phaseInitialBackupCreated:                   true,
-	phaseStageBackupCreated:                     true,
-	phaseEnsureStageBackupReplicated:            true,
-	phaseStageRestoreCreated:                    true,
-	phaseEnsureInitialBackupReplicated:          true,
-	phaseFinalRestoreCreated:                    true,
-	phasePreBackupHooks:                         true,
-	phasePostBackupHooks:                        true,
-	phasePreRestoreHooks:                        true,
-	phasePostRestoreHooks:                       true,
-	phaseWaitForDirectVolumeMigrationToComplete: true,
-	phaseWaitForDirectImageMigrationToComplete:  true,
+	phaseInitialBackupCreated:                       true,
+	phaseStageBackupCreated:                         true,
+	phaseEnsureStageBackupReplicated:                true,
+	phaseStageRestoreCreated:                        true,
+	phaseEnsureInitialBackupReplicated:              true,
+	phaseFinalRestoreCreated:                        true,
+	phasePreBackupHooks:                             true,
+	phasePostBackupHooks:                            true,
+	phasePreRestoreHooks:                            true,
+	phasePostRestoreHooks:                           true,
+	phaseWaitForDirectVolumeMigrationToComplete:     true,
+	phaseWaitForDirectVolumeMigrationWarmToComplete: true,
+	phaseWaitForDirectImageMigrationToComplete:      true,
 }
 
 // watchdogLimits are the no-progress limits in force.
