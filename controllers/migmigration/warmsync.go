@@ -69,7 +69,11 @@ func shrank(before, after warmPass) bool {
 }
 
 // measureWarmPass sums what a warm pass changed from its progress objects (one per volume):
-// rsync's statistics of each volume's successful attempt, kept in the attempt's log message.
+// rsync's statistics of each volume's successful attempt, kept in the attempt's log message,
+// plus what earlier attempts of the pass moved before they failed. A running application
+// makes attempts fail (rsync exit 24: a file vanished while rsync listed it) after they
+// copied most of the delta, and the retry then only finishes the job: counting the retry
+// alone would make a large delta look small.
 func measureWarmPass(dvmps []migv1.DirectVolumeMigrationProgress, volumes int) warmPass {
 	p := warmPass{Measured: volumes > 0 && len(dvmps) == volumes}
 	for i := range dvmps {
@@ -78,6 +82,11 @@ func measureWarmPass(dvmps []migv1.DirectVolumeMigrationProgress, volumes int) w
 		if ok == nil {
 			p.Measured = false
 			continue
+		}
+		for _, a := range attempts(st) {
+			if a.PodName != ok.PodName {
+				p.Bytes += a.TransferredBytes
+			}
 		}
 		if stats, found := transfer.ParseStats(ok.LogMessage); found {
 			p.Bytes += stats.TransferredFileSize
@@ -91,6 +100,18 @@ func measureWarmPass(dvmps []migv1.DirectVolumeMigrationProgress, volumes int) w
 		}
 	}
 	return p
+}
+
+// attempts are the attempts a progress object knows: its history, and its current attempt
+// when the history does not hold it yet.
+func attempts(st *migv1.DirectVolumeMigrationProgressStatus) []migv1.RsyncPodStatus {
+	out := st.RsyncPodStatuses
+	for _, a := range out {
+		if a.PodName == st.PodName {
+			return out
+		}
+	}
+	return append(append([]migv1.RsyncPodStatus(nil), out...), st.RsyncPodStatus)
 }
 
 // succeededAttempt is the attempt of a volume that succeeded, or nil.

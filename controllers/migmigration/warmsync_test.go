@@ -116,8 +116,16 @@ func succeeded(files, bytes int64, elapsed time.Duration) migv1.DirectVolumeMigr
 // the pass unmeasured.
 func TestMeasureWarmPass(t *testing.T) {
 	retried := succeeded(0, 0, 0)
-	retried.RsyncPodStatus = migv1.RsyncPodStatus{PodName: "p2", PodPhase: corev1.PodFailed, LogMessage: "rsync error"}
+	retried.RsyncPodStatus = migv1.RsyncPodStatus{PodName: "p2", PodPhase: corev1.PodFailed, LogMessage: "rsync error", TransferredBytes: 30}
 	retried.RsyncPodStatuses = []migv1.RsyncPodStatus{{PodName: "p1", PodPhase: corev1.PodSucceeded, LogMessage: statsLog(2, 5000)}}
+	// A running application's vanished file failed the first attempt after it had moved most
+	// of the delta; the retry only finished it.
+	vanished := succeeded(1, 2_000_000, 10*time.Second)
+	vanished.PodName = "p2"
+	vanished.RsyncPodStatuses = []migv1.RsyncPodStatus{
+		{PodName: "p1", PodPhase: corev1.PodFailed, LogMessage: "rsync exited with code 24", TransferredBytes: 160_000_000},
+		vanished.RsyncPodStatus,
+	}
 	noStats := migv1.DirectVolumeMigrationProgressStatus{RsyncPodStatus: migv1.RsyncPodStatus{PodPhase: corev1.PodSucceeded, TransferredBytes: 777}}
 	running := migv1.DirectVolumeMigrationProgressStatus{RsyncPodStatus: migv1.RsyncPodStatus{PodPhase: corev1.PodRunning, TransferredBytes: 1}}
 	cases := []struct {
@@ -129,7 +137,9 @@ func TestMeasureWarmPass(t *testing.T) {
 		{"two volumes", []migv1.DirectVolumeMigrationProgress{
 			dvmp("a", succeeded(3, 10_485_760, 4*time.Second)), dvmp("b", succeeded(1, 1_000, 9*time.Second))}, 2,
 			warmPass{Bytes: 10_486_760, Files: 4, Copying: 9 * time.Second, Measured: true}},
-		{"an earlier attempt succeeded", []migv1.DirectVolumeMigrationProgress{dvmp("a", retried)}, 1, warmPass{Bytes: 5000, Files: 2, Measured: true}},
+		{"an earlier attempt succeeded, a later one failed", []migv1.DirectVolumeMigrationProgress{dvmp("a", retried)}, 1, warmPass{Bytes: 5030, Files: 2, Measured: true}},
+		{"a failed attempt's bytes count", []migv1.DirectVolumeMigrationProgress{dvmp("a", vanished)}, 1,
+			warmPass{Bytes: 162_000_000, Files: 1, Copying: 10 * time.Second, Measured: true}},
 		{"no statistics: the progress bytes", []migv1.DirectVolumeMigrationProgress{dvmp("a", noStats)}, 1, warmPass{Bytes: 777, Measured: true}},
 		{"a volume still running", []migv1.DirectVolumeMigrationProgress{dvmp("a", succeeded(1, 1, 0)), dvmp("b", running)}, 2, warmPass{Bytes: 1, Files: 1}},
 		{"a volume's progress is missing", []migv1.DirectVolumeMigrationProgress{dvmp("a", succeeded(1, 1, 0))}, 2, warmPass{Bytes: 1, Files: 1}},
