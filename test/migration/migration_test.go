@@ -184,4 +184,7 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("refuses a token that may not pull images up front, and fails a cutover whose registry refuses the token, starting the source app again",
 		failImagesWithWrongRegistryCredentials)
+
+	It("cuts over a writing app with warm sync: the delta moves while it runs, the copy is identical, the downtime shorter than without",
+		cutOverWithAndWithoutWarmSync)
 })
