@@ -112,6 +112,10 @@ bench-transfer: packages envtest s3server velero build ## Time DirectVolumeMigra
 bench-concurrent: packages envtest s3server velero build ## Time cutovers of 1, 4 and 8 plans at once (VELERO_CONCURRENT_BACKUPS=8 raises Velero's --concurrent-backups); print each plan's time and the slowest of 8 against one alone.
 	go run ./test/bench/concurrent --manager $(BIN)/manager --velero-concurrent-backups $(or $(VELERO_CONCURRENT_BACKUPS),0)
 
+.PHONY: bench-cutover
+bench-cutover: packages envtest s3server velero build ## Time a cutover's downtime (source scaled to 0 to destination pod ready) of an app writing to a 1 GiB volume, 10 MiB changed after a stage, with warm sync off and on.
+	go run ./test/bench/cutover --manager $(BIN)/manager
+
 .PHONY: bench-image
 bench-image: packages registry ## Time copying a 10-tag image stream between two registries with Ferry's pkg/imagecopy against skopeo sync.
 	go run ./test/bench/image

@@ -136,7 +136,7 @@ func (r *Reconciler) waitForWarmSync(ctx context.Context, s *Scope) (itinerary.O
 		r.Recorder.Eventf(s.Migration, nil, corev1.EventTypeNormal, reasonWarmSyncPass, s.phase, "%s; pass %d follows", warmPassLine(n, cur), n+1)
 		return requeueSoon()
 	}
-	s.setProgress(append(lines, fmt.Sprintf("Warm sync done after %d passes: %s. What changed since is copied after quiescing.", n, why))...)
+	s.setProgress(append(lines, fmt.Sprintf("Warm sync done after %s: %s. What changed since is copied after quiescing.", passCount(n), why))...)
 	r.Recorder.Eventf(s.Migration, nil, corev1.EventTypeNormal, reasonWarmSyncDone, s.phase, "%s; warm sync done: %s", warmPassLine(n, cur), why)
 	return itinerary.Done(), nil
 }
@@ -156,4 +156,12 @@ func (r *Reconciler) measureWarm(ctx context.Context, s *Scope, n int) (warmPass
 		return warmPass{}, fmt.Errorf("list the progress of DirectVolumeMigration %s: %w", key, err)
 	}
 	return measureWarmPass(list.Items, len(dvm.Spec.PersistentVolumeClaims)), nil
+}
+
+// passCount is "1 pass" or "n passes".
+func passCount(n int) string {
+	if n == 1 {
+		return "1 pass"
+	}
+	return fmt.Sprintf("%d passes", n)
 }
