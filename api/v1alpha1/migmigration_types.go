@@ -201,6 +201,10 @@ type MigMigrationStatus struct {
 	References []MigrationReference `json:"references,omitempty"`
 }
 
+// ReferenceRoleWarmDirectVolumeMigration is the status.references role of the DVM of a warm
+// sync pass (Ferry's); those references, in order, are the passes so far.
+const ReferenceRoleWarmDirectVolumeMigration = "WarmDirectVolumeMigration"
+
 // MigrationReference names an object a migration created on one of the clusters.
 type MigrationReference struct {
 	// Role says what the object is for, for example InitialBackup or FinalRestore.

@@ -17,8 +17,8 @@ import (
 )
 
 // roleWarmDirectVolumeMigration is the status.references role of a warm pass's DVM; the
-// references of that role, in order, are the passes so far.
-const roleWarmDirectVolumeMigration = "WarmDirectVolumeMigration"
+// references of that role, in order, are the passes so far (the CLI reads them too).
+const roleWarmDirectVolumeMigration = migv1.ReferenceRoleWarmDirectVolumeMigration
 
 // Event reasons of warm sync.
 const (

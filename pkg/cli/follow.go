@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,24 +73,53 @@ func (o *Options) readView(ctx context.Context, r client.Reader, name string) (v
 	if err := r.List(ctx, dvms, client.InNamespace(ns), client.MatchingLabels{migv1.DirectVolumeMigrationLabel: string(m.UID)}); err != nil {
 		return st, err
 	}
-	for _, dvm := range dvms.Items {
-		for _, pvc := range dvm.Spec.PersistentVolumeClaims {
-			v := volumeView{pvc: pvc.Namespace + "/" + pvc.Name}
-			p := &migv1.DirectVolumeMigrationProgress{}
-			key := client.ObjectKey{Namespace: ns, Name: transfer.ProgressName(dvm.Name, pvc.Name, pvc.Namespace)}
-			if err := r.Get(ctx, key, p); err == nil {
-				v.progress = p
-			}
-			v.state = volumeState(&dvm, pvc.Namespace, pvc.Name)
-			st.volumes = append(st.volumes, v)
+	st.volumes = volumeRows(m, dvms.Items, func(dvm, pvc, pvcNamespace string) *migv1.DirectVolumeMigrationProgress {
+		p := &migv1.DirectVolumeMigrationProgress{}
+		if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: transfer.ProgressName(dvm, pvc, pvcNamespace)}, p); err != nil {
+			return nil
 		}
-	}
+		return p
+	})
 	dims := &migv1.DirectImageMigrationList{}
 	if err := r.List(ctx, dims, client.InNamespace(ns), client.MatchingLabels{migv1.DirectImageMigrationLabel: string(m.UID)}); err != nil {
 		return st, err
 	}
 	st.images = dims.Items
 	return st, nil
+}
+
+// volumeRows are the rows of the migration's volumes. A cutover with warm sync copies each
+// volume in several DVMs (the passes, then the final one): a volume has one row, that of its
+// latest DVM, named with its warm pass while one runs.
+func volumeRows(m *migv1.MigMigration, dvms []migv1.DirectVolumeMigration,
+	progress func(dvm, pvc, pvcNamespace string) *migv1.DirectVolumeMigrationProgress) []volumeView {
+	warmPass := map[string]int{}
+	for _, ref := range m.Status.References {
+		if ref.Role == migv1.ReferenceRoleWarmDirectVolumeMigration {
+			warmPass[ref.Name] = len(warmPass) + 1
+		}
+	}
+	dvms = slices.Clone(dvms)
+	sort.SliceStable(dvms, func(i, j int) bool { return dvms[i].CreationTimestamp.Before(&dvms[j].CreationTimestamp) })
+	var out []volumeView
+	row := map[string]int{}
+	for i := range dvms {
+		dvm := &dvms[i]
+		for _, pvc := range dvm.Spec.PersistentVolumeClaims {
+			id := pvc.Namespace + "/" + pvc.Name
+			v := volumeView{pvc: id, progress: progress(dvm.Name, pvc.Name, pvc.Namespace), state: volumeState(dvm, pvc.Namespace, pvc.Name)}
+			if n := warmPass[dvm.Name]; n > 0 {
+				v.pvc = fmt.Sprintf("%s (warm pass %d)", id, n)
+			}
+			if at, seen := row[id]; seen {
+				out[at] = v
+				continue
+			}
+			row[id] = len(out)
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // outcomeOf is the condition type that ends the migration, or "" while it runs.

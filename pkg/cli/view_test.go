@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +193,32 @@ func TestRefused(t *testing.T) {
 		if got := refused(m); got != tc.want {
 			t.Errorf("%s: refused = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestVolumeRowsOfAWarmSyncedCutover(t *testing.T) {
+	at := func(s int) metav1.Time { return metav1.NewTime(time.Unix(int64(s), 0)) }
+	pvcs := []migv1.PVCToMigrate{{ObjectReference: &corev1.ObjectReference{Namespace: "app", Name: "data"}}}
+	dvm := func(name string, created int) migv1.DirectVolumeMigration {
+		return migv1.DirectVolumeMigration{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: at(created)},
+			Spec: migv1.DirectVolumeMigrationSpec{PersistentVolumeClaims: pvcs}}
+	}
+	m := &migv1.MigMigration{Status: migv1.MigMigrationStatus{References: []migv1.MigrationReference{
+		{Role: migv1.ReferenceRoleWarmDirectVolumeMigration, Name: "m-dvmw1"},
+		{Role: migv1.ReferenceRoleWarmDirectVolumeMigration, Name: "m-dvmw2"},
+		{Role: "DirectVolumeMigration", Name: "m-dvm"},
+	}}}
+	none := func(string, string, string) *migv1.DirectVolumeMigrationProgress { return nil }
+	names := func(rows []volumeView) (out []string) {
+		for _, r := range rows {
+			out = append(out, r.pvc)
+		}
+		return out
+	}
+	if got := names(volumeRows(m, []migv1.DirectVolumeMigration{dvm("m-dvmw2", 2), dvm("m-dvmw1", 1)}, none)); !slices.Equal(got, []string{"app/data (warm pass 2)"}) {
+		t.Errorf("during pass 2: %q", got)
+	}
+	if got := names(volumeRows(m, []migv1.DirectVolumeMigration{dvm("m-dvm", 3), dvm("m-dvmw1", 1), dvm("m-dvmw2", 2)}, none)); !slices.Equal(got, []string{"app/data"}) {
+		t.Errorf("during the final copy: %q", got)
 	}
 }
