@@ -15,7 +15,11 @@ import (
 // Option configures Start.
 type Option func(*options)
 
-type options struct{ controllerManager, scheduler bool }
+type options struct {
+	controllerManager, scheduler bool
+	// namedCertificate are the names of WithNamedCertificate.
+	namedCertificate []string
+}
 
 // WithControllerManager also runs kube-controller-manager, so that Deployments get
 // ReplicaSets and Pods, PVCs bind to PVs, namespaces finish deleting and default

@@ -44,6 +44,9 @@ type ControlPlane struct {
 	// stopped and restarted are the API server of StopAPIServer and StartAPIServer.
 	stopped   *stoppedAPIServer
 	restarted *apiServerProcess
+	// namedCA and namedDir are the CA and the files of WithNamedCertificate.
+	namedCA  []byte
+	namedDir string
 }
 
 // Scheme returns a scheme with the core Kubernetes, Ferry and Velero types.
@@ -84,17 +87,27 @@ func Start(name string, opts ...Option) (*ControlPlane, error) {
 		ControlPlaneStopTimeout:  30 * time.Second,
 		Scheme:                   scheme,
 	}
+	cp := &ControlPlane{Name: name, env: env}
+	if len(o.namedCertificate) > 0 {
+		if cp.namedCA, cp.namedDir, err = addNamedCertificate(env, o.namedCertificate); err != nil {
+			_ = cp.removeNamedCertificate()
+			return nil, err
+		}
+	}
 	cfg, err := env.Start()
 	if err != nil {
+		_ = cp.removeNamedCertificate()
 		return nil, fmt.Errorf("start control plane %q: %w", name, err)
 	}
-	cp := &ControlPlane{Name: name, Config: cfg, env: env}
+	cp.Config = cfg
 	if cp.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
 		_ = env.Stop()
+		_ = cp.removeNamedCertificate()
 		return nil, fmt.Errorf("client for control plane %q: %w", name, err)
 	}
 	if cp.Clientset, err = kubernetes.NewForConfig(cfg); err != nil {
 		_ = env.Stop()
+		_ = cp.removeNamedCertificate()
 		return nil, fmt.Errorf("clientset for control plane %q: %w", name, err)
 	}
 	components := []struct {
@@ -112,6 +125,7 @@ func Start(name string, opts ...Option) (*ControlPlane, error) {
 		if err := cp.startComponent(bin, c.name, c.args); err != nil {
 			_ = cp.stopComponents()
 			_ = env.Stop()
+			_ = cp.removeNamedCertificate()
 			return nil, err
 		}
 	}
@@ -129,6 +143,17 @@ func (cp *ControlPlane) Stop() error {
 	}
 	if err := cp.env.Stop(); err != nil {
 		return fmt.Errorf("stop control plane %q: %w", cp.Name, err)
+	}
+	return cp.removeNamedCertificate()
+}
+
+// removeNamedCertificate removes the files of WithNamedCertificate.
+func (cp *ControlPlane) removeNamedCertificate() error {
+	if cp.namedDir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(cp.namedDir); err != nil {
+		return fmt.Errorf("remove the named certificate of %q: %w", cp.Name, err)
 	}
 	return nil
 }

@@ -14,7 +14,10 @@
 //     the repository that contains the working directory. So a plain `go test ./...` works
 //     once `make envtest` has run. When the binaries are missing the error says how to get
 //     them; tests that need a control plane fail rather than skip.
-//   - Every process binds to 127.0.0.1 only.
+//   - Every process binds to 127.0.0.1 only. envtest's serving certificate names localhost and
+//     127.0.0.1; WithNamedCertificate adds one for other names (kube-apiserver's
+//     --tls-sni-cert-key, signed by NamedCABundle), so a cluster can be registered under a name
+//     that only an HTTP proxy resolves and still be verified.
 //   - kube-controller-manager and kube-scheduler log to files in their own directories, removed
 //     on Stop; set FERRY_KEEP_LOGS=1 to keep them for debugging.
 //   - etcd and kube-apiserver are started by envtest, which does not tie them to the test
