@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
-	"testing"
 	"time"
 )
 
@@ -20,8 +19,15 @@ type Proxy struct {
 	requests atomic.Int32
 }
 
+// TestingT is what StartProxy needs of a test: a *testing.T, or GinkgoT() in a Ginkgo suite.
+type TestingT interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
+
 // StartProxy starts a Proxy resolving hosts (name to IP); it stops when the test ends.
-func StartProxy(t *testing.T, hosts map[string]string) *Proxy {
+func StartProxy(t TestingT, hosts map[string]string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
