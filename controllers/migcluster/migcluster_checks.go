@@ -73,6 +73,8 @@ func (r *Reconciler) checkAccess(ctx context.Context, s *scope) error {
 	switch {
 	case err == nil:
 		s.config = clustercache.RESTConfigFor(access)
+		// The checks must reach the cluster as its clients will: through the proxy.
+		s.config.Proxy = r.Proxy
 	case errors.Is(err, clustercache.ErrSecretRefNotSet), errors.Is(err, clustercache.ErrSecretNotFound),
 		errors.Is(err, clustercache.ErrSecretNamespaceNotAllowed):
 		s.failure = invalidSecretRef(err, s.secret)
@@ -101,7 +103,7 @@ func (r *Reconciler) checkRegistryRoute(ctx context.Context, s *scope) error {
 	if s.registryPath == "" {
 		return nil
 	}
-	if err := probeRegistry(ctx, s.cluster, s.registryPath); err != nil {
+	if err := probeRegistry(ctx, s.cluster, s.registryPath, r.Proxy); err != nil {
 		s.failure = invalidRegistryRoute(err)
 	}
 	return nil

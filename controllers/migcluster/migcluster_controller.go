@@ -3,6 +3,8 @@ package migcluster
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,6 +48,10 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 	// Clock stamps condition transitions.
 	Clock clock.PassiveClock
+	// Proxy picks the proxy of each request of the checks to a remote API server and to a
+	// registry route (the MigrationController's httpProxy, httpsProxy and noProxy, read
+	// live), as the clients of Clusters do; nil connects directly.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // +kubebuilder:rbac:groups=migration.openshift.io,resources=migclusters,verbs=get;list;watch;update;patch

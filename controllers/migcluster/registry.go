@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -37,8 +38,9 @@ var errRegistryUntrusted = errors.New("the registry's TLS certificate is not tru
 // registryClient is the HTTP client of the registry probe for a cluster. It verifies the
 // registry's certificate against the system roots and the cluster's caBundle, unless the
 // cluster says insecure: true (the only way to skip verification, as for its API server). It
-// never follows a redirect: the answer of the address the user gave is what is judged.
-func registryClient(cluster *migv1.MigCluster) *http.Client {
+// never follows a redirect: the answer of the address the user gave is what is judged. It
+// connects through proxy, or the proxy of the operator's environment when nil.
+func registryClient(cluster *migv1.MigCluster, proxy func(*http.Request) (*url.URL, error)) *http.Client {
 	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cluster.Spec.Insecure {
 		tlsConfig.InsecureSkipVerify = true //nolint:gosec // the user's explicit spec.insecure, as for the API server.
@@ -52,6 +54,9 @@ func registryClient(cluster *migv1.MigCluster) *http.Client {
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
+	if proxy != nil {
+		transport.Proxy = proxy
+	}
 	return &http.Client{
 		Timeout:       registryProbeTimeout,
 		Transport:     transport,
@@ -71,7 +76,7 @@ func registryClient(cluster *migv1.MigCluster) *http.Client {
 // challenge from a registry that wants credentials, and 200 with the
 // Docker-Distribution-API-Version header from an anonymous one; a web server, a router's
 // "application not available" page or a redirect is none of these.
-func probeRegistry(ctx context.Context, cluster *migv1.MigCluster, path string) error {
+func probeRegistry(ctx context.Context, cluster *migv1.MigCluster, path string, proxy func(*http.Request) (*url.URL, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, registryProbeTimeout)
 	defer cancel()
 	target := "https://" + path + registryProbePath
@@ -79,7 +84,7 @@ func probeRegistry(ctx context.Context, cluster *migv1.MigCluster, path string) 
 	if err != nil {
 		return fmt.Errorf("%q is not a host[:port][/path]", path)
 	}
-	httpClient := registryClient(cluster)
+	httpClient := registryClient(cluster, proxy)
 	defer httpClient.CloseIdleConnections()
 	resp, err := httpClient.Do(req)
 	if err != nil {

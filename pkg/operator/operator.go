@@ -168,6 +168,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			Clusters:  clusters,
 			Recorder:  mgr.GetEventRecorder(migcluster.ControllerName),
 			Clock:     clock.RealClock{},
+			Proxy:     proxy.ForRequest,
 		}).SetupWithManager},
 		{migstorage.ControllerName, (&migstorage.Reconciler{
 			Client:    mgr.GetClient(),
