@@ -20,6 +20,11 @@
 //   - The destination node forwards the source API server's, the S3 server's and both
 //     registries' ports from its pods' loopback, where the MigCluster and MigStorage URLs
 //     (127.0.0.1) point; the source node forwards its own registry's.
+//   - Names for proxy tests (names.go): Go never proxies loopback addresses, so the source API
+//     server also serves a certificate for SourceAPIHost (controlplane.WithNamedCertificate),
+//     which the pods of both nodes resolve to their loopback forward of it, and the
+//     destination's pods resolve StorageHost to their loopback forward of the S3 server (an
+//     object store a noProxy entry exempts). No pod needs a DNS server for them.
 //   - Registries: Env.SourceRegistry and Env.DestinationRegistry, started before the nodes
 //     (each node resolves image-registry.openshift-image-registry.svc:5000/... through its
 //     cluster's registry). The MigClusters' exposedRegistryPath is each registry's

@@ -98,7 +98,8 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 			return env, err
 		}
 	}
-	if env.Source, err = controlplane.Start("source", controlplane.WithControllerManager(), controlplane.WithScheduler()); err != nil {
+	if env.Source, err = controlplane.Start("source", controlplane.WithControllerManager(), controlplane.WithScheduler(),
+		controlplane.WithNamedCertificate(SourceAPIHost)); err != nil {
 		return env, err
 	}
 	if env.Destination, err = controlplane.Start("destination", controlplane.WithControllerManager(), controlplane.WithScheduler()); err != nil {
@@ -209,6 +210,11 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 			return fmt.Errorf("start the node of %s: %w", c.cp.Name, err)
 		}
 		e.nodes = append(e.nodes, n)
+	}
+	// Before the operator's pod starts: a container's /etc/hosts is written when it starts.
+	e.DestinationNode().SetHost(StorageHost, "127.0.0.1")
+	for _, n := range e.nodes {
+		n.SetHost(SourceAPIHost, "127.0.0.1")
 	}
 	return nil
 }
