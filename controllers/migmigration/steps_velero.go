@@ -3,6 +3,8 @@ package migmigration
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -126,7 +128,7 @@ func backupCreated(kind backupKind) RunFunc {
 		case veleroadapter.Completed:
 			return itinerary.Done(), nil
 		case veleroadapter.PartiallyFailed:
-			details, ready, err := resultDetails(ctx, s.Source.Client, velerov1.DownloadTargetKindBackupResults, key, backup.Status.CompletionTimestamp, s.Now())
+			details, ready, err := resultDetails(ctx, s.Source.Client, s.Settings.ProxyForRequest(), velerov1.DownloadTargetKindBackupResults, key, backup.Status.CompletionTimestamp, s.Now())
 			if err != nil || !ready {
 				return itinerary.Wait(pollVelero).Observed(waiting, state), err
 			}
@@ -202,7 +204,7 @@ func restoreCreated(kind restoreKind) RunFunc {
 		case veleroadapter.Failed:
 			return itinerary.Failed(kind.failure, fmt.Sprintf("Restore %s %s", key, out.Message)), nil
 		case veleroadapter.PartiallyFailed:
-			details, ready, err := resultDetails(ctx, s.Destination.Client, velerov1.DownloadTargetKindRestoreResults, key, restore.Status.CompletionTimestamp, s.Now())
+			details, ready, err := resultDetails(ctx, s.Destination.Client, s.Settings.ProxyForRequest(), velerov1.DownloadTargetKindRestoreResults, key, restore.Status.CompletionTimestamp, s.Now())
 			if err != nil || !ready {
 				return itinerary.Wait(pollVelero).Observed(waiting, state), err
 			}
@@ -257,8 +259,9 @@ const resultsWait = 30 * time.Second
 
 // resultDetails fetches what failed in a partially failed Backup or Restore through a Velero
 // DownloadRequest, without blocking: ready is false while Velero has not signed the URL yet.
-// The text starts with ": " and lists the first errors and warnings.
-func resultDetails(ctx context.Context, c client.Client, kind velerov1.DownloadTargetKind, key types.NamespacedName, completed *metav1.Time, now time.Time) (string, bool, error) {
+// The text starts with ": " and lists the first errors and warnings. The file is downloaded
+// through proxy, as every connection of the operator to an object store.
+func resultDetails(ctx context.Context, c client.Client, proxy func(*http.Request) (*url.URL, error), kind velerov1.DownloadTargetKind, key types.NamespacedName, completed *metav1.Time, now time.Time) (string, bool, error) {
 	if completed != nil && now.Sub(completed.Time) > resultsWait {
 		return "", true, nil
 	}
@@ -266,6 +269,7 @@ func resultDetails(ctx context.Context, c client.Client, kind velerov1.DownloadT
 	if err != nil || d == nil {
 		return "", false, err
 	}
+	d.Proxy = proxy
 	lines, err := veleroadapter.Summary(ctx, *d, 5)
 	if err != nil {
 		lines = []string{"results unavailable: " + err.Error()}

@@ -19,6 +19,13 @@ func (s Settings) ProxyConfig() *httpproxy.Config {
 	return &httpproxy.Config{HTTPProxy: s.HTTPProxy, HTTPSProxy: s.HTTPSProxy, NoProxy: s.NoProxy}
 }
 
+// ProxyForRequest is ProxyConfig as an http.Transport's Proxy, for a client used within one
+// reconcile with the settings it read (LiveProxy serves long-lived clients).
+func (s Settings) ProxyForRequest() func(*http.Request) (*url.URL, error) {
+	fn := s.ProxyConfig().ProxyFunc()
+	return func(req *http.Request) (*url.URL, error) { return fn(req.URL) }
+}
+
 // ProxyEnv is the proxy settings as the environment of the pods Ferry runs (transfer, hook):
 // both spellings, since tools read one or the other. Empty when no proxy is set.
 func (s Settings) ProxyEnv() []corev1.EnvVar {

@@ -80,3 +80,26 @@ func mustURL(t *testing.T, raw string) *url.URL {
 	}
 	return u
 }
+
+// TestProxyForRequest: the settings of one reconcile as a transport's Proxy, with noProxy.
+func TestProxyForRequest(t *testing.T) {
+	s := settings.FromSpec(&migv1.MigrationControllerSpec{HTTPProxy: "http://proxy:3128", NoProxy: ".storage.test"})
+	proxy := s.ProxyForRequest()
+	for target, want := range map[string]string{
+		"http://objects.example:9000/bucket": "http://proxy:3128",
+		"http://s3.storage.test:9000/bucket": "",
+		"https://objects.example/bucket":     "",
+	} {
+		req, err := http.NewRequest(http.MethodGet, target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := proxy(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (got == nil && want != "") || (got != nil && got.String() != want) {
+			t.Errorf("proxy of %s = %v, want %q", target, got, want)
+		}
+	}
+}

@@ -60,6 +60,9 @@ type Download struct {
 	// Hosts are where the location's object store answers (LocationHosts): the URL must
 	// point at one of them. An entry that begins with "." matches any host under it.
 	Hosts []string
+	// Proxy picks the proxy of the download (the operator's: the MigrationController's
+	// httpProxy, httpsProxy and noProxy); nil uses the proxy of the environment, as Velero.
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // LocationHosts returns the hosts a BackupStorageLocation's signed URLs point at: those of
@@ -297,6 +300,9 @@ func fetchResults(ctx context.Context, d Download) (map[string]results.Result, e
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
+	if d.Proxy != nil {
+		transport.Proxy = d.Proxy
+	}
 	defer transport.CloseIdleConnections()
 	httpClient := &http.Client{
 		Transport:     transport,

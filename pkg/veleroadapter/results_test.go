@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -20,6 +21,8 @@ import (
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	"github.com/vmware-tanzu/velero/pkg/util/results"
+
+	"github.com/ferrymtc/ferry/test/netutil"
 )
 
 func gzipJSON(t *testing.T, v any) []byte {
@@ -166,5 +169,38 @@ func TestDownloadRequestNameIsBounded(t *testing.T) {
 	n := DownloadRequestName(velerov1.DownloadTargetKindBackupResults, strings.Repeat("a", 300))
 	if len(n) > 253 || !strings.HasSuffix(n, "-backupresults") {
 		t.Errorf("DownloadRequestName of a long target = %q (%d characters)", n, len(n))
+	}
+}
+
+// TestSummaryThroughAProxy: results on an object store whose name only a proxy resolves are
+// downloaded through Download.Proxy (the MigrationController's settings in the operator).
+func TestSummaryThroughAProxy(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(gzipJSON(t, map[string]results.Result{"errors": {Velero: []string{"error getting backup store"}}}))
+	}))
+	defer srv.Close()
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(srv.URL, "https://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// .test never resolves: only the proxy knows where the store is.
+	const name = "objects.behind-proxy.test"
+	proxy := netutil.StartProxy(t, map[string]string{name: "127.0.0.1"})
+	host := net.JoinHostPort(name, port)
+	// The test server's certificate does not name the host; verification is tested above.
+	d := Download{URL: "https://" + host + "/results", InsecureSkipTLSVerify: true, Hosts: []string{host}}
+	if _, err := Summary(t.Context(), d, 0); err == nil {
+		t.Fatal("the store was reached without the proxy; the test proves nothing")
+	}
+	d.Proxy = http.ProxyURL(proxy.URL)
+	got, err := Summary(t.Context(), d, 0)
+	if err != nil {
+		t.Fatalf("through the proxy: %v", err)
+	}
+	if want := []string{"velero: error getting backup store"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Summary = %q, want %q", got, want)
+	}
+	if proxy.Requests() == 0 {
+		t.Error("the proxy carried nothing")
 	}
 }
