@@ -102,7 +102,7 @@ func testS3(ctx context.Context, cfg *migv1.BackupStorageConfig, data map[string
 	// Each test has its own transport (its own TLS settings): close its connections after.
 	defer httpClient.CloseIdleConnections()
 	p := &probe{client: client, endpoint: e, timeout: timeout, key: ProbePrefix + randomName(), sigV1: cfg.AwsSignatureVersion == "1"}
-	return redact(p.run(ctx), creds)
+	return withProxyNote(redact(p.run(ctx), creds), e, proxy)
 }
 
 // probe is one live test of a bucket.
