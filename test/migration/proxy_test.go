@@ -65,7 +65,11 @@ var _ = Describe("httpProxy, httpsProxy and noProxy", func() {
 
 		By("re-testing the storage: without a noProxy entry its requests go to the proxy, which refuses them")
 		refresh(storage)
-		Eventually(storageCondition(storage, migv1.BackupStorageProviderTestFailed)).Should(Not(BeNil()))
+		proxyURL, err := url.Parse(proxy.URL)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(storageCondition(storage, migv1.BackupStorageProviderTestFailed)).Should(And(Not(BeNil()),
+			HaveField("Message", And(ContainSubstring("through the proxy "+proxyURL.Host), ContainSubstring("noProxy"),
+				Not(ContainSubstring(egressProxyPassword))))), "the user learns that the proxy answered, not the store")
 		Expect(proxy.filtered(migenv.StorageHost)).To(BeNumerically(">", 0), "the proxy's log:\n%s", proxy.log())
 
 		By("adding the storage's domain to noProxy: it is reached directly again")
