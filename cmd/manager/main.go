@@ -7,6 +7,11 @@ import (
 	"os"
 	"time"
 
+	// The image (hack/images) has no files but this binary and the nonroot user's entries:
+	// Mozilla's roots, compiled in, verify public endpoints (an AWS S3 object store, a public
+	// registry) where the system has no CA bundle, and step aside where it has one. A
+	// ca-certificates layer would add a second thing to keep current and a file to mount over.
+	_ "golang.org/x/crypto/x509roots/fallback"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
