@@ -1,12 +1,15 @@
 // Package node is the process node of the local test clusters: it plays the kubelet for one
 // cluster (test/controlplane), so that pods run without a container runtime. Each pod runs as
 // host processes, in its own network namespace (a veth to the node's bridge, the pod IP in
-// status) and, per container, its own mount, PID and UTS namespaces. Images are never
-// unpacked: a container's command (and args) must exist on the host. Its image either comes
-// from a registry Options.Images knows (test/registry: the cluster's internal registry),
-// which the node pulls as a kubelet would, taking the digest, the config's entrypoint and
-// command (host commands too) and its user; or Options.Entrypoints names the host command
-// standing for its image's entrypoint (and Options.ImageUsers its USER).
+// status) and, per container, its own mount, PID and UTS namespaces. A container's image
+// either comes from a registry Options.Images knows (test/registry: the cluster's internal
+// registry), which the node pulls as a kubelet would, taking the digest, the config's
+// entrypoint and command and its user, and, when its layers hold files, its root file
+// system, which becomes the container's root; or the image is not pulled and the container
+// runs host commands: its command, or the one Options.Entrypoints names for its image's
+// entrypoint (and Options.ImageUsers its USER). Images whose layers hold no files, or are
+// labelled HostCommandLabel (test images whose layers are random data), run host commands
+// too.
 //
 //	n, err := node.Start(ctx, cp.Config, node.Options{Name: "node-1", Logf: t.Logf})
 //	defer n.Stop()
@@ -31,8 +34,10 @@
 //     imports this package: a test binary, the demo) with FERRY_NODE_PODINIT set, in new mount,
 //     PID and UTS namespaces, with Pdeathsig. The package's init function sees the variable and
 //     becomes the container: it joins the pod's network namespace, sets the hostname to the pod
-//     name, assembles a private root (a tmpfs whose top-level directories are copy-on-write
-//     overlays of the host's, /dev and /sys bound, /proc fresh), binds the volumes at their mount
+//     name, assembles a private root (for an image with files, a copy-on-write overlay of its
+//     unpacked root file system; otherwise a tmpfs whose top-level directories are
+//     copy-on-write overlays of the host's; /dev and /sys bound, /proc fresh; /etc/hosts,
+//     /etc/hostname and, in an image's root, /etc/resolv.conf the node's), binds the volumes at their mount
 //     paths (resolved inside the new root, so /var/run/... never lands on the host), pivots into
 //     it and execs the command, which is then PID 1 of its PID namespace. Killing it ends every
 //     process the container started; a killed test kills it through Pdeathsig. A failure before
@@ -103,8 +108,14 @@
 //     backoff is 10 s to 5 min), as the kubelet does; a pod none of whose runs started stays
 //     Pending. A pulled image's digest reference is the container's imageID; a container
 //     without a command runs the config's Entrypoint then its args, or the config's Cmd
-//     without args (the runtime's rule), as a host command. Images of other registries keep
-//     Entrypoints.
+//     without args (the runtime's rule). Its layers are fetched and unpacked (rootfs.go:
+//     go-containerregistry's mutate.Extract, whiteouts applied, owners and modes kept, written
+//     through an os.Root so that no entry lands outside) once per digest under the node's
+//     directory, during the pull (a failure is an ErrImagePull); containers of the image share
+//     that tree as the read-only lower layer of their overlays, so what a container writes
+//     outside its volumes stays in its memory and vanishes with it. An image with no files,
+//     or labelled HostCommandLabel, runs its command as a host command. Images of other
+//     registries keep Entrypoints.
 //   - Users (identity.go): containers run as the runAsUser, runAsGroup, supplementalGroups and
 //     fsGroup of their security contexts (set before exec), else their image's user when the
 //     pulled config names a numeric one or Options.ImageUsers knows it; runAsNonRoot without
@@ -151,14 +162,16 @@
 // seccomp and privilege escalation (users and groups are honoured, the rest of security
 // contexts is not), resource limits (no cgroups),
 // updates of ConfigMap/Secret volumes after start, token refresh, termination messages, log
-// timestamps and sinceSeconds. Image content: layers are never downloaded or unpacked (a
-// container sees the host's file system), the config's Env, WorkingDir and named users are
-// ignored, pull secrets are not used (the resolver holds its own credentials), ErrImageNeverPull
-// does not exist (Never behaves as IfNotPresent), and images of registries the resolver does
-// not know are not pulled at all. Mount paths under /proc, /sys and /dev are
-// refused. A container's view of the host file system is a copy-on-write overlay of the top
-// level of the host's root only: file systems mounted below a top-level directory (other than
-// /dev and /sys) are not visible inside containers.
+// timestamps and sinceSeconds. Images: the config's Env, WorkingDir and named users are
+// ignored (PATH is the usual system path; the group of a "uid:gid" USER is root's unless
+// runAsGroup says otherwise), unpacked images stay until the node stops (no garbage
+// collection), readOnlyRootFilesystem is not enforced, pull secrets are not used (the
+// resolver holds its own credentials), ErrImageNeverPull does not exist (Never behaves as
+// IfNotPresent), and images of registries the resolver does not know are not pulled at all.
+// Mount paths under /proc, /sys and /dev are refused. A container of host commands sees the
+// host file system as a copy-on-write overlay of the top level of the host's root only: file
+// systems mounted below a top-level directory (other than /dev and /sys) are not visible
+// inside containers.
 //
 // NetworkPolicies do not filter IPv6; pods reach the API server and LoopbackPorts over their
 // loopback, which no egress policy blocks (a real egress deny blocks the API server);

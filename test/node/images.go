@@ -8,15 +8,18 @@ import (
 	"sync"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
-// pullTimeout bounds one image resolution (manifest and config from the registry).
-const pullTimeout = time.Minute
+// pullTimeout bounds one pull: manifest and config from the registry, and the first time an
+// image is used, its layers, unpacked.
+const pullTimeout = 3 * time.Minute
 
 // ImageResolver is where a node's images come from: it stands for a registry (or several)
-// that the kubelet would pull from. The node still runs host commands; what it takes from an
-// image is its digest, its config's entrypoint and command, and its user.
+// that the kubelet would pull from. The node takes from an image its digest, its config's
+// entrypoint, command and user, and its layers: an image with files runs from its own root
+// file system, one without (or labelled HostCommandLabel) runs host commands.
 type ImageResolver interface {
 	// Resolve looks image up (a reference such as host:port/ns/name:tag or ...@sha256:...).
 	// known is false when image's registry is not one the resolver serves: the node then
@@ -37,6 +40,13 @@ type ResolvedImage struct {
 	// User is the config's USER when it is numeric ("1001" or "1001:0"), nil otherwise
 	// (root, or a name the node cannot look up).
 	User *int64
+	// Image is the pulled image, whose layers the node fetches and unpacks when it first
+	// runs it (see rootfs.go); nil for an image known by its config alone, which runs host
+	// commands. Its reads must work while Resolve's context lives.
+	Image v1.Image
+
+	// rootfs is where the node unpacked Image ("" for host commands).
+	rootfs string
 }
 
 // ImageUser parses an image config's USER ("1001", "1001:0") into a user ID; nil for root's
@@ -96,6 +106,10 @@ func (w *podWorker) pull(c *ctrState) bool {
 		c.image = nil
 		w.mu.Unlock()
 		return true
+	}
+	if err == nil {
+		// Within the pull's context, which the image's layer reads use.
+		img.rootfs, err = w.n.rootfs.rootfs(img.Image)
 	}
 	if err != nil {
 		now := time.Now()

@@ -70,6 +70,8 @@ type Node struct {
 	// images resolves images (Options.Images); pulled keeps what it resolved.
 	images ImageResolver
 	pulled imageCache
+	// rootfs holds the unpacked images (under rootDir/images).
+	rootfs rootfsCache
 
 	slot    int
 	netns   string
@@ -143,6 +145,7 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *Node, err er
 		}
 		n.ownRoot = true
 	}
+	n.rootfs.dir = filepath.Join(n.rootDir, "images")
 	if n.slot, n.netns, err = joinFabric(ctx); err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}

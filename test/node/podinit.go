@@ -28,6 +28,9 @@ type launchSpec struct {
 	Hostname string
 	// Dir is an empty host directory where the container's root is assembled.
 	Dir string
+	// Rootfs is the image's unpacked root file system, the container's root (through a
+	// copy-on-write overlay); "" for the host's directories.
+	Rootfs string
 	// Hosts is written to the container's /etc/hosts.
 	Hosts string
 	// Mounts are bind mounts of host paths (symlinks resolved) into the container.
@@ -83,12 +86,18 @@ func (s *launchSpec) launch() error {
 	if err := syscall.Sethostname([]byte(s.Hostname)); err != nil {
 		return fmt.Errorf("set hostname: %w", err)
 	}
-	root := filepath.Join(s.Dir, "root")
-	if err := s.buildRoot(root, filepath.Join(s.Dir, "layers")); err != nil {
-		return err
-	}
-	if err := s.bindEtcFiles(root, filepath.Join(s.Dir, "layers")); err != nil {
-		return err
+	root, layers := filepath.Join(s.Dir, "root"), filepath.Join(s.Dir, "layers")
+	if s.Rootfs != "" {
+		if err := s.buildImageRoot(root, layers); err != nil {
+			return err
+		}
+	} else {
+		if err := s.buildRoot(root, layers); err != nil {
+			return err
+		}
+		if err := s.bindEtcFiles(root, layers); err != nil {
+			return err
+		}
 	}
 	if err := pivot(root); err != nil {
 		return err
@@ -114,7 +123,7 @@ func (s *launchSpec) launch() error {
 		return fmt.Errorf("enter working directory: %w", err)
 	}
 	if len(s.Argv) == 0 {
-		return errors.New("the container has no command: the process node ignores images, so set command (and args)")
+		return errors.New("the container has no command: set command (and args), or pull its image from a registry the node knows")
 	}
 	path, err := lookPath(s.Argv[0], s.Env)
 	if err != nil {

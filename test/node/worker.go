@@ -413,10 +413,14 @@ func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*lau
 	if err != nil {
 		return nil, err
 	}
-	return &launchSpec{
+	spec := &launchSpec{
 		Netns: netnsDir + "/" + w.sb.ns, Hostname: pod.Name, Dir: dir, Hosts: hosts,
 		Mounts: mounts, WorkingDir: c.spec.WorkingDir, Argv: argv, Env: env, User: user,
-	}, nil
+	}
+	if c.image != nil {
+		spec.Rootfs = c.image.rootfs
+	}
+	return spec, nil
 }
 
 // exited records the end of a container's run.

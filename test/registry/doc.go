@@ -79,14 +79,15 @@
 //     clients share a client-side limit of 5 a second with the test.
 //   - Helpers: RandomLayer (a gzipped tar of one file of random bytes, digests computed
 //     once, so layers shared by several images cost one build), RandomImage and RandomIndex
-//     (an image's config carries Entrypoint, Cmd and User, which a process node runs as a
-//     host command; an index holds one OCI image per platform), PushRandomImage, Push,
+//     (an image's config carries Entrypoint, Cmd and User, and node.HostCommandLabel, so that
+//     a process node runs the entrypoint as a host command rather than from the random
+//     layers; an index holds one OCI image per platform), PushRandomImage, Push,
 //     PushIndex and Digest, all with AdminToken, the token of a cluster-admin ServiceAccount
 //     (openshift-image-registry/registry-admin) that Start mints.
 //   - Registry implements test/node's ImageResolver: images at InternalHost or Address are
 //     resolved through the front with the admin token (manifest, the image of this machine's
-//     platform for an index, and config), giving the node their digest, entrypoint, command
-//     and numeric user. A kubelet would pull with the pod's image pull secrets (OpenShift's
+//     platform for an index, and config), giving the node their digest, entrypoint, command,
+//     numeric user and the image itself, whose layers the node unpacks. A kubelet would pull with the pod's image pull secrets (OpenShift's
 //     per-ServiceAccount dockercfg Secrets); the process node has no such Secrets, so pods'
 //     pulls are not checked against their namespace's rights.
 //

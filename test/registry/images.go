@@ -22,6 +22,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/ferrymtc/ferry/test/node"
 )
 
 // ImageSpec describes an image that RandomImage, RandomIndex and PushRandomImage build.
@@ -112,7 +114,8 @@ func (ociLayer) MediaType() (types.MediaType, error) { return types.OCILayer, ni
 
 // RandomImage builds a single image of spec for platform ("os/arch"; linux on this machine's
 // architecture when empty): Shared, then fresh random layers of spec.LayerSizes, and a config
-// with spec's Entrypoint, Cmd and User; an OCI manifest with spec.OCI.
+// with spec's Entrypoint, Cmd and User, labelled node.HostCommandLabel (a process node runs
+// the entrypoint on the host, not from the random layers); an OCI manifest with spec.OCI.
 func RandomImage(spec ImageSpec, platform string) (v1.Image, error) {
 	p := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
 	if platform != "" {
@@ -136,6 +139,9 @@ func RandomImage(spec ImageSpec, platform string) (v1.Image, error) {
 		Config: v1.Config{
 			Entrypoint: spec.Entrypoint, Cmd: spec.Cmd, User: spec.User,
 			Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+			// The layers are data and the entrypoint a host command: a process node runs it
+			// on the host rather than from the layers.
+			Labels: map[string]string{node.HostCommandLabel: "true"},
 		},
 		RootFS: v1.RootFS{Type: "layers"},
 	})

@@ -18,7 +18,7 @@ import (
 // other images are not this registry's (known is false).
 //
 // The image's manifest (for an index, the image of linux on this machine's architecture) and
-// config are read; the ID is the reference as the pod wrote its repository, at the digest of
+// config are read, and the image handed over for its layers (read with ctx); the ID is the reference as the pod wrote its repository, at the digest of
 // what the reference names (the index's digest for an index, as containerd reports it).
 func (r *Registry) Resolve(ctx context.Context, image string) (node.ResolvedImage, bool, error) {
 	ref, err := name.ParseReference(image)
@@ -59,6 +59,7 @@ func (r *Registry) Resolve(ctx context.Context, image string) (node.ResolvedImag
 		Entrypoint: cfg.Config.Entrypoint,
 		Cmd:        cfg.Config.Cmd,
 		User:       node.ImageUser(cfg.Config.User),
+		Image:      img,
 	}, true, nil
 }
 
