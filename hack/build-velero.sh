@@ -2,8 +2,9 @@
 # Builds the pinned Velero server and its AWS object-store plugin from the Go module proxy
 # into bin/velero (the test Velero servers of test/velero run them). Each binary is rebuilt
 # only when its wrapper module (hack/tools/velero/server or hack/tools/velero/plugin-for-aws)
-# changed. bin/velero/plugins holds the AWS plugin and nothing else: Velero runs every
-# executable in its plugin directory as a plugin.
+# changed (or this script did). Both are static (CGO_ENABLED=0), as upstream builds them, so
+# that hack/images can ship them in images without a C library. bin/velero/plugins holds the
+# AWS plugin and nothing else: Velero runs every executable in its plugin directory as a plugin.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/bin/velero"
@@ -12,9 +13,10 @@ plugin_mod="$root/hack/tools/velero/plugin-for-aws"
 plugin=velero-plugin-for-aws
 mkdir -p "$out/plugins"
 
-fresh() { # fresh BINARY MODULE_DIR: the binary exists and is newer than its go.mod/go.sum
-  [ -x "$1" ] && [ "$1" -nt "$2/go.mod" ] && [ "$1" -nt "$2/go.sum" ]
+fresh() { # fresh BINARY MODULE_DIR: the binary exists and is newer than its go.mod/go.sum and this script
+  [ -x "$1" ] && [ "$1" -nt "$2/go.mod" ] && [ "$1" -nt "$2/go.sum" ] && [ "$1" -nt "$0" ]
 }
+export CGO_ENABLED=0
 
 velero_version=$(awk '$1=="github.com/vmware-tanzu/velero"{print $2; exit}' "$server_mod/go.mod")
 # DefaultBindAddress=0 turns off the metrics server that controller-runtime would otherwise
