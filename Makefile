@@ -145,8 +145,12 @@ kustomize: $(KUSTOMIZE) ## Build the pinned kustomize into bin/.
 ##@ Build
 
 .PHONY: build
-build: ## Build the operator into bin/.
-	go build -o $(BIN)/manager ./cmd/manager
+build: ## Build the operator into bin/ (static, as the image holds it).
+	CGO_ENABLED=0 go build -trimpath -o $(BIN)/manager ./cmd/manager
+
+.PHONY: images
+images: velero ## Build the manager, transfer, Velero and Velero AWS plugin images as OCI layouts into bin/images, without a container engine.
+	go run ./hack/images/build --out $(BIN)/images
 
 .PHONY: demo
 demo: packages envtest s3server velero registry build ## Run Ferry on two local clusters; Ctrl-C tears everything down.
