@@ -15,9 +15,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
-// HostCommandLabel, set to "true" in an image's config, makes the node run the image's
-// entrypoint as a host command, as for an image with no files, even though its layers hold
-// some: test images whose layers are data (test/registry's random layers, made to be
+// HostCommandLabel is an image config label which, set to "true", makes the node run the
+// image's entrypoint as a host command, as for an image with no files, even though its
+// layers hold some: test images whose layers are data (test/registry's random layers, made to be
 // copied between registries) and whose entrypoint names a host command such as sleep.
 const HostCommandLabel = "io.ferrymtc.process-node.host-command"
 
