@@ -16,6 +16,7 @@ import (
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/install"
 	"github.com/ferrymtc/ferry/test/node"
+	"github.com/ferrymtc/ferry/test/registry"
 	"github.com/ferrymtc/ferry/test/s3"
 	"github.com/ferrymtc/ferry/test/velero"
 )
@@ -27,7 +28,8 @@ const (
 
 // Options configures a demo run.
 type Options struct {
-	// Manager is the path of the operator binary.
+	// Manager is the path of the operator binary the operator image holds (static, as `make
+	// build` builds it); hack/images builds ./cmd/manager when empty.
 	Manager string
 	// StateDir holds kubeconfigs and logs while the demo runs.
 	StateDir string
@@ -46,8 +48,10 @@ type env struct {
 	nodes               []*node.Node
 	operator            *install.Operator
 	kubeconfigs         map[string]string
-	// removeImage removes the operator binary's copy the destination's node runs.
-	removeImage func()
+	// registry is the destination's internal registry, which holds the operator image.
+	registry *registry.Registry
+	// operatorImage is the operator image's reference there.
+	operatorImage string
 }
 
 // Run runs the demo until ctx ends (Ctrl-C), or until the cutover has completed with Once.
@@ -159,24 +163,29 @@ func (e *env) start(opts Options) error {
 		e.veleros = append(e.veleros, srv)
 	}
 	say(e.out, "Installing Ferry on the destination (the host cluster): kustomize build config/default | kubectl apply --server-side -f -")
-	if e.operator, err = install.Deploy(context.Background(), e.destination, e.nodes[1]); err != nil {
+	if e.operator, err = install.Deploy(context.Background(), e.destination, e.nodes[1], e.operatorImage); err != nil {
 		return err
 	}
 	say(e.out, "  operator log: kubectl --kubeconfig %s -n %s logs deploy/%s", e.kubeconfigs["destination"], namespace, install.DeploymentName)
 	return nil
 }
 
-// startNodes starts a node per cluster. The destination's runs the operator's pod from the
-// binary at manager, and forwards the source API server's and the S3 server's ports from its
-// pods' loopback, where the MigCluster and MigStorage URLs point.
+// startNodes builds the operator image from manager (hack/images, as `make images`) and
+// pushes it to the destination's internal registry, then starts a node per cluster. The
+// destination's pulls from that registry and runs the operator's pod from the image, and
+// forwards the source API server's and the S3 server's ports from its pods' loopback,
+// where the MigCluster and MigStorage URLs point.
 func (e *env) startNodes(manager string) error {
-	unpacked, remove, err := install.Unpack(manager)
+	ctx := context.Background()
+	say(e.out, "Building the operator image (hack/images) and pushing it to the destination's registry")
+	image, err := install.OperatorImage(ctx, manager)
 	if err != nil {
 		return err
 	}
-	e.removeImage = remove
-	image, err := install.OperatorImage(unpacked)
-	if err != nil {
+	if e.registry, err = registry.Start(ctx, e.destination, registry.Options{Name: e.destination.Name}); err != nil {
+		return fmt.Errorf("start the destination's registry: %w", err)
+	}
+	if e.operatorImage, err = install.PushOperatorImage(ctx, image, e.registry); err != nil {
 		return err
 	}
 	forwarded, err := install.Ports(e.source.URL(), e.store.Endpoint)
@@ -188,10 +197,9 @@ func (e *env) startNodes(manager string) error {
 		opts node.Options
 	}{
 		{e.source, node.Options{Name: node.DefaultName}},
-		{e.destination, node.Options{Name: node.DefaultName, Entrypoints: map[string][]string{image.Reference: image.Entrypoint},
-			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: forwarded}},
+		{e.destination, node.Options{Name: node.DefaultName, LoopbackPorts: forwarded, Images: e.registry}},
 	} {
-		n, err := node.Start(context.Background(), c.cp.Config, c.opts)
+		n, err := node.Start(ctx, c.cp.Config, c.opts)
 		if err != nil {
 			return fmt.Errorf("start the node of %s: %w", c.cp.Name, err)
 		}
@@ -223,8 +231,8 @@ func (e *env) stop() {
 	if e.store != nil {
 		_ = e.store.Stop()
 	}
-	if e.removeImage != nil {
-		e.removeImage()
+	if e.registry != nil {
+		_ = e.registry.Stop()
 	}
 	for _, cp := range []*controlplane.ControlPlane{e.destination, e.source} {
 		if cp == nil {

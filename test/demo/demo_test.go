@@ -3,7 +3,6 @@ package demo
 import (
 	"bytes"
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,29 +10,17 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-
-	"github.com/ferrymtc/ferry/test/controlplane"
 )
 
 // TestDemoMigratesTheSampleApp runs `make demo`'s program end to end with --once: two control
 // planes, an S3 server, Velero, the operator installed from config/, the samples, a stage and a cutover.
 func TestDemoMigratesTheSampleApp(t *testing.T) {
 	ctrllog.SetLogger(logr.Discard())
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	manager := filepath.Join(t.TempDir(), "manager")
-	build := exec.Command("go", "build", "-o", manager, "./cmd/manager")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build operator: %v\n%s", err, out)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	out := &bytes.Buffer{}
 	state := filepath.Join(t.TempDir(), "state")
-	if err := Run(ctx, Options{Manager: manager, StateDir: state, Once: true, Out: out}); err != nil {
+	if err := Run(ctx, Options{StateDir: state, Once: true, Out: out}); err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out)
 	}
 	for _, want := range []string{

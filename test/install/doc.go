@@ -12,9 +12,13 @@
 //
 // # Implementation considerations
 //
-//   - There are no images here: the process node (test/node) runs the operator's container
-//     from the image's entrypoint and user, which NodeImages reads from the Dockerfile that
-//     builds the image (ENTRYPOINT /manager becomes the built manager binary, USER its uid).
+//   - The operator runs from its real image: OperatorImage builds it from the tree with
+//     hack/images (what `make images` builds; once per test binary), PushOperatorImage
+//     pushes it to the clusters' internal registries (test/registry), and Deploy applies
+//     config/default with its image set to that digest as `make deploy IMG=...` sets it (a
+//     kustomization over config/default with an images entry). The process node (test/node)
+//     pulls it and runs the image's /manager from the image's own unpacked root file system,
+//     as its USER (nonroot), under the shipped ServiceAccount.
 //   - Nothing of config/ is patched for the tests: the leader-election lease, the probes and
 //     the security context are the shipped ones. So a killed operator's successor waits for
 //     the lease to expire (up to 15 s), as it would on a real cluster.

@@ -1,89 +1,137 @@
 package install
 
 import (
-	"bufio"
-	"encoding/json"
+	"context"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
+	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/ferrymtc/ferry/hack/images"
 	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/test/registry"
 )
 
-// Image is what the process node needs to know of the operator's image: its reference as the
-// Deployment names it, the host command standing for its entrypoint, and its user.
+// OperatorRepository is where the suites push the operator image in each cluster's internal
+// registry: a namespace no cluster has, so that no ImageStream follows the push into the
+// migrations' view.
+const OperatorRepository = "ferrymtc/ferry"
+
+// Image is the operator image as the suites run it: built from the tree by hack/images (the
+// static manager at /manager, nonroot, as `make images` builds it).
 type Image struct {
-	Reference  string
-	Entrypoint []string
-	User       int64
+	v1.Image
+	// Manager is the image's manager binary on this machine, for Options.HostProcess runs.
+	Manager string
 }
 
-// OperatorImage describes the operator image of config/default for a process node: the image
-// the Deployment runs, whose entrypoint (the Dockerfile's ENTRYPOINT, /manager) is the manager
-// binary built at managerPath and whose user is the Dockerfile's USER.
-func OperatorImage(managerPath string) (Image, error) {
+// builtImages keeps the operator image per manager binary for the life of the test binary:
+// every environment a suite starts runs the same image, built once.
+var builtImages sync.Map // manager path ("" for the tree's) -> *buildOnce
+
+type buildOnce struct {
+	once sync.Once
+	img  Image
+	err  error
+}
+
+// OperatorImage builds the operator's image once per test binary (binaries cached under
+// bin/images/cache, as `make images` caches them). With managerPath set, the image holds
+// that binary, which must be static (CGO_ENABLED=0, as `make build` builds it); otherwise
+// hack/images builds ./cmd/manager.
+func OperatorImage(ctx context.Context, managerPath string) (Image, error) {
+	v, _ := builtImages.LoadOrStore(managerPath, &buildOnce{})
+	b := v.(*buildOnce)
+	b.once.Do(func() {
+		root, err := controlplane.RepoRoot()
+		if err != nil {
+			b.err = err
+			return
+		}
+		builder, err := images.New(ctx, images.Options{Root: root, ManagerBinary: managerPath})
+		if err != nil {
+			b.err = err
+			return
+		}
+		if b.img.Image, b.err = builder.Manager(ctx); b.err != nil {
+			return
+		}
+		b.img.Manager, b.err = builder.ManagerBinary(ctx)
+	})
+	return b.img, b.err
+}
+
+// PushOperatorImage pushes img to each registry at OperatorRepository and returns the
+// reference pods use, registry.InternalHost/ferrymtc/ferry@<digest>: the same on every
+// cluster, where each process node pulls it from its own cluster's registry (the operator
+// runs on the destination, the tunnel agents of `ferry tunnel-api` on both sides).
+func PushOperatorImage(ctx context.Context, img v1.Image, regs ...*registry.Registry) (string, error) {
+	digest, err := img.Digest()
+	if err != nil {
+		return "", err
+	}
+	for _, r := range regs {
+		ref, err := name.NewDigest(r.Repository(OperatorRepository) + "@" + digest.String())
+		if err != nil {
+			return "", err
+		}
+		if _, err := images.Push(ctx, ref, img, r.RemoteOptions(ctx)...); err != nil {
+			return "", err
+		}
+	}
+	return registry.InternalHost + "/" + OperatorRepository + "@" + digest.String(), nil
+}
+
+// BuildWithImage returns the objects of config/default with the operator's image set to
+// image, the way `make deploy IMG=...` sets it: a kustomization over config/default whose
+// images field renames the shipped image (kustomize's own image transformer, as `kustomize
+// edit set image` writes it), in a temporary directory.
+func BuildWithImage(image string) ([]*unstructured.Unstructured, error) {
 	objs, err := Build("config/default")
 	if err != nil {
-		return Image{}, err
+		return nil, err
 	}
 	d, err := operatorDeployment(objs)
 	if err != nil {
-		return Image{}, err
+		return nil, err
 	}
-	ref, err := containerImage(d, managerContainer)
+	shipped, err := containerImage(d, managerContainer)
 	if err != nil {
-		return Image{}, err
+		return nil, err
+	}
+	from, err := name.ParseReference(shipped)
+	if err != nil {
+		return nil, fmt.Errorf("config/default's image %q: %w", shipped, err)
+	}
+	to, err := name.NewDigest(image)
+	if err != nil {
+		return nil, fmt.Errorf("operator image %q: want a digest reference: %w", image, err)
 	}
 	root, err := controlplane.RepoRoot()
 	if err != nil {
-		return Image{}, err
+		return nil, err
 	}
-	entrypoint, user, err := dockerfileEntrypoint(filepath.Join(root, "Dockerfile"))
+	dir, err := os.MkdirTemp("", "ferry-install-")
 	if err != nil {
-		return Image{}, err
+		return nil, err
 	}
-	if len(entrypoint) != 1 || entrypoint[0] != "/manager" {
-		return Image{}, fmt.Errorf("the Dockerfile's ENTRYPOINT is %q; the tests map only /manager to the built binary", entrypoint)
-	}
-	return Image{Reference: ref, Entrypoint: []string{managerPath}, User: user}, nil
-}
-
-// dockerfileEntrypoint reads the ENTRYPOINT (exec form) and the numeric USER of the last stage
-// of a Dockerfile.
-func dockerfileEntrypoint(path string) ([]string, int64, error) {
-	f, err := os.Open(path)
+	defer func() { _ = os.RemoveAll(dir) }()
+	base, err := filepath.Rel(dir, filepath.Join(root, "config", "default"))
 	if err != nil {
-		return nil, 0, fmt.Errorf("read the operator's Dockerfile: %w", err)
+		return nil, err
 	}
-	defer func() { _ = f.Close() }()
-	var entrypoint []string
-	user := int64(0)
-	scanner := bufio.NewScanner(f)
-	for scanner.Scan() {
-		instruction, rest, _ := strings.Cut(strings.TrimSpace(scanner.Text()), " ")
-		switch strings.ToUpper(instruction) {
-		case "FROM":
-			entrypoint, user = nil, 0
-		case "ENTRYPOINT":
-			if err := json.Unmarshal([]byte(rest), &entrypoint); err != nil {
-				return nil, 0, fmt.Errorf("%s: ENTRYPOINT %s: only the exec form is understood: %w", path, rest, err)
-			}
-		case "USER":
-			uid, _, _ := strings.Cut(strings.TrimSpace(rest), ":")
-			if user, err = strconv.ParseInt(uid, 10, 64); err != nil {
-				return nil, 0, fmt.Errorf("%s: USER %s: only numeric users are understood: %w", path, rest, err)
-			}
-		}
+	kustomization := fmt.Sprintf("resources:\n- %s\nimages:\n- name: %s\n  newName: %s\n  digest: %s\n",
+		strconv.Quote(base), strconv.Quote(from.Context().Name()), strconv.Quote(to.Context().Name()), strconv.Quote(to.DigestStr()))
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil { //nolint:gosec // not a secret.
+		return nil, err
 	}
-	if err := scanner.Err(); err != nil {
-		return nil, 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	return entrypoint, user, nil
+	return buildDir(dir)
 }
 
 // operatorDeployment finds the operator's Deployment among the built objects.
@@ -128,28 +176,4 @@ func Ports(urls ...string) ([]int, error) {
 		out = append(out, port)
 	}
 	return out, nil
-}
-
-// Unpack copies the manager binary at managerPath into a new directory that every user may
-// enter, as an image's filesystem would be, and returns the copy's path and a function that
-// removes it. The operator runs as the image's unprivileged user, who cannot reach a binary
-// under a private directory (a clone under /root, a test's temporary directory).
-func Unpack(managerPath string) (string, func(), error) {
-	dir, err := os.MkdirTemp("", "ferry-operator-image-")
-	if err != nil {
-		return "", nil, fmt.Errorf("create the operator image's directory: %w", err)
-	}
-	remove := func() { _ = os.RemoveAll(dir) }
-	data, err := os.ReadFile(managerPath) //nolint:gosec // the harness's own build output.
-	if err == nil {
-		err = os.Chmod(dir, 0o755) //nolint:gosec // the image's user must enter it.
-	}
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, "manager"), data, 0o755) //nolint:gosec // an executable every user may run.
-	}
-	if err != nil {
-		remove()
-		return "", nil, fmt.Errorf("unpack the operator binary %s: %w", managerPath, err)
-	}
-	return filepath.Join(dir, "manager"), remove, nil
 }

@@ -23,8 +23,11 @@ func Build(dir string) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kustomize.Build(filepath.Join(root, dir))
+	return buildDir(filepath.Join(root, dir))
 }
+
+// buildDir returns the objects of the kustomization in the absolute directory dir.
+func buildDir(dir string) ([]*unstructured.Unstructured, error) { return kustomize.Build(dir) }
 
 // Apply applies objs server-side with kubectl's field manager, taking over fields that
 // another manager set (the test control planes install the CRDs themselves). Namespaces

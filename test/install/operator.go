@@ -37,11 +37,15 @@ type Operator struct {
 	selector  map[string]string
 }
 
-// Deploy applies config/default to the host cluster cp and waits until the operator's
-// container runs on n, which must know the operator image (OperatorImage).
-func Deploy(ctx context.Context, cp *controlplane.ControlPlane, n *node.Node) (*Operator, error) {
-	objs, err := BuildAndApply(ctx, cp.Client, "config/default")
+// Deploy applies config/default with the operator image set to image (BuildWithImage) to
+// the host cluster cp and waits until the operator's container runs on n, whose registry
+// must hold image (PushOperatorImage).
+func Deploy(ctx context.Context, cp *controlplane.ControlPlane, n *node.Node, image string) (*Operator, error) {
+	objs, err := BuildWithImage(image)
 	if err != nil {
+		return nil, err
+	}
+	if err := Apply(ctx, cp.Client, objs); err != nil {
 		return nil, err
 	}
 	d, err := operatorDeployment(objs)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -34,9 +32,11 @@ const Bucket = "ferry"
 
 // Options configures Start.
 type Options struct {
-	// Dir holds kubeconfigs, the operator binary and its log; a temporary directory when empty.
+	// Dir holds kubeconfigs and the host-process operator's log; a temporary directory when
+	// empty.
 	Dir string
-	// Manager is the operator binary; built from ./cmd/manager when empty.
+	// Manager is the operator binary the operator image holds, which must be static
+	// (CGO_ENABLED=0, as `make build` builds it); hack/images builds ./cmd/manager when empty.
 	Manager string
 	// Entrypoints are the entrypoints of the images pods use without a command (see
 	// node.Options.Entrypoints).
@@ -70,7 +70,9 @@ type Env struct {
 
 	dir     string
 	manager string
-	starts  int
+	// operatorImage is the operator image's reference in both clusters' registries.
+	operatorImage string
+	starts        int
 	// process and processLog are the operator of Options.HostProcess.
 	process    *manager.Process
 	processLog string
@@ -93,11 +95,11 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if err = env.makeDir(); err != nil {
 		return env, err
 	}
-	if env.manager == "" {
-		if env.manager, err = buildManager(ctx, env.dir); err != nil {
-			return env, err
-		}
+	image, err := install.OperatorImage(ctx, env.manager)
+	if err != nil {
+		return env, err
 	}
+	env.manager = image.Manager
 	if env.Source, err = controlplane.Start("source", controlplane.WithControllerManager(), controlplane.WithScheduler(),
 		controlplane.WithNamedCertificate(SourceAPIHost)); err != nil {
 		return env, err
@@ -112,6 +114,9 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		return env, err
 	}
 	if err = env.startRegistries(ctx); err != nil {
+		return env, err
+	}
+	if env.operatorImage, err = install.PushOperatorImage(ctx, image, env.SourceRegistry, env.DestinationRegistry); err != nil {
 		return env, err
 	}
 	if err = env.startNodes(ctx, opts); err != nil {
@@ -138,7 +143,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if opts.HostProcess {
 		err = env.StartOperator()
 	} else {
-		env.Operator, err = install.Deploy(ctx, env.Destination, env.DestinationNode())
+		env.Operator, err = install.Deploy(ctx, env.Destination, env.DestinationNode(), env.operatorImage)
 	}
 	if err != nil {
 		return env, err
@@ -150,8 +155,8 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	return env, nil
 }
 
-// makeDir creates the environment's directory, readable by the operator's non-root user
-// (its binary is built there).
+// makeDir creates the environment's directory, readable by non-root users (pods mount the
+// kubeconfigs of some tests).
 func (e *Env) makeDir() error {
 	var err error
 	if e.dir == "" {
@@ -172,16 +177,12 @@ func (e *Env) makeDir() error {
 }
 
 // startNodes starts a process node per cluster, each pulling the images of its cluster's
-// internal registry. Both know the operator image (the built manager binary, the image's
-// user): the destination runs the operator's pod, and both run the tunnel agents of ferry
-// tunnel-api, which ship in it. The destination's node forwards the source API server's, the S3
+// internal registry, where the operator image is (the destination runs the operator's pod,
+// and both run the tunnel agents of ferry tunnel-api, which ship in it). The destination's
+// node forwards the source API server's, the S3
 // server's and both registries' ports from its pods' loopback, where MigCluster and
 // MigStorage URLs point (127.0.0.1), as a cluster network would route them.
 func (e *Env) startNodes(ctx context.Context, opts Options) error {
-	image, err := install.OperatorImage(e.manager)
-	if err != nil {
-		return err
-	}
 	sourceRegistry := "https://" + e.SourceRegistry.Address
 	forwarded, err := install.Ports(e.Source.URL(), e.Store.Endpoint, sourceRegistry, "https://"+e.DestinationRegistry.Address)
 	if err != nil {
@@ -191,19 +192,12 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	entrypoints := maps.Clone(opts.Entrypoints)
-	if entrypoints == nil {
-		entrypoints = map[string][]string{}
-	}
-	entrypoints[image.Reference] = image.Entrypoint
 	for _, c := range []struct {
 		cp   *controlplane.ControlPlane
 		opts node.Options
 	}{
-		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: entrypoints,
-			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: sourceForwarded, Images: e.SourceRegistry}},
-		{e.Destination, node.Options{Name: node.DefaultName, Entrypoints: entrypoints,
-			ImageUsers: map[string]int64{image.Reference: image.User}, LoopbackPorts: forwarded, Images: e.DestinationRegistry}},
+		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints, LoopbackPorts: sourceForwarded, Images: e.SourceRegistry}},
+		{e.Destination, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints, LoopbackPorts: forwarded, Images: e.DestinationRegistry}},
 	} {
 		n, err := node.Start(ctx, c.cp.Config, c.opts)
 		if err != nil {
@@ -235,23 +229,6 @@ func prepareCluster(ctx context.Context, c client.Client) error {
 		}
 	}
 	return nil
-}
-
-// buildManager compiles the operator into dir.
-func buildManager(ctx context.Context, dir string) (string, error) {
-	root, err := controlplane.RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "manager")
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/manager")
-	cmd.Dir = root
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the operator: %w\n%s", err, msg)
-	}
-	return out, nil
 }
 
 // StartOperator makes sure the operator runs: it waits for the installed operator's container
