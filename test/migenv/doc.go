@@ -30,8 +30,11 @@
 //     cluster's registry). The MigClusters' exposedRegistryPath is each registry's
 //     127.0.0.1 address, their caBundle trusts its CA (fixtures.WithRegistries), so the
 //     operator's registry probe and image copies verify the certificates.
-//   - The operator binary is built by Start (go build, cached by Go's build cache) unless a
-//     path is given: plain `go test` works without a make step.
+//   - The operator image is built by Start with hack/images (the static manager, once per
+//     test binary, Go's build cache keeping the compiled packages) from Options.Manager or
+//     ./cmd/manager, and pushed to both registries (test/install.PushOperatorImage): the
+//     destination's node runs the operator from it, both nodes the tunnel agents. Plain
+//     `go test` works without a make step.
 //   - Velero runs in the operator's namespace on both clusters (MTC's layout).
 //   - Stop tears down in reverse order and is safe after a failed Start.
 package migenv

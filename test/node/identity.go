@@ -14,9 +14,9 @@ import (
 
 // identity is the user and groups a container's process runs as, from the pod's and the
 // container's security contexts (the container's wins), as a container runtime sets them.
-// The process node has no images, so an image's USER is what Options.ImageUsers says, else
-// unknown and counted as root (0), as it is for most images: runAsNonRoot without runAsUser
-// is then refused like the kubelet refuses an image that runs as root.
+// An image's USER is its pulled config's when numeric, else what Options.ImageUsers says,
+// else unknown and counted as root (0), as it is for most images: runAsNonRoot without
+// runAsUser is then refused like the kubelet refuses an image that runs as root.
 type identity struct {
 	UID, GID uint32
 	Groups   []uint32
