@@ -16,7 +16,6 @@ import (
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/install"
 	"github.com/ferrymtc/ferry/test/node"
-	"github.com/ferrymtc/ferry/test/registry"
 	"github.com/ferrymtc/ferry/test/s3"
 	"github.com/ferrymtc/ferry/test/velero"
 )
@@ -48,9 +47,7 @@ type env struct {
 	nodes               []*node.Node
 	operator            *install.Operator
 	kubeconfigs         map[string]string
-	// registry is the destination's internal registry, which holds the operator image.
-	registry *registry.Registry
-	// operatorImage is the operator image's reference there.
+	// operatorImage is the operator image's reference, preloaded into the destination's node.
 	operatorImage string
 }
 
@@ -171,21 +168,17 @@ func (e *env) start(opts Options) error {
 }
 
 // startNodes builds the operator image from manager (hack/images, as `make images`) and
-// pushes it to the destination's internal registry, then starts a node per cluster. The
-// destination's pulls from that registry and runs the operator's pod from the image, and
-// forwards the source API server's and the S3 server's ports from its pods' loopback,
+// starts a node per cluster. The destination's has the image preloaded (the demo's clusters
+// have no registry) and runs the operator's pod from it, and forwards the source API server's and the S3 server's ports from its pods' loopback,
 // where the MigCluster and MigStorage URLs point.
 func (e *env) startNodes(manager string) error {
 	ctx := context.Background()
-	say(e.out, "Building the operator image (hack/images) and pushing it to the destination's registry")
+	say(e.out, "Building the operator image (hack/images) and loading it into the destination's node")
 	image, err := install.OperatorImage(ctx, manager)
 	if err != nil {
 		return err
 	}
-	if e.registry, err = registry.Start(ctx, e.destination, registry.Options{Name: e.destination.Name}); err != nil {
-		return fmt.Errorf("start the destination's registry: %w", err)
-	}
-	if e.operatorImage, err = install.PushOperatorImage(ctx, image, e.registry); err != nil {
+	if e.operatorImage, err = install.PreloadReference(image); err != nil {
 		return err
 	}
 	forwarded, err := install.Ports(e.source.URL(), e.store.Endpoint)
@@ -197,7 +190,8 @@ func (e *env) startNodes(manager string) error {
 		opts node.Options
 	}{
 		{e.source, node.Options{Name: node.DefaultName}},
-		{e.destination, node.Options{Name: node.DefaultName, LoopbackPorts: forwarded, Images: e.registry}},
+		{e.destination, node.Options{Name: node.DefaultName, LoopbackPorts: forwarded,
+			Images: install.Preloaded{e.operatorImage: image}}},
 	} {
 		n, err := node.Start(ctx, c.cp.Config, c.opts)
 		if err != nil {
@@ -230,9 +224,6 @@ func (e *env) stop() {
 	}
 	if e.store != nil {
 		_ = e.store.Stop()
-	}
-	if e.registry != nil {
-		_ = e.registry.Stop()
 	}
 	for _, cp := range []*controlplane.ControlPlane{e.destination, e.source} {
 		if cp == nil {
