@@ -22,6 +22,11 @@
 //   - Nothing of config/ is patched for the tests: the leader-election lease, the probes and
 //     the security context are the shipped ones. So a killed operator's successor waits for
 //     the lease to expire (up to 15 s), as it would on a real cluster.
+//   - migration_velero is tested as an admin uses it (TestDeployVelero): config/default and
+//     config/velero applied, the Velero and AWS plugin images built by hack/images from the
+//     pinned release pushed to the registry and named on the MigrationController; the
+//     operator's Deployment of Velero then runs /velero server from its image, and that Velero
+//     validates a storage location on the S3 server and completes a Backup.
 //   - Operator.Kill sends SIGKILL to the container's process, as an OOM kill or a node
 //     failure would; the node restarts it (restartPolicy Always).
 package install
