@@ -24,7 +24,7 @@ func conditionsFor(mc, inForce *migv1.MigrationController, velero veleroState) [
 		return []migv1.Condition{c}
 	}
 	s := settings.FromSpec(&mc.Spec)
-	out := []migv1.Condition{conditions.Advisory(migv1.Running, migv1.Successful, "Ferry applies these settings: "+s.Summary()+".")}
+	out := []migv1.Condition{conditions.Advisory(migv1.Running, migv1.Successful, "Ferry "+ferryVersion()+" applies these settings: "+s.Summary()+".")}
 	if len(s.Invalid) > 0 {
 		out = append(out, conditions.Warn(migv1.InvalidSettings, migv1.InvalidValue,
 			"These values are invalid and their defaults apply: "+strings.Join(s.Invalid, "; ")+"."))
