@@ -22,13 +22,19 @@ missing=()
 for cmd in "${!packages[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${packages[$cmd]}")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  echo ">> system packages present"
-  exit 0
-fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
+fi
+# hack/images downloads the transfer image's .deb files with apt-get download, which needs
+# the package lists even when every command above is present.
+if ! compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null; then
+  echo ">> apt package lists missing: apt-get update"
+  $sudo apt-get update -qq
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+  echo ">> system packages present"
+  exit 0
 fi
 echo ">> installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
