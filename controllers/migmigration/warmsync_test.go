@@ -46,14 +46,14 @@ func TestWarmSyncPredicate(t *testing.T) {
 	}
 }
 
-// TestWarmSyncFact: the fact follows enable_warm_sync, on by default.
+// TestWarmSyncFact: the fact follows enable_warm_sync, off by default.
 func TestWarmSyncFact(t *testing.T) {
 	m := mig("m", 0, migv1.MigMigrationSpec{QuiescePods: true})
-	off := false
+	off, on := false, true
 	for _, tc := range []struct {
 		spec *migv1.MigrationControllerSpec
 		want bool
-	}{{nil, true}, {&migv1.MigrationControllerSpec{EnableWarmSync: &off}, false}} {
+	}{{nil, false}, {&migv1.MigrationControllerSpec{EnableWarmSync: &off}, false}, {&migv1.MigrationControllerSpec{EnableWarmSync: &on}, true}} {
 		f := computeFacts(factsInput{migration: &m, plan: readyPlan(), settings: settings.FromSpec(tc.spec)})
 		if f.WarmSync != tc.want {
 			t.Errorf("settings %+v: WarmSync = %v, want %v", tc.spec, f.WarmSync, tc.want)
@@ -171,7 +171,7 @@ func TestWarmSyncPasses(t *testing.T) {
 			Selection: migv1.Selection{Action: migv1.PvCopyAction, CopyMethod: migv1.PvFilesystemCopyMethod}}},
 	}}
 	m := &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: "openshift-migration", Name: "m", UID: "mig-1"}, Spec: migv1.MigMigrationSpec{QuiescePods: true}}
-	s := &Scope{Migration: m, Plan: plan, Now: time.Now, Settings: settings.Defaults(), phase: phaseCreateDirectVolumeMigrationWarm}
+	s := &Scope{Migration: m, Plan: plan, Now: time.Now, Settings: warmOn(), phase: phaseCreateDirectVolumeMigrationWarm}
 	recorder := events.NewFakeRecorder(10)
 	r := &Reconciler{Client: c, HostDirect: c, Recorder: recorder}
 
@@ -263,4 +263,10 @@ func TestWarmSyncPasses(t *testing.T) {
 	if err := c.List(ctx, dvmList, client.MatchingLabels{directVolumeLabel: "mig-1"}); err != nil || len(dvmList.Items) != 2 {
 		t.Errorf("DVMs of the migration: %d, %v; want the two passes, which Cancel deletes by this label", len(dvmList.Items), err)
 	}
+}
+
+// warmOn are the default settings with enable_warm_sync: true.
+func warmOn() settings.Settings {
+	on := true
+	return settings.FromSpec(&migv1.MigrationControllerSpec{EnableWarmSync: &on})
 }
