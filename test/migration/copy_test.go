@@ -72,6 +72,24 @@ func copyVolume() {
 	}).Should(MatchRegexp(`(?s)was here.*was here`), "the destination pod appended to the copied file")
 }
 
+// appWithRootVolume creates app name on the source with a bound PVC "data" whose volume is
+// dir, in a privileged namespace: dir holds root's files, which only root transfer pods (a
+// migration's runAsRoot) can read.
+func appWithRootVolume(name, dir string) {
+	GinkgoHelper()
+	app(name, 1)
+	src := env.Source.Client
+	ns := &corev1.Namespace{}
+	Expect(src.Get(ctx, client.ObjectKey{Name: name}, ns)).To(Succeed())
+	ns.Labels["pod-security.kubernetes.io/enforce"] = "privileged"
+	Expect(src.Update(ctx, ns)).To(Succeed())
+	pv, pvc := fixtures.BoundVolume(name, "data", "pv-"+name, "1Gi")
+	pv.Spec.Local.Path = dir
+	Expect(src.Create(ctx, pv)).To(Succeed())
+	Expect(src.Create(ctx, pvc)).To(Succeed())
+	Expect(fixtures.WaitBound(ctx, src, 1, time.Minute)).To(Succeed())
+}
+
 // mountVolume makes Deployment web of namespace mount PVC data at /data and run script at
 // start, then waits until it has rolled out.
 func mountVolume(c client.Client, namespace, script string) {

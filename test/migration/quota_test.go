@@ -15,7 +15,6 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
-	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 var _ = Describe("A migration whose rsync client pod a ResourceQuota refuses", func() {
@@ -23,17 +22,8 @@ var _ = Describe("A migration whose rsync client pod a ResourceQuota refuses", f
 		const name = "quota"
 		dir := GinkgoT().TempDir()
 		Expect(os.WriteFile(filepath.Join(dir, "data"), []byte("payload\n"), 0o644)).To(Succeed())
-		app(name, 1)
+		appWithRootVolume(name, dir)
 		src := env.Source.Client
-		nsObj := &corev1.Namespace{}
-		Expect(src.Get(ctx, client.ObjectKey{Name: name}, nsObj)).To(Succeed())
-		nsObj.Labels["pod-security.kubernetes.io/enforce"] = "privileged"
-		Expect(src.Update(ctx, nsObj)).To(Succeed())
-		pv, pvc := fixtures.BoundVolume(name, "data", "pv-"+name, "1Gi")
-		pv.Spec.Local.Path = dir
-		Expect(src.Create(ctx, pv)).To(Succeed())
-		Expect(src.Create(ctx, pvc)).To(Succeed())
-		Expect(fixtures.WaitBound(ctx, src, 1, time.Minute)).To(Succeed())
 		plan := readyPlan(name, []string{name + ":" + name + "-new"}, nil)
 		Expect(plan.Spec.PersistentVolumes).To(HaveLen(1))
 

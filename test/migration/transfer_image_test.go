@@ -17,7 +17,6 @@ import (
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/hack/images"
-	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/registry"
 )
 
@@ -48,17 +47,8 @@ func stageWithTheTransferImage() {
 		Expect(os.WriteFile(filepath.Join(dir, fmt.Sprintf("file-%02d", i)), []byte(fmt.Sprintf("content %d\n", i)), 0o644)).To(Succeed())
 	}
 	Expect(os.WriteFile(filepath.Join(dir, "large"), make([]byte, 8<<20), 0o600)).To(Succeed())
-	app(name, 1)
+	appWithRootVolume(name, dir)
 	src := env.Source.Client
-	nsObj := &corev1.Namespace{}
-	Expect(src.Get(ctx, client.ObjectKey{Name: name}, nsObj)).To(Succeed())
-	nsObj.Labels["pod-security.kubernetes.io/enforce"] = "privileged"
-	Expect(src.Update(ctx, nsObj)).To(Succeed())
-	pv, pvc := fixtures.BoundVolume(name, "data", "pv-"+name, "1Gi")
-	pv.Spec.Local.Path = dir
-	Expect(src.Create(ctx, pv)).To(Succeed())
-	Expect(src.Create(ctx, pvc)).To(Succeed())
-	Expect(fixtures.WaitBound(ctx, src, 1, time.Minute)).To(Succeed())
 	mountVolume(src, name, "true")
 
 	// The transfer pods are deleted when the copy ends: record the image each ran while it runs.
