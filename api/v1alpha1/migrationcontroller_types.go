@@ -222,7 +222,7 @@ type MigrationControllerSpec struct {
 	VeleroAWSPluginFqin string `json:"velero_aws_plugin_fqin,omitempty"`
 	// EnableWarmSync lets a cutover copy its volumes while the applications still run, repeat
 	// while the changes shrink, and quiesce the applications only for the last small delta
-	// (Ferry's; default false, which copies everything after quiescing, as MTC does).
+	// (Ferry's; default true). False copies everything after quiescing, as MTC does.
 	// +optional
 	EnableWarmSync *bool `json:"enable_warm_sync,omitempty"`
 	// MigrationUI deploys the web console on this cluster.

@@ -91,7 +91,7 @@
 //     not quiesced (the DVM runs as Stage), CreateDirectVolumeMigrationFinal when it is
 //     (CutOver). One of the two applies, in Stage and Final alike; so a quiesced Stage shows
 //     CreateDirectVolumeMigrationFinal, which MTC's Stage never did.
-//   - Warm sync (Ferry's; enable_warm_sync, default false until a race seen once in CI is understood; warmsync.go, steps_warmsync.go):
+//   - Warm sync (Ferry's; enable_warm_sync, default true; warmsync.go, steps_warmsync.go):
 //     a quiesced Final with DVM volumes first copies them while the applications still run
 //     (step WarmSync: CreateDirectVolumeMigrationWarm, WaitForDirectVolumeMigrationWarmToComplete,
 //     after the initial backup, before QuiesceSourceApplications), so that the DVM after

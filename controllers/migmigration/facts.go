@@ -65,7 +65,7 @@ type Facts struct {
 	// LiveVMMigration: plan.liveMigrate (KubeVirt storage live migration).
 	LiveVMMigration bool
 
-	// WarmSync: enable_warm_sync (Ferry's setting, default false). Not an MTC flag: with it, a
+	// WarmSync: enable_warm_sync (Ferry's setting, default true). Not an MTC flag: with it, a
 	// cutover copies its volumes while the applications still run (see warmSync).
 	WarmSync bool
 

@@ -283,7 +283,7 @@ func TestComputeFacts(t *testing.T) {
 	}
 	m := mig("m", 0, migv1.MigMigrationSpec{QuiescePods: true})
 	f := computeFacts(factsInput{migration: &m, plan: plan, src: remote("a", "https://a"), dest: remote("b", "https://b"), settings: settings.Defaults()})
-	want := Facts{Quiesce: true, HasPVs: true, DirectVolume: true, DirectImage: true, EnableVolume: true, EnableImage: true, HasPostRestoreHooks: true}
+	want := Facts{Quiesce: true, HasPVs: true, DirectVolume: true, DirectImage: true, EnableVolume: true, EnableImage: true, HasPostRestoreHooks: true, WarmSync: true}
 	if f != want {
 		t.Errorf("got %+v\nwant %+v", f, want)
 	}

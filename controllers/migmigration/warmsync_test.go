@@ -46,14 +46,14 @@ func TestWarmSyncPredicate(t *testing.T) {
 	}
 }
 
-// TestWarmSyncFact: the fact follows enable_warm_sync, off by default.
+// TestWarmSyncFact: the fact follows enable_warm_sync, on by default.
 func TestWarmSyncFact(t *testing.T) {
 	m := mig("m", 0, migv1.MigMigrationSpec{QuiescePods: true})
 	off, on := false, true
 	for _, tc := range []struct {
 		spec *migv1.MigrationControllerSpec
 		want bool
-	}{{nil, false}, {&migv1.MigrationControllerSpec{EnableWarmSync: &off}, false}, {&migv1.MigrationControllerSpec{EnableWarmSync: &on}, true}} {
+	}{{nil, true}, {&migv1.MigrationControllerSpec{EnableWarmSync: &off}, false}, {&migv1.MigrationControllerSpec{EnableWarmSync: &on}, true}} {
 		f := computeFacts(factsInput{migration: &m, plan: readyPlan(), settings: settings.FromSpec(tc.spec)})
 		if f.WarmSync != tc.want {
 			t.Errorf("settings %+v: WarmSync = %v, want %v", tc.spec, f.WarmSync, tc.want)

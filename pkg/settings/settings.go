@@ -92,9 +92,8 @@ type Settings struct {
 	DisableImageCopy bool
 	// EnableWarmSync makes a cutover copy its volumes while the applications still run,
 	// repeating while the changes shrink, so that only the last small delta is copied after
-	// they are quiesced (enable_warm_sync). Off by default (everything is copied after
-	// quiescing, as MTC does) until a failed e2e run, where one file differed after a warm
-	// cutover, is understood.
+	// they are quiesced (enable_warm_sync; default true, false copies everything after
+	// quiescing, as MTC does).
 	EnableWarmSync bool
 	// ImageCopyParallelism is how many image blobs a DirectImageStreamMigration copies at
 	// once (image_copy_parallelism).
@@ -166,7 +165,7 @@ func FromSpec(spec *migv1.MigrationControllerSpec) Settings {
 		StunnelTCPProxy:           spec.StunnelTCPProxy,
 		ClusterSubdomain:          spec.ClusterSubdomain,
 		DisableImageCopy:          spec.DisableImageCopy,
-		EnableWarmSync:            spec.EnableWarmSync != nil && *spec.EnableWarmSync,
+		EnableWarmSync:            onUnlessFalse(spec.EnableWarmSync),
 		HTTPProxy:                 spec.HTTPProxy,
 		HTTPSProxy:                spec.HTTPSProxy,
 		NoProxy:                   spec.NoProxy,

@@ -25,8 +25,8 @@ func TestFromSpecDefaults(t *testing.T) {
 	if s.TransferImage != "quay.io/ferrymtc/ferry-transfer:latest" || s.HookRunnerImage != "quay.io/konveyor/hook-runner:latest" {
 		t.Errorf("images = %q / %q", s.TransferImage, s.HookRunnerImage)
 	}
-	if s.EnableWarmSync {
-		t.Error("warm sync is on by default, want off (enable_warm_sync defaults to false)")
+	if !s.EnableWarmSync {
+		t.Error("warm sync is off by default, want on (enable_warm_sync defaults to true)")
 	}
 	if !slices.Equal(s.ExcludedResources, DefaultExcludedResources) || s.EnableCachedClient || len(s.Invalid) > 0 {
 		t.Errorf("unexpected defaults: %+v", s)

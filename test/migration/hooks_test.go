@@ -128,22 +128,23 @@ func runHooksInOrder() {
 		Expect(stepOf(m, step)).NotTo(BeNil(), "pipeline step %s", step)
 		Expect(stepOf(m, step).Completed).NotTo(BeNil())
 	}
-	Expect(hookJobs(env.Source.Client)).To(HaveLen(2), "hook Jobs stay after a migration, as in MTC")
+	Expect(hookJobs(env.Source.Client, "hooked")).To(HaveLen(2), "hook Jobs stay after a migration, as in MTC")
 
 	rb := completed(migrate("hooked-rollback", plan, migv1.MigMigrationSpec{Rollback: true}), 3*time.Minute)
 	Expect(rb.Status.Errors).To(BeEmpty())
-	Expect(hookJobs(env.Source.Client)).To(BeEmpty(), "a rollback deletes the plan's hook Jobs")
-	Expect(hookJobs(env.Destination.Client)).To(BeEmpty(), "a rollback deletes the plan's hook Jobs")
+	Expect(hookJobs(env.Source.Client, "hooked")).To(BeEmpty(), "a rollback deletes the plan's hook Jobs")
+	Expect(hookJobs(env.Destination.Client, "hooked")).To(BeEmpty(), "a rollback deletes the plan's hook Jobs")
 }
 
-// hookJobs lists the hook Jobs in the hooks namespace of c.
-func hookJobs(c client.Client) []string {
+// hookJobs lists the hook Jobs of plan in the hooks namespace of c: they are named after the
+// plan. Other specs (the proxy spec, which may run first) leave their hook Jobs there too.
+func hookJobs(c client.Client, plan string) []string {
 	GinkgoHelper()
 	list := &batchv1.JobList{}
 	Expect(c.List(ctx, list, client.InNamespace(hookNamespace), client.HasLabels{"mighook"})).To(Succeed())
 	var out []string
 	for _, j := range list.Items {
-		if j.DeletionTimestamp == nil {
+		if j.DeletionTimestamp == nil && strings.HasPrefix(j.Name, plan+"-") {
 			out = append(out, j.Name)
 		}
 	}
