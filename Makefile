@@ -97,8 +97,12 @@ test-e2e: packages envtest s3server velero registry ## Run only the end-to-end s
 ##@ Benchmarks
 
 .PHONY: bench-plan
-bench-plan: envtest s3server build ## Time a MigPlan over 1,000 namespaces and 2,000 PVCs to Ready; print the operator's peak memory.
-	go run ./test/bench/plan --manager $(BIN)/manager
+bench-plan: envtest s3server build ## Time a MigPlan over 5,000 namespaces and 10,000 PVCs (BENCH_NAMESPACES=n for others) to Ready; print the operator's peak memory.
+	go run ./test/bench/plan --manager $(BIN)/manager --namespaces $(or $(BENCH_NAMESPACES),5000)
+
+.PHONY: bench-clusters
+bench-clusters: envtest build ## Register 50 remote MigClusters over 10 real API servers (CLUSTERS_CACHE=true for mig_controller_enable_cache); print the operator's memory per step and per cluster.
+	go run ./test/bench/clusters --manager $(BIN)/manager --cache=$(or $(CLUSTERS_CACHE),false)
 
 .PHONY: bench-migration
 bench-migration: packages envtest s3server velero build ## Time Ferry's own overhead in a cutover of a 50-object namespace (total minus Velero's backup and restore).

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ferrymtc/ferry/test/controlplane"
 )
 
 // stopTimeout bounds how long the operator may take to exit after SIGTERM.
@@ -45,7 +48,13 @@ func Start(binary, kubeconfig, namespace, logPath string) (*Process, error) {
 func (p *Process) PID() int { return p.cmd.Process.Pid }
 
 // PeakRSS returns the operator's peak resident memory so far (VmHWM), in bytes.
-func (p *Process) PeakRSS() (int64, error) {
+func (p *Process) PeakRSS() (int64, error) { return p.memory("VmHWM") }
+
+// RSS returns the operator's resident memory now (VmRSS), in bytes.
+func (p *Process) RSS() (int64, error) { return p.memory("VmRSS") }
+
+// memory reads one of the kB figures of /proc/<pid>/status.
+func (p *Process) memory(field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.PID()))
 	if err != nil {
 		return 0, fmt.Errorf("read operator status: %w", err)
@@ -53,15 +62,15 @@ func (p *Process) PeakRSS() (int64, error) {
 	defer func() { _ = f.Close() }()
 	scanner := bufio.NewScanner(f)
 	for scanner.Scan() {
-		if rest, ok := strings.CutPrefix(scanner.Text(), "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(scanner.Text(), field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("parse VmHWM %q: %w", rest, err)
+				return 0, fmt.Errorf("parse %s %q: %w", field, rest, err)
 			}
 			return kb * 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", p.PID())
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, p.PID())
 }
 
 // Stop sends SIGTERM, kills the operator if it does not exit in time, and returns its exit
@@ -87,3 +96,19 @@ func (p *Process) Kill() {
 	exitErr := <-p.done
 	_ = exitErr
 }
+
+// StartAgainst runs binary against the control plane cp in namespace, with its kubeconfig and
+// log (manager.log) in stateDir, for the benchmarks that run the operator as a host process.
+func StartAgainst(cp *controlplane.ControlPlane, binary, namespace, stateDir string) (*Process, error) {
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	kubeconfig := filepath.Join(stateDir, cp.Name+".kubeconfig")
+	if err := cp.WriteKubeconfig(kubeconfig); err != nil {
+		return nil, err
+	}
+	return Start(binary, kubeconfig, namespace, filepath.Join(stateDir, "manager.log"))
+}
+
+// MiB is bytes in mebibytes, as the benchmarks print memory.
+func MiB(b int64) float64 { return float64(b) / (1 << 20) }

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -38,7 +37,7 @@ type options struct {
 
 func main() {
 	o := options{}
-	flag.IntVar(&o.namespaces, "namespaces", 1000, "Namespaces in the plan.")
+	flag.IntVar(&o.namespaces, "namespaces", 5000, "Namespaces in the plan.")
 	flag.IntVar(&o.claimsPerNamespace, "claims", 2, "Bound PVCs per namespace.")
 	flag.StringVar(&o.manager, "manager", "bin/manager", "Path of the operator binary.")
 	flag.StringVar(&o.stateDir, "state-dir", ".ferry/bench-plan", "Where kubeconfigs and the operator log go.")
@@ -54,10 +53,7 @@ func main() {
 func run(o options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
-	}
-	source, err := controlplane.Start("source", controlplane.WithControllerManager())
+	source, err := controlplane.Start("source")
 	if err != nil {
 		return err
 	}
@@ -87,11 +83,7 @@ func run(o options) error {
 		return err
 	}
 
-	kubeconfig := filepath.Join(o.stateDir, "destination.kubeconfig")
-	if err := destination.WriteKubeconfig(kubeconfig); err != nil {
-		return err
-	}
-	operator, err := manager.Start(o.manager, kubeconfig, namespace, filepath.Join(o.stateDir, "manager.log"))
+	operator, err := manager.StartAgainst(destination, o.manager, namespace, o.stateDir)
 	if err != nil {
 		return err
 	}
@@ -151,12 +143,12 @@ func measurePlan(ctx context.Context, destination *controlplane.ControlPlane, op
 		return fmt.Errorf("the Ready plan lists %d PVs, want %d", got, wantPVs)
 	}
 	fmt.Printf("MigPlan over %d namespaces and %d PVCs: Ready in %s\n", len(namespaces), wantPVs, elapsed.Round(10*time.Millisecond))
-	fmt.Printf("Operator peak memory (VmHWM): %.1f MiB (%.1f MiB before the plan)\n", mib(peak), mib(rssBefore))
+	fmt.Printf("Operator peak memory (VmHWM): %.1f MiB (%.1f MiB before the plan)\n", manager.MiB(peak), manager.MiB(rssBefore))
+	fmt.Printf("plan_namespaces %d\nplan_pvcs %d\n", len(namespaces), wantPVs)
+	fmt.Printf("plan_ready_seconds %.2f\noperator_peak_rss_mib %.1f\n", elapsed.Seconds(), manager.MiB(peak))
 	return nil
 }
 
 func standardClass() *storagev1.StorageClass {
 	return &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "standard"}, Provisioner: "kubernetes.io/no-provisioner"}
 }
-
-func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -23,7 +23,10 @@ const (
 )
 
 // populate creates n namespaces, each with claims bound PVCs (pre-bound to local PVs) and a
-// pod mounting them, and waits until kube-controller-manager reports every PVC Bound.
+// pod mounting them. It writes the claims' and volumes' Bound status itself, as
+// kube-controller-manager's volume binder would: that binder syncs about three claims a second
+// on this machine (2,527 of 10,000 in 15 minutes), and what the benchmark measures is the
+// operator, not it.
 func populate(ctx context.Context, cp *controlplane.ControlPlane, n, claims int) ([]string, error) {
 	cfg := rest.CopyConfig(cp.Config)
 	cfg.QPS, cfg.Burst = loadQPS, loadBurst
@@ -41,7 +44,7 @@ func populate(ctx context.Context, cp *controlplane.ControlPlane, n, claims int)
 	if err := parallel(names, func(ns string) error { return createNamespace(ctx, c, ns, claims) }); err != nil {
 		return nil, err
 	}
-	return names, fixtures.WaitBound(ctx, c, n*claims, 15*time.Minute)
+	return names, fixtures.WaitBound(ctx, c, n*claims, time.Minute)
 }
 
 func createNamespace(ctx context.Context, c client.Client, ns string, claims int) error {
@@ -59,6 +62,26 @@ func createNamespace(ctx context.Context, c client.Client, ns string, claims int
 		if err := c.Create(ctx, obj); err != nil {
 			return fmt.Errorf("create %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
 		}
+		if err := markBound(ctx, c, obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markBound writes the Bound status of a pre-bound claim or volume.
+func markBound(ctx context.Context, c client.Client, obj client.Object) error {
+	switch o := obj.(type) {
+	case *corev1.PersistentVolume:
+		o.Status.Phase = corev1.VolumeBound
+	case *corev1.PersistentVolumeClaim:
+		o.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimBound, AccessModes: o.Spec.AccessModes,
+			Capacity: o.Spec.Resources.Requests}
+	default:
+		return nil
+	}
+	if err := c.Status().Update(ctx, obj); err != nil {
+		return fmt.Errorf("mark %T %s/%s Bound: %w", obj, obj.GetNamespace(), obj.GetName(), err)
 	}
 	return nil
 }
