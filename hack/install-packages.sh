@@ -3,8 +3,9 @@
 # stunnel (volume transfers), iproute2 (the process nodes' network namespaces), curl (hook
 # images in the tests), ansible-core (playbook hooks), iptables (the process nodes enforce
 # NetworkPolicies with it), tinyproxy (an HTTP CONNECT proxy for stunnel_tcp_proxy tests),
-# haproxy (the stand-in OpenShift router of test/router) and skopeo (what `make bench-image`
-# compares Ferry's image copy with). Needs root (or sudo) and apt.
+# haproxy (the stand-in OpenShift router of test/router), skopeo (what `make bench-image`
+# compares Ferry's image copy with) and openssh-client and openssh-server (rsync over ssh, the
+# peer transport `make bench-transfer` compares with). Needs root (or sudo) and apt.
 set -euo pipefail
 
 declare -A packages=(
@@ -17,11 +18,15 @@ declare -A packages=(
   [tinyproxy]=tinyproxy
   [haproxy]=haproxy
   [skopeo]=skopeo
+  [ssh]=openssh-client
 )
 missing=()
 for cmd in "${!packages[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${packages[$cmd]}")
 done
+# sshd is in /usr/sbin, which a non-root user's PATH may lack; the benchmark runs it by that
+# path.
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
