@@ -109,8 +109,8 @@ bench-migration: packages envtest s3server velero build ## Time Ferry's own over
 	go run ./test/bench/migration --manager $(BIN)/manager
 
 .PHONY: bench-transfer
-bench-transfer: packages envtest s3server velero build ## Time DirectVolumeMigration transfers (large files, small files, 3 PVCs in parallel) against plain rsync -a.
-	go run ./test/bench/transfer --manager $(BIN)/manager
+bench-transfer: packages envtest s3server velero build ## Time DirectVolumeMigration transfers (large files, small files, 3 PVCs in parallel) against the peers' transports (rsync over ssh, stunnel with a PSK, stunnel without verification) and plain rsync -a (PEERS_ONLY=true: no clusters, no DVM).
+	go run ./test/bench/transfer --manager $(BIN)/manager --peers-only=$(or $(PEERS_ONLY),false)
 
 .PHONY: bench-concurrent
 bench-concurrent: packages envtest s3server velero build ## Time cutovers of 1, 4 and 8 plans at once (VELERO_CONCURRENT_BACKUPS=8 raises Velero's --concurrent-backups); print each plan's time and the slowest of 8 against one alone.

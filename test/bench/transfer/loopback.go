@@ -24,10 +24,11 @@ func loopbackTLS(ctx context.Context, dirs []string, work string) (time.Duration
 	if err != nil {
 		return 0, err
 	}
-	stunnelPort, rsyncPort, err := freePorts()
+	ports, err := freePorts(2)
 	if err != nil {
 		return 0, err
 	}
+	stunnelPort, rsyncPort := ports[0], ports[1]
 	paths := transfer.HostPaths(work, stunnelPort, rsyncPort)
 	pair := creds.Pair("bench-source", "bench-destination")
 	var modules []string
@@ -116,17 +117,19 @@ func writeFile(path, content string) error {
 	return os.WriteFile(path, []byte(content), 0o600)
 }
 
-func freePorts() (int, int, error) {
+// freePorts returns n distinct loopback ports that were free a moment ago (all held open
+// together, so that none is handed out twice).
+func freePorts(n int) ([]int, error) {
 	var ports []int
-	for range 2 {
+	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return 0, 0, err
+			return nil, err
 		}
 		defer func() { _ = l.Close() }()
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	return ports[0], ports[1], nil
+	return ports, nil
 }
 
 func waitPort(port int) error {

@@ -1,8 +1,12 @@
 // Command transfer measures volume transfers (make bench-transfer): a DirectVolumeMigration
 // copying large files, many small files, and several PVCs at once between the two local
-// clusters (rsync through a verifying stunnel pair, pods on the process nodes), next to plain
-// `rsync -a` between the same kind of directories on this machine, and prints MB/s, files/s
-// and the ratio. The DVM's transfer time is its rsync runs' own (from the summary line rsync
+// clusters (rsync through a verifying stunnel pair, pods on the process nodes), next to the
+// transports users would pick instead, run as host processes on 127.0.0.1 on the same data
+// in the same run (peers.go: rsync over ssh, stunnel with a pre-shared key, stunnel without
+// verification), plain `rsync -a` between two directories (the limit), and Ferry's own
+// stunnel pair on loopback; it prints each one's MB/s and files/s, the ratios, and last the
+// figures as `<metric> <value>` lines. --peers-only leaves the clusters and the DVM out. The
+// DVM's transfer time is its rsync runs' own (from the summary line rsync
 // prints, kept in the progress objects; the longest when PVCs run in parallel); its
 // end-to-end time (creation to Completed: namespaces, PVCs, certificates, pods) is printed
 // too.
@@ -14,10 +18,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,19 +38,19 @@ import (
 
 const ns = migenv.Namespace
 
-// scenario is one measured transfer: PVCs of files of a size.
+// scenario is one measured transfer: PVCs of files of a size. The DVM copies a scenario's
+// PVCs at once; the host transports copy them one after the other.
 type scenario struct {
-	name           string
-	pvcs           int
-	filesPerPVC    int
-	fileSize       int
-	plainOneStream bool // plain rsync copies all PVCs' directories one after the other
+	name, key   string // key names the scenario in the metrics
+	pvcs        int
+	filesPerPVC int
+	fileSize    int
 }
 
 type result struct {
 	bytes, files        int64
-	dvmTransfer, dvmE2E time.Duration
-	plain, loopback     time.Duration
+	host                map[string]time.Duration // by transport key
+	dvmTransfer, dvmE2E time.Duration            // zero with --peers-only
 }
 
 func main() {
@@ -57,20 +59,23 @@ func main() {
 	extras := flag.String("rsync-extras", "", "rsync_opt_extras of the MigrationController during the run, to compare options.")
 	managerPath := flag.String("manager", "", "Path of the operator binary (built when empty).")
 	dir := flag.String("state-dir", ".ferry/bench-transfer", "Where kubeconfigs, the operator log and the data go.")
+	peersOnly := flag.Bool("peers-only", false, "Measure only the host transports (peers, plain rsync, Ferry's pair on loopback): no clusters, no DVM.")
 	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
+	// Four large files (256 MiB at the default size), and one of them per PVC for three PVCs.
+	large := max(1, *largeMB/4) << 20
 	scenarios := []scenario{
-		{name: "large files", pvcs: 1, filesPerPVC: *largeMB / 256, fileSize: 256 << 20},
-		{name: "small files", pvcs: 1, filesPerPVC: *small, fileSize: 4 << 10},
-		{name: "3 PVCs in parallel", pvcs: 3, filesPerPVC: *largeMB / 256 / 3 * 1, fileSize: 256 << 20, plainOneStream: true},
+		{name: "large files", key: "large", pvcs: 1, filesPerPVC: 4, fileSize: large},
+		{name: "small files", key: "small", pvcs: 1, filesPerPVC: *small, fileSize: 4 << 10},
+		{name: "3 PVCs in parallel", key: "parallel", pvcs: 3, filesPerPVC: 1, fileSize: large},
 	}
-	if err := run(scenarios, *managerPath, *dir, *extras); err != nil {
+	if err := run(scenarios, *managerPath, *dir, *extras, *peersOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-transfer failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(scenarios []scenario, managerPath, dir, extras string) error {
+func run(scenarios []scenario, managerPath, dir, extras string, peersOnly bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -82,13 +87,15 @@ func run(scenarios []scenario, managerPath, dir, extras string) error {
 	}
 	data := filepath.Join(dir, "data")
 	defer func() { _ = os.RemoveAll(data) }()
-	fmt.Println("Starting two clusters, S3, two Velero servers and the operator...")
-	env, err := migenv.Start(ctx, migenv.Options{Dir: dir, Manager: managerPath})
-	if err != nil {
-		return err
+	var env *migenv.Env
+	if !peersOnly {
+		fmt.Println("Starting two clusters, S3, two Velero servers and the operator...")
+		if env, err = migenv.Start(ctx, migenv.Options{Dir: dir, Manager: managerPath}); err != nil {
+			return err
+		}
+		defer func() { _ = env.Stop() }()
 	}
-	defer func() { _ = env.Stop() }()
-	if extras != "" {
+	if env != nil && extras != "" {
 		mc := &migv1.MigrationController{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "migration-controller"},
 			Spec: migv1.MigrationControllerSpec{RsyncOptExtras: extras}}
 		if err := env.Destination.Client.Create(ctx, mc); err != nil {
@@ -96,34 +103,28 @@ func run(scenarios []scenario, managerPath, dir, extras string) error {
 		}
 		fmt.Printf("rsync_opt_extras: %s\n", extras)
 	}
-	fmt.Printf("%-20s %10s %8s | %9s %11s %8s | %10s %13s | %9s | %6s %6s %6s\n", "scenario", "data", "files",
-		"DVM MB/s", "DVM files/s", "DVM e2e", "rsync MB/s", "rsync files/s", "TLS MB/s", "ratio", "TLS", "DVM/TLS")
+	var metrics []string
 	for i, sc := range scenarios {
 		r, err := measure(ctx, env, sc, i, filepath.Join(data, fmt.Sprint(i)))
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
-		mb := float64(r.bytes) / (1 << 20)
-		fmt.Printf("%-20s %8.0fMiB %8d | %9.1f %11.0f %8s | %10.1f %13.0f | %9.1f | %6.2f %6.2f %6.2f\n", sc.name, mb, r.files,
-			mb/r.dvmTransfer.Seconds(), float64(r.files)/r.dvmTransfer.Seconds(), r.dvmE2E.Round(100*time.Millisecond),
-			mb/r.plain.Seconds(), float64(r.files)/r.plain.Seconds(), mb/r.loopback.Seconds(),
-			r.plain.Seconds()/r.dvmTransfer.Seconds(), r.plain.Seconds()/r.loopback.Seconds(), r.loopback.Seconds()/r.dvmTransfer.Seconds())
+		metrics = append(metrics, report(sc, r, hostTransports())...)
 	}
-	fmt.Println("ratio = plain rsync time / DVM transfer time (target for large files: at least 0.7)")
-	fmt.Println("TLS = the same rsync and stunnel configurations and client script as host processes on 127.0.0.1 (no pods,")
-	fmt.Println("      veths or Service proxy): plain rsync time / its time, the ceiling of the transfer path on this machine;")
-	fmt.Println("DVM/TLS = what the DVM reaches of that ceiling. Plain and TLS times are medians of 3 runs; the DVM runs once.")
+	fmt.Println()
+	fmt.Println("MB/s are MiB per second. The host transports run as processes on 127.0.0.1 (no pods, veths or")
+	fmt.Println("Service proxy), each the median of 3 runs, interleaved; the DVM runs once. Ratios are of speeds.")
+	fmt.Println()
+	for _, m := range metrics {
+		fmt.Println(m)
+	}
 	return nil
 }
 
-// measure fills the scenario's volumes, copies them with plain rsync and with a DVM.
+// measure fills the scenario's volumes and copies them with each host transport and, with
+// env, with a DVM.
 func measure(ctx context.Context, env *migenv.Env, sc scenario, index int, root string) (result, error) {
 	var r result
-	namespace := fmt.Sprintf("bench-%d", index)
-	src := env.Source.Client
-	if err := src.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
-		return r, err
-	}
 	var dirs []string
 	for p := range sc.pvcs {
 		d := filepath.Join(root, fmt.Sprintf("pvc-%d", p))
@@ -134,6 +135,17 @@ func measure(ctx context.Context, env *migenv.Env, sc scenario, index int, root 
 		r.bytes += n
 		r.files += int64(sc.filesPerPVC)
 		dirs = append(dirs, d)
+	}
+	var err error
+	if r.host, err = timeHost(ctx, hostTransports(), dirs, filepath.Join(root, "host")); err != nil || env == nil {
+		return r, err
+	}
+	namespace := fmt.Sprintf("bench-%d", index)
+	src := env.Source.Client
+	if err := src.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
+		return r, err
+	}
+	for p, d := range dirs {
 		pv, pvc := fixtures.BoundVolume(namespace, fmt.Sprintf("data-%d", p), fmt.Sprintf("%s-pv-%d", namespace, p), "100Gi")
 		pv.Spec.Local.Path = d
 		if err := src.Create(ctx, pv); err != nil {
@@ -146,29 +158,8 @@ func measure(ctx context.Context, env *migenv.Env, sc scenario, index int, root 
 	if err := fixtures.WaitBound(ctx, src, sc.pvcs, time.Minute); err != nil {
 		return r, err
 	}
-	var err error
-	if r.plain, err = median(func() (time.Duration, error) { return plainRsync(dirs, filepath.Join(root, "plain")) }); err != nil {
-		return r, err
-	}
-	if r.loopback, err = median(func() (time.Duration, error) { return loopbackTLS(ctx, dirs, filepath.Join(root, "loopback")) }); err != nil {
-		return r, err
-	}
 	r.dvmTransfer, r.dvmE2E, err = dvm(ctx, env, namespace, sc.pvcs)
 	return r, err
-}
-
-// median runs f three times and returns its median duration.
-func median(f func() (time.Duration, error)) (time.Duration, error) {
-	var runs []time.Duration
-	for range 3 {
-		d, err := f()
-		if err != nil {
-			return 0, err
-		}
-		runs = append(runs, d)
-	}
-	slices.Sort(runs)
-	return runs[1], nil
 }
 
 // fill writes files of size bytes of pseudo-random data (incompressible, like real data).
@@ -198,20 +189,16 @@ func fill(dir string, files, size int) (int64, error) {
 	return total, nil
 }
 
-// plainRsync copies each directory with `rsync -a` into target, one after the other.
-func plainRsync(dirs []string, target string) (time.Duration, error) {
-	defer func() { _ = os.RemoveAll(target) }()
-	if err := os.MkdirAll(target, 0o755); err != nil {
+// plainRsync copies each directory with `rsync -a` into work, one after the other: the
+// limit of any rsync-based transport on this machine.
+func plainRsync(ctx context.Context, dirs []string, work string) (time.Duration, error) {
+	defer func() { _ = os.RemoveAll(work) }()
+	if err := os.MkdirAll(work, 0o755); err != nil {
 		return 0, err
 	}
-	start := time.Now()
-	for i, d := range dirs {
-		out, err := exec.Command("rsync", "-a", d+"/", filepath.Join(target, fmt.Sprint(i))+"/").CombinedOutput()
-		if err != nil {
-			return 0, fmt.Errorf("plain rsync: %w: %s", err, out)
-		}
-	}
-	return time.Since(start), nil
+	return timeCopies(ctx, dirs, &servers{}, func(i int, d string) []string {
+		return []string{"rsync", "-a", d + "/", filepath.Join(work, fmt.Sprint(i)) + "/"}
+	})
 }
 
 // dvm copies the namespace's PVCs with a standalone DVM and returns the longest rsync client
