@@ -114,6 +114,8 @@ func run(scenarios []scenario, managerPath, dir, extras string, peersOnly bool) 
 	fmt.Println()
 	fmt.Println("MB/s are MiB per second. The host transports run as processes on 127.0.0.1 (no pods, veths or")
 	fmt.Println("Service proxy), each the median of 3 runs, interleaved; the DVM runs once. Ratios are of speeds.")
+	fmt.Println("The peers run rsync -a through their transports; VolSync also passes -z, and pv-migrate can")
+	fmt.Println("(its compress option): on incompressible data like this that only slows them down.")
 	fmt.Println()
 	for _, m := range metrics {
 		fmt.Println(m)
@@ -196,7 +198,7 @@ func plainRsync(ctx context.Context, dirs []string, work string) (time.Duration,
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return 0, err
 	}
-	return timeCopies(ctx, dirs, &servers{}, func(i int, d string) []string {
+	return timeCopies(ctx, dirs, work, &servers{}, func(i int, d string) []string {
 		return []string{"rsync", "-a", d + "/", filepath.Join(work, fmt.Sprint(i)) + "/"}
 	})
 }

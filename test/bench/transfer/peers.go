@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,7 +30,7 @@ type transport struct {
 
 // hostTransports are measured on the same data in the same run as the DVM. Every peer runs
 // `rsync -a` through its own transport, so that the transports, not rsync options, are
-// compared (pv-migrate and VolSync add -z, which only slows incompressible data down).
+// compared (VolSync adds -z, pv-migrate can: that only slows incompressible data down).
 func hostTransports() []transport {
 	return []transport{
 		{key: "plain", label: "rsync -a, local (no network, no crypto)", copy: plainRsync},
@@ -62,8 +64,10 @@ func timeHost(ctx context.Context, ts []transport, dirs []string, work string) (
 }
 
 // timeCopies runs the client command argv(i, dir) for each directory, one after the other,
-// and returns their total time. servers' logs explain a failure.
-func timeCopies(ctx context.Context, dirs []string, s *servers, argv func(i int, dir string) []string) (time.Duration, error) {
+// and returns their total time. servers' logs explain a failure. Afterwards, untimed, each
+// directory's copy, dst/i, must hold as many files and bytes as the directory: a transport
+// that quietly copied less, or elsewhere, would otherwise look fast.
+func timeCopies(ctx context.Context, dirs []string, dst string, s *servers, argv func(i int, dir string) []string) (time.Duration, error) {
 	start := time.Now()
 	for i, d := range dirs {
 		a := argv(i, d)
@@ -72,7 +76,32 @@ func timeCopies(ctx context.Context, dirs []string, s *servers, argv func(i int,
 			return 0, fmt.Errorf("%s: %w: %s\nservers: %s", a[0], err, out, s.logs())
 		}
 	}
-	return time.Since(start), nil
+	elapsed := time.Since(start)
+	for i, d := range dirs {
+		want, err := tally(d)
+		if err != nil {
+			return 0, err
+		}
+		if got, err := tally(filepath.Join(dst, strconv.Itoa(i))); err != nil || got != want {
+			return 0, fmt.Errorf("copy of %s: %d files of %d bytes, want %d of %d (%v)", d, got[0], got[1], want[0], want[1], err)
+		}
+	}
+	return elapsed, nil
+}
+
+// tally counts the regular files under dir and their bytes.
+func tally(dir string) ([2]int64, error) {
+	var t [2]int64
+	err := filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+		if err != nil || !e.Type().IsRegular() {
+			return err
+		}
+		info, err := e.Info()
+		t[0]++
+		t[1] += info.Size()
+		return err
+	})
+	return t, err
 }
 
 // servers are the long-running processes of one copy (sshd, stunnel, rsync daemons) in the

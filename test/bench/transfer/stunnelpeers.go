@@ -124,7 +124,7 @@ func stunnelPair(ctx context.Context, dirs []string, work string, files map[stri
 			return 0, fmt.Errorf("%w: %s", err, s.logs())
 		}
 	}
-	return timeCopies(ctx, dirs, &s, func(i int, d string) []string {
+	return timeCopies(ctx, dirs, filepath.Join(work, "dst"), &s, func(i int, d string) []string {
 		return []string{"rsync", "-a", d + "/", fmt.Sprintf("rsync://127.0.0.1:%d/data/%d/", ports[1], i)}
 	})
 }
