@@ -4,12 +4,12 @@
 // transports users would pick instead, run as host processes on 127.0.0.1 on the same data
 // in the same run (peers.go: rsync over ssh, stunnel with a pre-shared key, stunnel without
 // verification), plain `rsync -a` between two directories (the limit), and Ferry's own
-// stunnel pair on loopback; it prints each one's MB/s and files/s, the ratios, and last the
-// figures as `<metric> <value>` lines. --peers-only leaves the clusters and the DVM out. The
-// DVM's transfer time is its rsync runs' own (from the summary line rsync
-// prints, kept in the progress objects; the longest when PVCs run in parallel); its
-// end-to-end time (creation to Completed: namespaces, PVCs, certificates, pods) is printed
-// too.
+// stunnel pair on loopback. It prints each one's MB/s and files/s, the ratios, and last the
+// figures as `<metric> <value>` lines. --peers-only leaves the clusters and the DVM out.
+//
+// The DVM's transfer time is its rsync runs' own (from the summary line rsync prints, kept in
+// the progress objects; the longest when PVCs run in parallel); its end-to-end time (creation
+// to Completed: namespaces, PVCs, certificates, pods) is printed too.
 package main
 
 import (

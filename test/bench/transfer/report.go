@@ -13,7 +13,7 @@ func report(sc scenario, r result, ts []transport) []string {
 	fmt.Printf("\n%s: %.0f MiB in %d files\n", sc.name, mib, r.files)
 	fmt.Printf("  %-42s %9s %9s %9s\n", "transport", "MB/s", "files/s", "time")
 	var metrics []string
-	metric := func(name string, format string, v float64) {
+	metric := func(name, format string, v float64) {
 		metrics = append(metrics, fmt.Sprintf("transfer_%s_%s "+format, sc.key, name, v))
 	}
 	row := func(key, label string, d time.Duration) {
