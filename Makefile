@@ -109,7 +109,7 @@ bench-migration: packages envtest s3server velero build ## Time Ferry's own over
 	go run ./test/bench/migration --manager $(BIN)/manager
 
 .PHONY: bench-transfer
-bench-transfer: packages envtest s3server velero build ## Time DirectVolumeMigration transfers (large files, small files, 3 PVCs in parallel) against the peers' transports (rsync over ssh, stunnel with a PSK, stunnel without verification) and plain rsync -a (PEERS_ONLY=true: no clusters, no DVM).
+bench-transfer: packages envtest s3server velero registry build ## Time DirectVolumeMigration transfers (large files, small files, 3 PVCs in parallel) against the peers' transports (rsync over ssh, stunnel with a PSK, stunnel without verification) and plain rsync -a (PEERS_ONLY=true: no clusters, no DVM).
 	go run ./test/bench/transfer --manager $(BIN)/manager --peers-only=$(or $(PEERS_ONLY),false)
 
 .PHONY: bench-concurrent
