@@ -82,8 +82,12 @@ func timeCopies(ctx context.Context, dirs []string, dst string, s *servers, argv
 		if err != nil {
 			return 0, err
 		}
-		if got, err := tally(filepath.Join(dst, strconv.Itoa(i))); err != nil || got != want {
-			return 0, fmt.Errorf("copy of %s: %d files of %d bytes, want %d of %d (%v)", d, got[0], got[1], want[0], want[1], err)
+		got, err := tally(filepath.Join(dst, strconv.Itoa(i)))
+		if err != nil {
+			return 0, fmt.Errorf("copy of %s: %w", d, err)
+		}
+		if got != want {
+			return 0, fmt.Errorf("copy of %s: %d files of %d bytes, want %d of %d", d, got[0], got[1], want[0], want[1])
 		}
 	}
 	return elapsed, nil
