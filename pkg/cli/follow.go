@@ -3,14 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sort"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/pkg/conditions"
+	"github.com/ferrymtc/ferry/pkg/migview"
 	"github.com/ferrymtc/ferry/pkg/transfer"
 )
 
@@ -31,16 +29,16 @@ func (o *Options) follow(ctx context.Context, name string, cancel bool) error {
 		}
 		last = st
 		screen.draw(renderView(st, time.Now(), screen.tty))
-		return outcomeOf(st.migration) != "" || refused(st.migration), nil
+		return migview.Outcome(st.migration) != "" || migview.Refused(st.migration), nil
 	})
 	if err != nil {
 		return err
 	}
-	if refused(last.migration) {
+	if migview.Refused(last.migration) {
 		o.printf("Migration %s cannot start: the operator refused it (the conditions above say why).\n", name)
 		return ExitError{Code: 1}
 	}
-	outcome := outcomeOf(last.migration)
+	outcome := migview.Outcome(last.migration)
 	screen.done()
 	o.printf("Migration %s: %s.\n", name, outcome)
 	for _, e := range last.migration.Status.Errors {
@@ -58,7 +56,7 @@ func (o *Options) follow(ctx context.Context, name string, cancel bool) error {
 // viewState is what the live view shows, read from the informers' cache.
 type viewState struct {
 	migration *migv1.MigMigration
-	volumes   []volumeView
+	volumes   []migview.Volume
 	images    []migv1.DirectImageMigration
 }
 
@@ -73,7 +71,7 @@ func (o *Options) readView(ctx context.Context, r client.Reader, name string) (v
 	if err := r.List(ctx, dvms, client.InNamespace(ns), client.MatchingLabels{migv1.DirectVolumeMigrationLabel: string(m.UID)}); err != nil {
 		return st, err
 	}
-	st.volumes = volumeRows(m, dvms.Items, func(dvm, pvc, pvcNamespace string) *migv1.DirectVolumeMigrationProgress {
+	st.volumes = migview.VolumeRows(m, dvms.Items, func(dvm, pvc, pvcNamespace string) *migv1.DirectVolumeMigrationProgress {
 		p := &migv1.DirectVolumeMigrationProgress{}
 		if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: transfer.ProgressName(dvm, pvc, pvcNamespace)}, p); err != nil {
 			return nil
@@ -86,68 +84,4 @@ func (o *Options) readView(ctx context.Context, r client.Reader, name string) (v
 	}
 	st.images = dims.Items
 	return st, nil
-}
-
-// volumeRows are the rows of the migration's volumes. A cutover with warm sync copies each
-// volume in several DVMs (the passes, then the final one): a volume has one row, that of its
-// latest DVM, named with its warm pass while one runs.
-func volumeRows(m *migv1.MigMigration, dvms []migv1.DirectVolumeMigration,
-	progress func(dvm, pvc, pvcNamespace string) *migv1.DirectVolumeMigrationProgress) []volumeView {
-	warmPass := map[string]int{}
-	for _, ref := range m.Status.References {
-		if ref.Role == migv1.ReferenceRoleWarmDirectVolumeMigration {
-			warmPass[ref.Name] = len(warmPass) + 1
-		}
-	}
-	dvms = slices.Clone(dvms)
-	sort.SliceStable(dvms, func(i, j int) bool { return dvms[i].CreationTimestamp.Before(&dvms[j].CreationTimestamp) })
-	var out []volumeView
-	row := map[string]int{}
-	for i := range dvms {
-		dvm := &dvms[i]
-		for _, pvc := range dvm.Spec.PersistentVolumeClaims {
-			id := pvc.Namespace + "/" + pvc.Name
-			v := volumeView{pvc: id, progress: progress(dvm.Name, pvc.Name, pvc.Namespace), state: volumeState(dvm, pvc.Namespace, pvc.Name)}
-			if n := warmPass[dvm.Name]; n > 0 {
-				v.pvc = fmt.Sprintf("%s (warm pass %d)", id, n)
-			}
-			if at, seen := row[id]; seen {
-				out[at] = v
-				continue
-			}
-			row[id] = len(out)
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// outcomeOf is the condition type that ends the migration, or "" while it runs.
-func outcomeOf(m *migv1.MigMigration) string {
-	if m == nil {
-		return ""
-	}
-	for _, t := range []string{migv1.Canceled, migv1.Failed, migv1.SucceededWithWarnings, migv1.Succeeded} {
-		for _, c := range m.Status.Conditions {
-			if c.Type == t && c.Status == migv1.True {
-				return t
-			}
-		}
-	}
-	return ""
-}
-
-// refused says whether the operator refused to start the migration: it never started and a
-// validation condition other than Postponed (which only waits its turn) blocks it. Such a
-// migration would wait until its spec or plan changes, so watching it longer shows nothing.
-func refused(m *migv1.MigMigration) bool {
-	if m == nil || m.Status.Phase != "" {
-		return false
-	}
-	for _, c := range m.Status.Conditions {
-		if c.Type != migv1.Postponed && c.Type != migv1.PlanNotReady && conditions.IsBlocker(c) {
-			return true
-		}
-	}
-	return false
 }

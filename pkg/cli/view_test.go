@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/migview"
 )
 
 func TestRenderViewShowsStepsAndBars(t *testing.T) {
@@ -27,10 +27,10 @@ func TestRenderViewShowsStepsAndBars(t *testing.T) {
 		TotalProgressPercentage: "50%",
 		RsyncPodStatus: migv1.RsyncPodStatus{TransferredBytes: 500_000_000, LastObservedTransferRate: "50.00MB/s",
 			ContainerElapsedTime: &metav1.Duration{Duration: 10 * time.Second}}}}
-	st := viewState{migration: m, volumes: []volumeView{
-		{pvc: "shop/data", state: "Running", progress: half},
-		{pvc: "shop/logs", state: "Completed"},
-		{pvc: "shop/cache", state: "Pending"},
+	st := viewState{migration: m, volumes: []migview.Volume{
+		{PVC: "shop/data", State: "Running", Progress: half},
+		{PVC: "shop/logs", State: "Completed"},
+		{PVC: "shop/cache", State: "Pending"},
 	}}
 	got := strings.Join(renderView(st, now, true), "\n")
 	for _, want := range []string{
@@ -49,47 +49,6 @@ func TestRenderViewShowsStepsAndBars(t *testing.T) {
 	plain := strings.Join(renderView(st, now, false), "\n")
 	if strings.Contains(plain, "DirectVolume                10s") {
 		t.Errorf("plain output shows a running clock, which would print the line every second:\n%s", plain)
-	}
-}
-
-func TestOutcomeOf(t *testing.T) {
-	for _, tc := range []struct {
-		conds []string
-		want  string
-	}{
-		{nil, ""},
-		{[]string{migv1.Running}, ""},
-		{[]string{migv1.Succeeded}, migv1.Succeeded},
-		{[]string{migv1.SucceededWithWarnings}, migv1.SucceededWithWarnings},
-		{[]string{migv1.Failed}, migv1.Failed},
-		{[]string{migv1.Canceling, migv1.Canceled}, migv1.Canceled},
-	} {
-		m := &migv1.MigMigration{}
-		for _, c := range tc.conds {
-			m.Status.Conditions = append(m.Status.Conditions, migv1.Condition{Type: c, Status: migv1.True})
-		}
-		if got := outcomeOf(m); got != tc.want {
-			t.Errorf("outcomeOf(%v) = %q, want %q", tc.conds, got, tc.want)
-		}
-	}
-}
-
-func TestEstimate(t *testing.T) {
-	for _, tc := range []struct {
-		percent int
-		elapsed time.Duration
-		want    time.Duration
-		ok      bool
-	}{
-		{0, time.Minute, 0, false},
-		{100, time.Minute, 0, false},
-		{25, 30 * time.Second, 90 * time.Second, true},
-		{50, 0, 0, false},
-	} {
-		got, ok := estimate(tc.percent, tc.elapsed)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("estimate(%d, %s) = %s, %v; want %s, %v", tc.percent, tc.elapsed, got, ok, tc.want, tc.ok)
-		}
 	}
 }
 
@@ -170,55 +129,5 @@ func TestMigrationName(t *testing.T) {
 	}
 	if got := migrationName(strings.Repeat("p", 70), "cutover", now); len(got) > 63 {
 		t.Errorf("migrationName is %d characters, more than a label value takes", len(got))
-	}
-}
-
-func TestRefused(t *testing.T) {
-	cond := func(typ, category string) migv1.Condition {
-		return migv1.Condition{Type: typ, Status: migv1.True, Category: category}
-	}
-	for _, tc := range []struct {
-		name  string
-		phase string
-		conds []migv1.Condition
-		want  bool
-	}{
-		{"not reconciled yet", "", nil, false},
-		{"waits its turn", "", []migv1.Condition{cond(migv1.Postponed, migv1.CategoryCritical)}, false},
-		{"plan not ready yet", "", []migv1.Condition{cond(migv1.PlanNotReady, migv1.CategoryCritical)}, false},
-		{"invalid spec", "", []migv1.Condition{cond(migv1.InvalidSpec, migv1.CategoryCritical)}, true},
-		{"running with a warning", "Backup", []migv1.Condition{cond(migv1.InvalidSpec, migv1.CategoryCritical)}, false},
-	} {
-		m := &migv1.MigMigration{Status: migv1.MigMigrationStatus{Phase: tc.phase, Conditions: tc.conds}}
-		if got := refused(m); got != tc.want {
-			t.Errorf("%s: refused = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
-func TestVolumeRowsOfAWarmSyncedCutover(t *testing.T) {
-	at := func(s int) metav1.Time { return metav1.NewTime(time.Unix(int64(s), 0)) }
-	pvcs := []migv1.PVCToMigrate{{ObjectReference: &corev1.ObjectReference{Namespace: "app", Name: "data"}}}
-	dvm := func(name string, created int) migv1.DirectVolumeMigration {
-		return migv1.DirectVolumeMigration{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: at(created)},
-			Spec: migv1.DirectVolumeMigrationSpec{PersistentVolumeClaims: pvcs}}
-	}
-	m := &migv1.MigMigration{Status: migv1.MigMigrationStatus{References: []migv1.MigrationReference{
-		{Role: migv1.ReferenceRoleWarmDirectVolumeMigration, Name: "m-dvmw1"},
-		{Role: migv1.ReferenceRoleWarmDirectVolumeMigration, Name: "m-dvmw2"},
-		{Role: "DirectVolumeMigration", Name: "m-dvm"},
-	}}}
-	none := func(string, string, string) *migv1.DirectVolumeMigrationProgress { return nil }
-	names := func(rows []volumeView) (out []string) {
-		for _, r := range rows {
-			out = append(out, r.pvc)
-		}
-		return out
-	}
-	if got := names(volumeRows(m, []migv1.DirectVolumeMigration{dvm("m-dvmw2", 2), dvm("m-dvmw1", 1)}, none)); !slices.Equal(got, []string{"app/data (warm pass 2)"}) {
-		t.Errorf("during pass 2: %q", got)
-	}
-	if got := names(volumeRows(m, []migv1.DirectVolumeMigration{dvm("m-dvm", 3), dvm("m-dvmw1", 1), dvm("m-dvmw2", 2)}, none)); !slices.Equal(got, []string{"app/data"}) {
-		t.Errorf("during the final copy: %q", got)
 	}
 }
