@@ -24,9 +24,11 @@
 //     cluster for one object. A ready Velero is re-applied every few minutes to undo edits.
 //   - MTC's operator also deployed its controller and console from this CR. Ferry's controllers
 //     are in the operator itself: migration_controller: false leaves only this controller
-//     running (pkg/operator restarts the operator when the switch changes). Ferry has no
-//     console, and the operator's own resources are its Deployment's, so migration_ui and
-//     mig_controller_* are reported as not acted on rather than half-honoured.
+//     running (pkg/operator restarts the operator when the switch changes). Ferry's
+//     console is installed from config/console (not by the operator, which would need the
+//     right to create Deployments and Services for it), and the operator's own resources are
+//     its Deployment's, so migration_ui and mig_controller_* are reported as not acted on
+//     rather than half-honoured.
 //   - Only the operator's namespace is watched (the manager's cache is limited to it): a
 //     MigrationController elsewhere is never read, as in MTC.
 package migrationcontroller

@@ -46,7 +46,7 @@ func Unsupported(spec *migv1.MigrationControllerSpec) []string {
 		add(r.v != nil, r.field,
 			"the operator's own resources are those of its Deployment (config/manager, or the ClusterServiceVersion with OLM); set them there")
 	}
-	add(isTrue(spec.MigrationUI), "migration_ui", "Ferry has no web console yet; use the ferry CLI")
+	add(isTrue(spec.MigrationUI), "migration_ui", "the operator does not deploy the web console; apply config/console (see the README)")
 	add(spec.ClusterName != "", "cluster_name", "not used: MigClusters name the clusters")
 	return out
 }
