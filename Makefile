@@ -73,7 +73,7 @@ s3server: ## Build the pinned S3 test server (versitygw) into bin/s3; rebuilt on
 	hack/build-s3.sh
 
 .PHONY: packages
-packages: ## Install the Debian packages the local clusters use (rsync, stunnel, iproute2, curl, ansible-core) when missing.
+packages: ## Install the Debian packages the local clusters and the console's browser test use (rsync, stunnel, iproute2, curl, ansible-core, chromium, ...) when missing.
 	hack/install-packages.sh
 
 .PHONY: velero

@@ -4,8 +4,9 @@
 # images in the tests), ansible-core (playbook hooks), iptables (the process nodes enforce
 # NetworkPolicies with it), tinyproxy (an HTTP CONNECT proxy for stunnel_tcp_proxy tests),
 # haproxy (the stand-in OpenShift router of test/router), skopeo (what `make bench-image`
-# compares Ferry's image copy with) and openssh-client and openssh-server (rsync over ssh, the
-# peer transport `make bench-transfer` compares with). Needs root (or sudo) and apt.
+# compares Ferry's image copy with), openssh-client and openssh-server (rsync over ssh, the
+# peer transport `make bench-transfer` compares with) and chromium (the browser test/console
+# drives headless). Needs root (or sudo) and apt.
 set -euo pipefail
 
 declare -A packages=(
@@ -19,6 +20,7 @@ declare -A packages=(
   [haproxy]=haproxy
   [skopeo]=skopeo
   [ssh]=openssh-client
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!packages[@]}"; do

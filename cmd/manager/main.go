@@ -26,6 +26,10 @@ func main() {
 		runTunnelAgent(os.Args[2:])
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == consoleCommand {
+		runConsole(os.Args[2:])
+		return
+	}
 	opts := operator.Options{}
 	flag.StringVar(&opts.Namespace, "namespace", envOr("POD_NAMESPACE", operator.DefaultNamespace),
 		"Namespace the operator runs in (its MigrationController and leader election lease live here).")
