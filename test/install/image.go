@@ -93,21 +93,27 @@ func PushOperatorImage(ctx context.Context, img v1.Image, regs ...*registry.Regi
 // images field renames the shipped image (kustomize's own image transformer, as `kustomize
 // edit set image` writes it), in a temporary directory.
 func BuildWithImage(image string) ([]*unstructured.Unstructured, error) {
-	objs, err := Build("config/default")
+	return buildDirWithImage("config/default", DeploymentName, managerContainer, image)
+}
+
+// buildDirWithImage builds the kustomization dir with the image of the container of
+// Deployment deployment renamed to image (a digest reference).
+func buildDirWithImage(dir, deployment, container, image string) ([]*unstructured.Unstructured, error) {
+	objs, err := Build(dir)
 	if err != nil {
 		return nil, err
 	}
-	d, err := operatorDeployment(objs)
+	d, err := findDeployment(objs, dir, deployment)
 	if err != nil {
 		return nil, err
 	}
-	shipped, err := containerImage(d, managerContainer)
+	shipped, err := containerImage(d, container)
 	if err != nil {
 		return nil, err
 	}
 	from, err := name.ParseReference(shipped)
 	if err != nil {
-		return nil, fmt.Errorf("config/default's image %q: %w", shipped, err)
+		return nil, fmt.Errorf("%s's image %q: %w", dir, shipped, err)
 	}
 	to, err := name.NewDigest(image)
 	if err != nil {
@@ -117,31 +123,35 @@ func BuildWithImage(image string) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "ferry-install-")
+	tmp, err := os.MkdirTemp("", "ferry-install-")
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	base, err := filepath.Rel(dir, filepath.Join(root, "config", "default"))
+	defer func() { _ = os.RemoveAll(tmp) }()
+	base, err := filepath.Rel(tmp, filepath.Join(root, dir))
 	if err != nil {
 		return nil, err
 	}
 	kustomization := fmt.Sprintf("resources:\n- %s\nimages:\n- name: %s\n  newName: %s\n  digest: %s\n",
 		strconv.Quote(base), strconv.Quote(from.Context().Name()), strconv.Quote(to.Context().Name()), strconv.Quote(to.DigestStr()))
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil { //nolint:gosec // not a secret.
+	if err := os.WriteFile(filepath.Join(tmp, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil { //nolint:gosec // not a secret.
 		return nil, err
 	}
-	return buildDir(dir)
+	return buildDir(tmp)
 }
 
 // operatorDeployment finds the operator's Deployment among the built objects.
 func operatorDeployment(objs []*unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	return findDeployment(objs, "config/default", DeploymentName)
+}
+
+func findDeployment(objs []*unstructured.Unstructured, dir, deployment string) (*unstructured.Unstructured, error) {
 	for _, u := range objs {
-		if u.GetKind() == "Deployment" && u.GetName() == DeploymentName {
+		if u.GetKind() == "Deployment" && u.GetName() == deployment {
 			return u, nil
 		}
 	}
-	return nil, fmt.Errorf("config/default has no Deployment %s", DeploymentName)
+	return nil, fmt.Errorf("%s has no Deployment %s", dir, deployment)
 }
 
 // containerImage returns the image of the named container of a Deployment.

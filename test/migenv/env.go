@@ -264,6 +264,10 @@ func (e *Env) KillOperator() error {
 	return nil
 }
 
+// OperatorImage is the operator image's reference (by digest) in both clusters' registries:
+// what config/console runs too.
+func (e *Env) OperatorImage() string { return e.operatorImage }
+
 // SourceNode is the source cluster's process node.
 func (e *Env) SourceNode() *node.Node { return e.nodes[0] }
 
