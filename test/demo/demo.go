@@ -104,6 +104,9 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 
+	if err := e.openConsole(ctx); err != nil {
+		return err
+	}
 	say(opts.Out, "Look around with kubectl:")
 	say(opts.Out, "  kubectl --kubeconfig %s -n %s get migplans,migmigrations", e.kubeconfigs["destination"], namespace)
 	say(opts.Out, "  kubectl --kubeconfig %s -n %s get migmigration demo-cutover -o yaml   # pipeline, conditions", e.kubeconfigs["destination"], namespace)
@@ -114,6 +117,25 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	say(opts.Out, "Press Ctrl-C to tear everything down.")
 	<-ctx.Done()
+	return nil
+}
+
+// openConsole installs the web console from config/console on the destination and prints its
+// address and a token to log in with: a ServiceAccount bound to cluster-admin, as the
+// cluster's administrator would be (the console acts as whoever logs in).
+func (e *env) openConsole(ctx context.Context) error {
+	say(e.out, "Installing the web console on the destination: kustomize build config/console | kubectl apply --server-side -f -")
+	url, err := install.DeployConsole(ctx, e.destination, e.operatorImage)
+	if err != nil {
+		return err
+	}
+	token, err := e.destination.MintToken(ctx, "demo-console", "admin", "cluster-admin")
+	if err != nil {
+		return err
+	}
+	say(e.out, "Web console: %s (a self-signed certificate: accept it once). Log in with this token of an admin:", url)
+	say(e.out, "  %s", token)
+	say(e.out, "  (any user's token works: kubectl create token NAME; the console shows and does what RBAC lets that user)")
 	return nil
 }
 

@@ -36,6 +36,7 @@ func TestDemoMigratesTheSampleApp(t *testing.T) {
 		"Stopped the Velero servers",
 		"Installing Ferry on the destination (the host cluster)",
 		"Stopped the source cluster",
+		"Web console: https://",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
