@@ -40,10 +40,11 @@ var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func newBrowser(t *testing.T, srv *httptest.Server) *browser {
 	jar, _ := cookiejar.New(nil)
-	c := srv.Client()
+	// A client of its own: srv.Client() is shared, and each user has their own cookies.
+	c := *srv.Client()
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{t: t, base: srv.URL, http: c}
+	return &browser{t: t, base: srv.URL, http: &c}
 }
 
 // get returns the status and body of a page, remembering its CSRF token.
@@ -65,6 +66,7 @@ func (b *browser) get(path string) (int, string) {
 // target and the body.
 func (b *browser) post(path string, form url.Values) (int, string, string) {
 	b.t.Helper()
+	form = cloneValues(form)
 	if form.Get("csrf") == "" && b.csrf != "" {
 		form.Set("csrf", b.csrf)
 	}
@@ -118,7 +120,10 @@ func TestConsoleActsAsTheUser(t *testing.T) {
 	must(t, err)
 	aliceToken, err := host.MintToken(ctx, "console-test", "alice", "")
 	must(t, err)
-	remoteToken, err := remote.MintToken(ctx, "ferry", "reader", "view")
+	// The remote cluster's token may list its namespaces, as config/rbac/remote/source's role may.
+	must(t, remote.Client.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "namespace-reader"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list"}}}}))
+	remoteToken, err := remote.MintToken(ctx, "ferry", "reader", "namespace-reader")
 	must(t, err)
 	grant := func(ns, role, kind string) {
 		must(t, admin.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "alice-"},
@@ -128,12 +133,20 @@ func TestConsoleActsAsTheUser(t *testing.T) {
 	must(t, admin.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: "migrator"},
 		Rules: []rbacv1.PolicyRule{{APIGroups: []string{migv1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}}}}))
 	grant(testNS, "migrator", "Role")
-	grant("team-a", "view", "ClusterRole")
+	// What "view" grants on a namespace (these control planes run no aggregation controller,
+	// so the built-in view role is empty here).
+	must(t, admin.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "team-viewer"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces", "pods", "persistentvolumeclaims"}, Verbs: []string{"get", "list", "watch"}}}}))
+	grant("team-a", "team-viewer", "ClusterRole")
 
 	server, err := New(Options{Config: host.Config, Namespace: testNS})
 	must(t, err)
 	srv := httptest.NewTLSServer(server)
-	defer srv.Close()
+	defer func() {
+		// The event streams stay open until their clients go.
+		srv.CloseClientConnections()
+		srv.Close()
+	}()
 
 	t.Run("login", func(t *testing.T) {
 		b := newBrowser(t, srv)
@@ -311,7 +324,8 @@ func TestConsoleActsAsTheUser(t *testing.T) {
 		must(t, admin.Status().Update(ctx, m))
 		dvm := &migv1.DirectVolumeMigration{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: migration + "-dvm",
 			Labels: map[string]string{migv1.DirectVolumeMigrationLabel: string(m.UID)}},
-			Spec: migv1.DirectVolumeMigrationSpec{PersistentVolumeClaims: []migv1.PVCToMigrate{{ObjectReference: &corev1.ObjectReference{Namespace: "team-a", Name: "data"}}}}}
+			Spec: migv1.DirectVolumeMigrationSpec{PersistentVolumeClaims: []migv1.PVCToMigrate{{ObjectReference: &corev1.ObjectReference{Namespace: "team-a", Name: "data"},
+				TargetAccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}}}}}
 		must(t, admin.Create(ctx, dvm))
 		dvm.Status.RunningPods = []*migv1.PodProgress{{PVCReference: &corev1.ObjectReference{Namespace: "team-a", Name: "data"}}}
 		must(t, admin.Status().Update(ctx, dvm))
@@ -381,6 +395,14 @@ func TestConsoleActsAsTheUser(t *testing.T) {
 			t.Errorf("spec after saving: %v", spec)
 		}
 	})
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
 }
 
 func mustURL(t *testing.T, raw string) *url.URL {

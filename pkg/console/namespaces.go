@@ -92,9 +92,11 @@ func (s *Server) shown(names []string) []string {
 }
 
 // mayGetNamespace asks the host's API server, as the user, whether they may get namespace ns.
+// The namespace is set as well as the name: the API server authorizes `get namespaces/NS`
+// within NS, so that a RoleBinding there (view, edit, admin) lets its subjects see it.
 func (s *Server) mayGetNamespace(ctx context.Context, c client.Client, ns string) (bool, error) {
 	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-		ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "get", Resource: "namespaces", Name: ns},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "namespaces", Name: ns},
 	}}
 	if err := c.Create(ctx, review); err != nil {
 		return false, fmt.Errorf("SelfSubjectAccessReview for namespace %s: %w", ns, err)

@@ -158,7 +158,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		waitFor(`tr[data-namespace="hookfail"]`), click("#ns-hookfail"), fill("#p-name", "hookfail"),
 		setValue("#p-destination", fixtures.HostCluster), setValue("#p-storage", "ui-storage"),
 		click(`#create-plan button[type=submit]`), waitFor(`#plan-status[data-ready="true"]`),
-		fill("#h-name", "fails"), fill("#h-image", failHook), setValue("#h-phase", migv1.HookPhasePreBackup),
+		fill("#h-name", "fails"), fill("#h-image", failHook), setValue("#h-phase", migv1.HookPhasePostBackup),
 		setValue("#h-target", "source"), fill("#h-ns", hookNamespace), fill("#h-sa", hookAccount),
 		click(`#add-hook button[type=submit]`), waitFor(`#hooks li`), waitFor(`#plan-status[data-ready="true"]`))
 	b.run("cut over and fail", 5*time.Minute, click(`#migrate button[value="cutover"]`),
