@@ -75,6 +75,7 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// ServeHTTP serves the console's pages, forms, static files and event streams.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// No page of the console may be framed (clickjacking) or sniffed; scripts and styles
 	// come only from the console itself.

@@ -47,11 +47,11 @@ func DeployConsole(ctx context.Context, cp *controlplane.ControlPlane, image str
 				// console's health endpoint says when it serves.
 				if p.Status.PodIP != "" && ready(&p) {
 					url := "https://" + net.JoinHostPort(p.Status.PodIP, consolePort)
-					if err := healthy(ctx, url); err == nil {
+					err := healthy(ctx, url)
+					if err == nil {
 						return url, nil
-					} else {
-						last = describe(&p) + "; " + err.Error()
 					}
+					last = describe(&p) + "; " + err.Error()
 				}
 			}
 		}
