@@ -69,11 +69,13 @@ func TestConsoleInABrowser(t *testing.T) {
 	})
 	t.Logf("clusters up in %s", time.Since(start).Round(time.Second))
 
-	url, err := install.DeployConsole(ctx, env.Destination, env.OperatorImage())
+	console, err := install.DeployConsole(ctx, env.Destination, env.DestinationNode(), env.OperatorImage())
 	if err != nil {
 		t.Fatalf("deploy config/console: %v", err)
 	}
-	t.Logf("console at %s", url)
+	t.Cleanup(func() { _ = console.Close() })
+	url := console.URL
+	t.Logf("console at %s (forwarded to its pod)", url)
 	adminToken, err := env.Destination.MintToken(ctx, "console-e2e", "admin", "cluster-admin")
 	must(t, err)
 	sourceToken, err := install.RemoteToken(ctx, env.Source, install.Source)

@@ -1,6 +1,7 @@
 // Package console is the web console's browser test: headless Chromium (Debian's chromium,
 // driven with chromedp) against the console as installed from config/console on the
-// destination (host) cluster of test/migenv, reached at its pod's address. Through the UI it
+// destination (host) cluster of test/migenv, reached through a loopback port forwarded to its
+// pod (install.DeployConsole; pod IPs live in the node's network namespace). Through the UI it
 // logs in with a token, adds the source cluster and a replication repository, builds a plan
 // with a namespace mapping and a PVC rename, runs a stage and a cutover and waits for the
 // volume's bar to reach 100%, and reads a failed migration's cause (a hook that exits

@@ -47,6 +47,8 @@ type env struct {
 	nodes               []*node.Node
 	operator            *install.Operator
 	kubeconfigs         map[string]string
+	// closers stop what the demo started last (the console's forward), first.
+	closers []func() error
 	// operatorImage is the operator image's reference, preloaded into the destination's node.
 	operatorImage string
 }
@@ -125,10 +127,13 @@ func Run(ctx context.Context, opts Options) error {
 // cluster's administrator would be (the console acts as whoever logs in).
 func (e *env) openConsole(ctx context.Context) error {
 	say(e.out, "Installing the web console on the destination: kustomize build config/console | kubectl apply --server-side -f -")
-	url, err := install.DeployConsole(ctx, e.destination, e.operatorImage)
+	console, err := install.DeployConsole(ctx, e.destination, e.nodes[1], e.operatorImage)
 	if err != nil {
 		return err
 	}
+	// Forwarded until the demo ends, as kubectl port-forward would.
+	e.closers = append(e.closers, console.Close)
+	url := console.URL
 	token, err := e.destination.MintToken(ctx, "demo-console", "admin", "cluster-admin")
 	if err != nil {
 		return err
@@ -225,6 +230,9 @@ func (e *env) startNodes(manager string) error {
 }
 
 func (e *env) stop() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		_ = e.closers[i]()
+	}
 	if e.destination != nil {
 		// Volumes kube-controller-manager provisioned on this machine for the destination.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
