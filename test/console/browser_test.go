@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,12 +76,12 @@ func get[T any](b *browser, a chromedp.Action[T]) (T, error) {
 	return chromedp.Run(ctx, a)
 }
 
-// screenshot saves the whole page as name.png.
+// screenshot saves the whole page as name.png (quality 100 makes Chromium encode PNG).
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
 		return
@@ -93,15 +95,27 @@ func (b *browser) screenshot(name string) {
 // visit opens a path of the console.
 func (b *browser) visit(path string) step { return chromedp.Navigate(b.base + path) }
 
-// fill types value into the field sel (cleared first).
+// fill types value into the field sel: focused, cleared, then typed as keys.
 func fill(sel, value string) step {
-	return chromedp.Steps(waitFor(sel), chromedp.SetValue(chromedp.CSS(sel), ""), chromedp.SendKeys(chromedp.CSS(sel), value))
+	return chromedp.Steps(setValue(sel, ""), chromedp.Focus(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value))
 }
 
-// setValue sets a field's or a select's value directly (long values such as PEM bundles type
-// slowly).
+// setValue sets a field's, a text area's or a select's value as a script would, and fires
+// the input and change events typing fires (long values such as PEM bundles type slowly).
 func setValue(sel, value string) step {
-	return chromedp.Steps(waitFor(sel), chromedp.SetValue(chromedp.CSS(sel), value))
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%s); e.value = %s;
+		e.dispatchEvent(new Event("input", {bubbles: true})); e.dispatchEvent(new Event("change", {bubbles: true})); return true })()`,
+		jsString(sel), jsString(value))
+	return chromedp.Steps(waitFor(sel), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](js)(ctx, t)
+		return err
+	}))
+}
+
+// jsString is s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // waitFor waits until sel matches a visible element (a live region may put it there).
