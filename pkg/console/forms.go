@@ -214,10 +214,10 @@ func applyVolumes(pvs []migv1.PV, v url.Values) error {
 		pv.Selection.StorageClass = strings.TrimSpace(key("storageClass"))
 		pv.Selection.Verify = key("verify") == "on"
 		source, _, _ := strings.Cut(pv.PVC.Name, ":")
-		switch rename := strings.TrimSpace(key("rename")); {
-		case rename == "" || rename == source:
+		rename := strings.TrimSpace(key("rename"))
+		if rename == "" || rename == source {
 			pv.PVC.Name = source
-		default:
+		} else {
 			if errs := validation.IsDNS1123Subdomain(rename); len(errs) > 0 {
 				return fmt.Errorf("volume %s: new name %q: %s", pvcName(*pv), rename, strings.Join(errs, "; "))
 			}
