@@ -47,7 +47,7 @@ var settingsDoc = []setting{
 	{Key: "mig_controller_requests_memory", Kind: kindQuantity, Default: "350Mi", Help: "MTC's controller memory request; not acted on by Ferry (see its Deployment)."},
 	{Key: "rsync_parallel_transfers", Kind: kindNumber, Default: "10", Help: "How many PVCs a direct volume migration copies at once (Ferry's)."},
 	{Key: "image_copy_parallelism", Kind: kindNumber, Default: "8", Help: "How many image blobs a direct image migration copies at once (Ferry's)."},
-	{Key: "enable_warm_sync", Kind: kindBool, Default: "false", Help: "Copy volumes while the application runs, then only what changed after quiescing: shorter downtime (Ferry's)."},
+	{Key: "enable_warm_sync", Kind: kindBool, Default: "true", Help: "Copy volumes while the application runs, then only what changed after quiescing: shorter downtime (Ferry's). False copies everything after quiescing, as MTC does."},
 }
 
 // settingsData is the settings page's live part.
