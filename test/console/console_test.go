@@ -207,12 +207,14 @@ func watchBar(b *browser, pvc string, timeout time.Duration) []string {
 	return seen
 }
 
+// Hooks run in the operator's namespace (the operator refuses others but the migrated ones),
+// as the service account runner.
 const (
-	hookNamespace = "hooks"
+	hookNamespace = migenv.Namespace
 	hookAccount   = "runner"
 )
 
-// prepareHookAccount creates the namespace and service account hooks run as on the source.
+// prepareHookAccount creates the service account hooks run as on the source.
 func prepareHookAccount(ctx context.Context, t *testing.T, cp *controlplane.ControlPlane) {
 	for _, obj := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: hookNamespace}},
