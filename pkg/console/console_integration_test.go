@@ -219,8 +219,15 @@ func TestConsoleActsAsTheUser(t *testing.T) {
 			t.Errorf("the token Secret holds %q", secret.Data[migv1.SaTokenKey])
 		}
 		tokenSecret = ref.Name
-		// The host cluster, as config/samples registers it.
-		must(t, admin.Create(ctx, &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: testNS, Name: "host"}, Spec: migv1.MigClusterSpec{IsHostCluster: true}}))
+		// The host cluster: no URL, no token, no Secret.
+		if status, _, body := adminB.post("/clusters", url.Values{"name": {"host"}, "host": {"on"}}); status != http.StatusSeeOther {
+			t.Fatalf("add the host cluster: %d %s", status, body)
+		}
+		host := &migv1.MigCluster{}
+		must(t, admin.Get(ctx, client.ObjectKey{Namespace: testNS, Name: "host"}, host))
+		if !host.Spec.IsHostCluster || host.Spec.ServiceAccountSecretRef != nil {
+			t.Errorf("host MigCluster spec %+v", host.Spec)
+		}
 	})
 	// alice may read that one Secret: the remote cluster's namespaces are listed with it.
 	must(t, admin.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: SecretNamespace, Name: "remote-token"},

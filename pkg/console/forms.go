@@ -29,7 +29,9 @@ func checkName(what, name string) error {
 // clusterForm is the "Add cluster" form.
 type clusterForm struct {
 	Name, URL, Token, CA, RegistryPath string
-	Insecure                           bool
+	// Host registers the cluster the operator runs on: no URL or token, the operator's own
+	// connection (MTC's isHostCluster).
+	Insecure, Host bool
 }
 
 func clusterFormOf(v url.Values) clusterForm {
@@ -37,14 +39,23 @@ func clusterFormOf(v url.Values) clusterForm {
 		Name: strings.TrimSpace(v.Get("name")), URL: strings.TrimSpace(v.Get("url")),
 		Token: strings.TrimSpace(v.Get("token")), CA: strings.TrimSpace(v.Get("ca")),
 		RegistryPath: strings.TrimSpace(v.Get("registryPath")), Insecure: v.Get("insecure") == "on",
+		Host: v.Get("host") == "on",
 	}
 }
 
 // objects are the token Secret and the MigCluster the form creates, as MTC's console makes
-// them: the Secret in openshift-config with key saToken, referenced by the MigCluster.
+// them: the Secret in openshift-config with key saToken, referenced by the MigCluster. The
+// host cluster has no Secret (nil).
 func (f clusterForm) objects(namespace string) (*corev1.Secret, *migv1.MigCluster, error) {
 	if err := checkName("name", f.Name); err != nil {
 		return nil, nil, err
+	}
+	if f.Host {
+		if f.URL != "" || f.Token != "" {
+			return nil, nil, fmt.Errorf("the host cluster takes no URL or token: the operator uses its own connection")
+		}
+		return nil, &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: f.Name},
+			Spec: migv1.MigClusterSpec{IsHostCluster: true, ExposedRegistryPath: f.RegistryPath}}, nil
 	}
 	if err := clustercache.ValidateURL(f.URL); err != nil {
 		return nil, nil, fmt.Errorf("URL: %w", err)

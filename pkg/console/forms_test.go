@@ -21,6 +21,7 @@ func TestClusterForm(t *testing.T) {
 		{"bad URL", url.Values{"name": {"source"}, "url": {"api.example"}, "token": {"t"}}, "URL"},
 		{"CA not PEM", url.Values{"name": {"source"}, "url": {"https://api.example:6443"}, "token": {"t"}, "ca": {"hello"}}, "PEM"},
 		{"bad name", url.Values{"name": {"Source_1"}, "url": {"https://api.example:6443"}, "token": {"t"}}, "name"},
+		{"host with a token", url.Values{"name": {"host"}, "host": {"on"}, "token": {"t"}}, "host cluster takes no"},
 	} {
 		secret, cluster, err := clusterFormOf(tc.form).objects("openshift-migration")
 		if tc.wantErr != "" {
@@ -39,6 +40,13 @@ func TestClusterForm(t *testing.T) {
 			!strings.HasPrefix(string(cluster.Spec.CABundle), "-----BEGIN") || cluster.Spec.IsHostCluster {
 			t.Errorf("%s: cluster %+v", tc.name, cluster.Spec)
 		}
+	}
+}
+
+func TestHostClusterForm(t *testing.T) {
+	secret, cluster, err := clusterFormOf(url.Values{"name": {"host"}, "host": {"on"}, "registryPath": {"reg.host"}}).objects("ns")
+	if err != nil || secret != nil || !cluster.Spec.IsHostCluster || cluster.Spec.URL != "" || cluster.Spec.ExposedRegistryPath != "reg.host" {
+		t.Errorf("host cluster: %v %+v %v", secret, cluster, err)
 	}
 }
 

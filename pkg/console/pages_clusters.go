@@ -81,7 +81,13 @@ func (s *Server) addCluster(w http.ResponseWriter, r *http.Request, req *request
 	if err == nil {
 		ctx, cancel := timeout(r)
 		defer cancel()
-		err = createWithSecret(ctx, req.client, secret, cluster, func(ref *corev1.ObjectReference) { cluster.Spec.ServiceAccountSecretRef = ref })
+		if secret == nil {
+			if err = req.client.Create(ctx, cluster); err != nil {
+				err = fmt.Errorf("create %s: %w", cluster.Name, err)
+			}
+		} else {
+			err = createWithSecret(ctx, req.client, secret, cluster, func(ref *corev1.ObjectReference) { cluster.Spec.ServiceAccountSecretRef = ref })
+		}
 	}
 	if err != nil {
 		s.listPage(w, r, req, "clusters", "Clusters", form, "The cluster was not added: "+err.Error())
