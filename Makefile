@@ -97,7 +97,7 @@ test-e2e: packages envtest s3server velero registry ## Run only the end-to-end s
 ##@ Benchmarks
 
 .PHONY: bench-plan
-bench-plan: envtest s3server build ## Time a MigPlan over 5,000 namespaces and 10,000 PVCs (BENCH_NAMESPACES=n for others) to Ready; print the operator's peak memory.
+bench-plan: envtest s3server build ## Time 4 MigPlans over 5,000 namespaces and 10,000 PVCs (BENCH_NAMESPACES=n for others) to Ready; print the operator's peak memory.
 	go run ./test/bench/plan --manager $(BIN)/manager --namespaces $(or $(BENCH_NAMESPACES),5000)
 
 .PHONY: bench-clusters

@@ -71,6 +71,10 @@ const (
 	// migration of the plan created them: a migration refuses to copy into them unless
 	// ReuseExistingDestinationPVCsAnnotation is set.
 	DestinationPVCsExist = "DestinationPVCsExist"
+	// PvListTooLarge: Critical (Ferry's); the discovered PVs do not fit in the MigPlan object
+	// (the API server and etcd store at most about 1.5 MiB per object, some 4,000 PVs): the
+	// plan keeps its previous list and is not Ready; split its namespaces over several plans.
+	PvListTooLarge = "PvListTooLarge"
 
 	// PV discovery and selection.
 	PvsDiscovered               = "PvsDiscovered"               // Required: Done.

@@ -3,6 +3,8 @@ package migplan
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -78,7 +80,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	if err := r.patchSpec(ctx, plan, discovery); err != nil {
-		return ctrl.Result{}, err
+		if !tooLarge(err) || discovery == nil {
+			return ctrl.Result{}, err
+		}
+		// Retrying cannot help: the list is as large as the namespaces make it.
+		desired = append(slices.DeleteFunc(desired, func(c migv1.Condition) bool { return c.Type == migv1.Ready }),
+			pvListTooLarge(len(discovery.PersistentVolumes), err))
 	}
 	if err := r.patchStatus(ctx, plan, f, discovery, desired); err != nil {
 		return ctrl.Result{}, err
@@ -131,9 +138,26 @@ func (r *Reconciler) patchSpec(ctx context.Context, plan *migv1.MigPlan, discove
 		return nil
 	}
 	if err := r.Client.Patch(ctx, plan, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		// The status patch that follows is computed against the plan as stored.
+		plan.Spec = before.Spec
 		return fmt.Errorf("patch MigPlan spec: %w", err)
 	}
 	return nil
+}
+
+// tooLarge reports whether the API server refused a write for its size: over its own request
+// limit (3 MiB) it answers 413, while etcd's smaller limit (1.5 MiB by default) comes back from
+// a patch as an internal error that only etcd's message names.
+func tooLarge(err error) bool {
+	return apierrors.IsRequestEntityTooLargeError(err) || strings.Contains(err.Error(), "etcdserver: request is too large")
+}
+
+// pvListTooLarge is the blocker of a plan whose discovered PVs the API server refused to
+// store: a MigPlan lists its PVs in its spec, as MTC's does, and one object holds at most
+// about 1.5 MiB (etcd's default request limit).
+func pvListTooLarge(pvs int, err error) migv1.Condition {
+	return conditions.Critical(migv1.PvListTooLarge, migv1.LimitExceeded, fmt.Sprintf(
+		"The %d PVs of the plan's namespaces do not fit in one MigPlan (%v). Split the namespaces over several plans.", pvs, err))
 }
 
 // patchStatus writes the conditions and observed details, with an event per change.

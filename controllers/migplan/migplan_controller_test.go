@@ -226,9 +226,15 @@ var _ = Describe("MigPlan", Ordered, func() {
 		m := &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "shop-stage"},
 			Spec: migv1.MigMigrationSpec{Stage: true, MigPlanRef: &corev1.ObjectReference{Namespace: opNamespace, Name: plan.Name}}}
 		create(destination, m)
-		m.Status.Conditions = migv1.Conditions{conditions.Advisory(migv1.Running, "", "Step: 1/10")}
-		m.Status.Conditions[0].LastTransitionTime = metav1.Now()
-		Expect(destination.Client.Status().Update(ctx, m)).To(Succeed())
+		// The suite's MigMigration controller writes the migration too: retried on conflicts.
+		Eventually(func() error {
+			if err := destination.Client.Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
+				return err
+			}
+			m.Status.Conditions = migv1.Conditions{conditions.Advisory(migv1.Running, "", "Step: 1/10")}
+			m.Status.Conditions[0].LastTransitionTime = metav1.Now()
+			return destination.Client.Status().Update(ctx, m)
+		}).Should(Succeed())
 		Eventually(planCondition(plan, migv1.Suspended)).Should(beTrue)
 		Expect(planCondition(plan, migv1.Ready)()).To(beTrue, "a suspended plan keeps its last discovery and storage")
 		Expect(destination.Client.Delete(ctx, m)).To(Succeed())

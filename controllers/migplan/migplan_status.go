@@ -53,7 +53,7 @@ func carried(previous migv1.Conditions, types ...string) []migv1.Condition {
 
 // pvConditionTypes are the conditions PV discovery and selection validation assert.
 var pvConditionTypes = []string{
-	migv1.PvsDiscovered, migv1.PvLimitExceeded, migv1.PvWarnNoCephAvailable, migv1.PvInvalidAction,
+	migv1.PvsDiscovered, migv1.PvLimitExceeded, migv1.PvListTooLarge, migv1.PvWarnNoCephAvailable, migv1.PvInvalidAction,
 	migv1.PvCapacityAdjustmentRequired, migv1.PvUsageAnalysisFailed,
 	migv1.PvNoSupportedAction, migv1.PvNoStorageClassSelection, migv1.PvInvalidStorageClass,
 	migv1.PvInvalidAccessMode, migv1.PvWarnAccessModeUnavailable, migv1.PvNoCopyMethodSelection,

@@ -32,6 +32,10 @@ var (
 const (
 	opNamespace = operator.DefaultNamespace
 	bucket      = "ferry"
+	// destinationObjectLimit is the most the destination's etcd stores in one write: 256 KiB
+	// instead of etcd's 1.5 MiB, so that a plan outgrows one object with a thousand PVs
+	// (plan_size_test.go); the largest CRD takes about 100 KiB.
+	destinationObjectLimit = 256 << 10
 )
 
 func TestMigPlan(t *testing.T) {
@@ -45,7 +49,8 @@ var _ = BeforeSuite(func() {
 	var err error
 	source, err = controlplane.Start("source", controlplane.WithControllerManager())
 	Expect(err).NotTo(HaveOccurred())
-	destination, err = controlplane.Start("destination", controlplane.WithControllerManager())
+	destination, err = controlplane.Start("destination", controlplane.WithControllerManager(),
+		controlplane.WithEtcdMaxRequestBytes(destinationObjectLimit))
 	Expect(err).NotTo(HaveOccurred())
 	objectStore, err = s3.Start(s3.Options{})
 	Expect(err).NotTo(HaveOccurred())

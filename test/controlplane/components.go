@@ -19,12 +19,18 @@ type options struct {
 	controllerManager, scheduler bool
 	// namedCertificate are the names of WithNamedCertificate.
 	namedCertificate []string
+	// etcdMaxRequestBytes is WithEtcdMaxRequestBytes's limit (0: etcd's default, 1.5 MiB).
+	etcdMaxRequestBytes int
 }
 
 // WithControllerManager also runs kube-controller-manager, so that Deployments get
 // ReplicaSets and Pods, PVCs bind to PVs, namespaces finish deleting and default
 // ServiceAccounts appear, as on a real cluster.
 func WithControllerManager() Option { return func(o *options) { o.controllerManager = true } }
+
+// WithEtcdMaxRequestBytes lowers etcd's limit on the size of one request (one object
+// written), so that a test reaches it with hundreds of objects instead of thousands.
+func WithEtcdMaxRequestBytes(n int) Option { return func(o *options) { o.etcdMaxRequestBytes = n } }
 
 // WithScheduler also runs kube-scheduler, so that pods are bound to Ready nodes.
 func WithScheduler() Option { return func(o *options) { o.scheduler = true } }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	velerocrds "github.com/vmware-tanzu/velero/config/crd/v1/crds"
@@ -86,6 +87,10 @@ func Start(name string, opts ...Option) (*ControlPlane, error) {
 		ControlPlaneStartTimeout: startTimeout,
 		ControlPlaneStopTimeout:  30 * time.Second,
 		Scheme:                   scheme,
+	}
+	if o.etcdMaxRequestBytes > 0 {
+		env.ControlPlane.Etcd = &envtest.Etcd{}
+		env.ControlPlane.Etcd.Configure().Set("max-request-bytes", strconv.Itoa(o.etcdMaxRequestBytes))
 	}
 	cp := &ControlPlane{Name: name, env: env}
 	if len(o.namedCertificate) > 0 {

@@ -17,6 +17,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -69,7 +71,11 @@ type source struct {
 }
 
 func run(o options) error {
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	// Ctrl-C or SIGTERM cancels the run, so that the deferred Stops end the control planes
+	// and the S3 server (killed outright, they would outlive the benchmark).
+	signals, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(signals, o.timeout)
 	defer cancel()
 	host, err := controlplane.Start("host")
 	if err != nil {

@@ -62,26 +62,9 @@ func createNamespace(ctx context.Context, c client.Client, ns string, claims int
 		if err := c.Create(ctx, obj); err != nil {
 			return fmt.Errorf("create %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
 		}
-		if err := markBound(ctx, c, obj); err != nil {
+		if err := fixtures.MarkBound(ctx, c, obj); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// markBound writes the Bound status of a pre-bound claim or volume.
-func markBound(ctx context.Context, c client.Client, obj client.Object) error {
-	switch o := obj.(type) {
-	case *corev1.PersistentVolume:
-		o.Status.Phase = corev1.VolumeBound
-	case *corev1.PersistentVolumeClaim:
-		o.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimBound, AccessModes: o.Spec.AccessModes,
-			Capacity: o.Spec.Resources.Requests}
-	default:
-		return nil
-	}
-	if err := c.Status().Update(ctx, obj); err != nil {
-		return fmt.Errorf("mark %T %s/%s Bound: %w", obj, obj.GetNamespace(), obj.GetName(), err)
 	}
 	return nil
 }
