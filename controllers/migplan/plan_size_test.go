@@ -2,7 +2,6 @@ package migplan_test
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -100,23 +99,5 @@ func deleteClaims(cp *controlplane.ControlPlane, ns string, claims []string) {
 // forEach runs fn for every item, eight at a time, and fails the spec on the first error.
 func forEach(items []string, fn func(string) error) {
 	GinkgoHelper()
-	work := make(chan string)
-	errs := make(chan error, len(items))
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for item := range work {
-				if err := fn(item); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	for _, item := range items {
-		work <- item
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	Expect(<-errs).NotTo(HaveOccurred())
+	Expect(fixtures.Parallel(items, 8, fn)).To(Succeed())
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,7 +40,7 @@ func populate(ctx context.Context, cp *controlplane.ControlPlane, n, claims int)
 	for i := range names {
 		names[i] = fmt.Sprintf("app-%04d", i)
 	}
-	if err := parallel(names, func(ns string) error { return createNamespace(ctx, c, ns, claims) }); err != nil {
+	if err := fixtures.Parallel(names, loadWorkers, func(ns string) error { return createNamespace(ctx, c, ns, claims) }); err != nil {
 		return nil, err
 	}
 	return names, fixtures.WaitBound(ctx, c, n*claims, time.Minute)
@@ -67,27 +66,4 @@ func createNamespace(ctx context.Context, c client.Client, ns string, claims int
 		}
 	}
 	return nil
-}
-
-// parallel runs fn for every item with loadWorkers goroutines and returns the first error.
-func parallel(items []string, fn func(string) error) error {
-	work := make(chan string)
-	errs := make(chan error, len(items))
-	var wg sync.WaitGroup
-	for range loadWorkers {
-		wg.Go(func() {
-			for item := range work {
-				if err := fn(item); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	for _, item := range items {
-		work <- item
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	return <-errs
 }
