@@ -32,6 +32,18 @@ var _ = Describe("A MigPlan whose PVs do not fit in one object", func() {
 		Expect(fixtures.RegisterRemote(ctx, destination, big, opNamespace, "big-source")).To(Succeed())
 		names := boundClaims(big, "huge", claims)
 		plan := newPlan("huge", "huge")
+		// Ginkgo runs the top-level containers in random order: the plan (which holds the
+		// shared MigStorage's locations) and the cluster go before the next spec, the plan
+		// first, while the cluster it cleans up on still runs (cleanups run last-in first-out).
+		DeferCleanup(func() {
+			cluster := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: opNamespace, Name: "big-source"}}
+			for _, obj := range []client.Object{plan, cluster} {
+				Expect(client.IgnoreNotFound(destination.Client.Delete(ctx, obj))).To(Succeed())
+				Eventually(func() error {
+					return destination.Client.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+				}).Should(MatchError(ContainSubstring("not found")), "%s is removed", obj.GetName())
+			}
+		})
 		updatePlan(plan, func(p *migv1.MigPlan) { p.Spec.SrcMigClusterRef.Name = "big-source" })
 
 		Eventually(planCondition(plan, migv1.PvListTooLarge), 2*time.Minute).Should(And(beTrue,
