@@ -14,6 +14,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ferrymtc/ferry/hack/repo"
 )
 
 // Image names, as `go run ./hack/images/build` takes them.
@@ -78,7 +80,7 @@ func New(ctx context.Context, opts Options) (*Builder, error) {
 	}
 	var err error
 	if b.root == "" {
-		if b.root, err = RepoRoot(); err != nil {
+		if b.root, err = repo.Root(); err != nil {
 			return nil, err
 		}
 	}
@@ -172,26 +174,4 @@ func (b *Builder) git(ctx context.Context, args ...string) (string, error) {
 		return "", fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
 	}
 	return strings.TrimSpace(string(out)), nil
-}
-
-// RepoRoot finds the repository's root from the working directory, as test/controlplane
-// does: the nearest directory holding both PROJECT and go.mod. Tests run in their package's
-// directory, so they find it too.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("get working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "PROJECT")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				return dir, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("the working directory is not inside the Ferry repository")
-		}
-		dir = parent
-	}
 }

@@ -8,13 +8,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ferrymtc/ferry/hack/repo"
 )
 
 // TestDockerfiles checks that the Dockerfiles, which build the images with a container
 // engine, agree with the builder on what a runtime reads: the last stage's ENTRYPOINT
 // (exec form) and USER.
 func TestDockerfiles(t *testing.T) {
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

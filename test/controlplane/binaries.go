@@ -1,10 +1,11 @@
 package controlplane
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/ferrymtc/ferry/hack/repo"
 )
 
 // BinDirEnv overrides where the control-plane binaries are looked up.
@@ -13,25 +14,9 @@ const BinDirEnv = "FERRY_CONTROLPLANE_BIN"
 // requiredBinaries are the programs a control plane needs.
 var requiredBinaries = []string{"etcd", "kube-apiserver"}
 
-// RepoRoot returns the root of the Ferry repository that contains the working directory.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("get working directory: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "PROJECT")); err == nil {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				return dir, nil
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("the working directory is not inside the Ferry repository")
-		}
-		dir = parent
-	}
-}
+// RepoRoot returns the root of the Ferry repository that contains the working directory
+// (hack/repo).
+func RepoRoot() (string, error) { return repo.Root() }
 
 // BinDir returns the directory that holds etcd, kube-apiserver and, when built,
 // kube-controller-manager and kube-scheduler.
