@@ -29,7 +29,7 @@ func selectItinerary(dvm *migv1.DirectVolumeMigration) string {
 // condition changes (and so its transition time) with every phase, since its reason is the
 // phase.
 func cursorOf(dvm *migv1.DirectVolumeMigration) itinerary.Cursor {
-	cur := itinerary.Cursor{Itinerary: dvm.Status.Itinerary, Phase: dvm.Status.Phase, Watch: watchOf(dvm)}
+	cur := itinerary.Cursor{Itinerary: dvm.Status.Itinerary, Phase: dvm.Status.Phase, Watch: conditions.WatchOf(dvm.Status.ProgressWatch, dvm.Status.Phase)}
 	if c := conditions.Find(dvm.Status.Conditions, migv1.Running); c != nil && c.Reason == dvm.Status.Phase {
 		cur.PhaseStartedAt = c.LastTransitionTime.Time
 	}
@@ -49,10 +49,10 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 		// Time blocked by validation is not time without progress.
 		cur = itinerary.Resume(cur, blockedSince(dvm.Status.Conditions), now.Time)
 	}
-	s.limits = watchdogLimits(s.Settings)
+	s.limits = s.Settings.Watchdog()
 	res, runErr := itinerary.RunWith(ctx, it, s, Facts{}, cur, itinerary.Options{Now: r.Clock.Now, Budget: budget, Watchdog: s.limits})
 	dvm.Status.Itinerary, dvm.Status.Phase = res.Cursor.Itinerary, res.Cursor.Phase
-	dvm.Status.ProgressWatch = progressWatch(res.Cursor)
+	dvm.Status.ProgressWatch = conditions.ProgressWatch(res.Cursor)
 	if res.Failure == nil {
 		s.stall = res.Stall
 	}

@@ -25,7 +25,7 @@ func desiredConditions(s *Scope, validation []migv1.Condition, n, total int) []m
 	out = append(out, conditions.Required(migv1.Ready, "", readyMessage))
 	out = append(out, s.warnings...)
 	out = append(out, s.refusalCondition()...)
-	out = append(out, noProgressCondition(s.stall, s.limits)...)
+	out = append(out, conditions.NoProgress(s.stall, s.limits, "DVM")...)
 	if w := s.nonRootWarning(); w != nil {
 		out = append(out, *w)
 	}

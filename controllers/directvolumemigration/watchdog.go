@@ -7,12 +7,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
-	"github.com/ferrymtc/ferry/pkg/itinerary"
-	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
 // refusedRetry is how soon a pod the cluster refused is created again: an administrator may
@@ -44,42 +41,6 @@ func (s *Scope) refusalCondition() []migv1.Condition {
 	return []migv1.Condition{conditions.Warn(migv1.FailedCreatingRsyncPods, "",
 		"The cluster refuses to create rsync pods; Ferry keeps trying: "+
 			strings.Join(s.refusals, "; "))}
-}
-
-// watchdogLimits are the no-progress limits in force.
-func watchdogLimits(s settings.Settings) itinerary.Limits {
-	return itinerary.Limits{Warning: s.NoProgressWarning, Timeout: s.NoProgressTimeout}
-}
-
-// watchOf reads the persisted watch of the current phase; a watch of another phase is stale.
-func watchOf(dvm *migv1.DirectVolumeMigration) itinerary.Watch {
-	w := dvm.Status.ProgressWatch
-	if w == nil || w.Phase != dvm.Status.Phase {
-		return itinerary.Watch{}
-	}
-	return itinerary.Watch{Waiting: w.Waiting, State: w.State, Since: w.Since.Time}
-}
-
-// progressWatch is the watch to persist for the cursor, nil when its phase is not watched.
-func progressWatch(cur itinerary.Cursor) *migv1.ProgressWatch {
-	if cur.Watch.Since.IsZero() {
-		return nil
-	}
-	return &migv1.ProgressWatch{Phase: cur.Phase, Waiting: cur.Watch.Waiting, State: cur.Watch.State, Since: metav1.NewTime(cur.Watch.Since)}
-}
-
-// noProgressCondition is the NoProgress warning of a stall, with a message that does not
-// change while it lasts.
-func noProgressCondition(st *itinerary.Stall, limits itinerary.Limits) []migv1.Condition {
-	if st == nil {
-		return nil
-	}
-	msg := st.Message()
-	if limits.Timeout > 0 {
-		msg += fmt.Sprintf(" The DVM fails at %s if nothing changes (migration_no_progress_timeout_minutes: %s).",
-			st.Since.Add(limits.Timeout).UTC().Format(time.RFC3339), limits.Timeout)
-	}
-	return []migv1.Condition{conditions.Warn(migv1.NoProgress, migv1.NoProgressTimeout, msg)}
 }
 
 // blockedSince is when the earliest validation blocker of list began, or zero.

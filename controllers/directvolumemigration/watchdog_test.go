@@ -96,7 +96,7 @@ func TestDVMNoProgressCondition(t *testing.T) {
 	since := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	st := &itinerary.Stall{Phase: RunRsyncOperations, Watch: itinerary.Watch{Waiting: "the rsync transfers of 1 PVCs from the source cluster",
 		State: "app/data: pending (attempt 1), pod refused: quota", Since: since}}
-	c := noProgressCondition(st, itinerary.Limits{Warning: time.Minute, Timeout: time.Hour})
+	c := conditions.NoProgress(st, itinerary.Limits{Warning: time.Minute, Timeout: time.Hour}, "DVM")
 	if len(c) != 1 || c[0].Type != migv1.NoProgress || !strings.Contains(c[0].Message, "pod refused: quota") || !strings.Contains(c[0].Message, "fails at 2026-01-01T01:00:00Z") {
 		t.Errorf("condition %+v", c)
 	}

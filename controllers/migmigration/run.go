@@ -48,7 +48,7 @@ func selectItinerary(m *migv1.MigMigration, cancel bool) string {
 
 // cursorOf reads the persisted position of the migration.
 func cursorOf(m *migv1.MigMigration) itinerary.Cursor {
-	cur := itinerary.Cursor{Itinerary: m.Status.Itinerary, Phase: m.Status.Phase, Watch: watchOf(m)}
+	cur := itinerary.Cursor{Itinerary: m.Status.Itinerary, Phase: m.Status.Phase, Watch: conditions.WatchOf(m.Status.ProgressWatch, m.Status.Phase)}
 	if m.Status.PhaseStartedAt != nil {
 		cur.PhaseStartedAt = m.Status.PhaseStartedAt.Time
 	}
@@ -95,14 +95,14 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 		// destination under an earlier version has only its pipeline to say so).
 		markDestinationStarted(m, s.Now)
 	}
-	limits := watchdogLimits(s.Settings)
+	limits := s.Settings.Watchdog()
 	res, runErr := itinerary.RunWith(ctx, it, s, s.Facts, cur, itinerary.Options{Now: r.Clock.Now, Budget: budget, Watchdog: limits})
 	logTransition(ctx, m, cur, res)
 	observeTransition(m, cur, res, now.Time)
 	m.Status.Itinerary, m.Status.Phase = res.Cursor.Itinerary, res.Cursor.Phase
 	started := metav1.NewTime(res.Cursor.PhaseStartedAt)
 	m.Status.PhaseStartedAt = &started
-	m.Status.ProgressWatch = progressWatch(res.Cursor)
+	m.Status.ProgressWatch = conditions.ProgressWatch(res.Cursor)
 	m.Status.Pipeline = updatePipeline(m.Status.Pipeline, it, s.Facts, res.Cursor.Phase, s.details[res.Cursor.Phase], now)
 	s.applyProgress(it)
 
@@ -119,7 +119,7 @@ func (r *Reconciler) run(ctx context.Context, s *Scope, validation []migv1.Condi
 	default:
 		desired = append(desired, conditions.Advisory(migv1.Running, res.Cursor.Phase, runningMessage(it, s.Facts, res.Cursor.Phase)))
 		desired = append(desired, readyCondition(m, validation)...)
-		desired = append(desired, noProgressCondition(res.Stall, limits)...)
+		desired = append(desired, conditions.NoProgress(res.Stall, limits, "migration")...)
 		switch {
 		case res.More:
 			result.RequeueAfter = again

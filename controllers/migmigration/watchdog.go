@@ -4,17 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	batchv1 "k8s.io/api/batch/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/conditions"
-	"github.com/ferrymtc/ferry/pkg/itinerary"
-	"github.com/ferrymtc/ferry/pkg/settings"
 )
 
 // watchedPhases wait for work outside Ferry of unknown length: Velero's, a hook's, a DVM's, a
@@ -37,42 +33,6 @@ var watchedPhases = map[string]bool{
 	phaseWaitForDirectVolumeMigrationToComplete:     true,
 	phaseWaitForDirectVolumeMigrationWarmToComplete: true,
 	phaseWaitForDirectImageMigrationToComplete:      true,
-}
-
-// watchdogLimits are the no-progress limits in force.
-func watchdogLimits(s settings.Settings) itinerary.Limits {
-	return itinerary.Limits{Warning: s.NoProgressWarning, Timeout: s.NoProgressTimeout}
-}
-
-// watchOf reads the persisted watch of the current phase; a watch of another phase is stale.
-func watchOf(m *migv1.MigMigration) itinerary.Watch {
-	w := m.Status.ProgressWatch
-	if w == nil || w.Phase != m.Status.Phase {
-		return itinerary.Watch{}
-	}
-	return itinerary.Watch{Waiting: w.Waiting, State: w.State, Since: w.Since.Time}
-}
-
-// progressWatch is the watch to persist for the cursor, nil when its phase is not watched.
-func progressWatch(cur itinerary.Cursor) *migv1.ProgressWatch {
-	if cur.Watch.Since.IsZero() {
-		return nil
-	}
-	return &migv1.ProgressWatch{Phase: cur.Phase, Waiting: cur.Watch.Waiting, State: cur.Watch.State, Since: metav1.NewTime(cur.Watch.Since)}
-}
-
-// noProgressCondition is the NoProgress warning of a stall: present while the stall lasts,
-// with a message that does not change while it does.
-func noProgressCondition(st *itinerary.Stall, limits itinerary.Limits) []migv1.Condition {
-	if st == nil {
-		return nil
-	}
-	msg := st.Message()
-	if limits.Timeout > 0 {
-		msg += fmt.Sprintf(" The migration fails at %s if nothing changes (migration_no_progress_timeout_minutes: %s).",
-			st.Since.Add(limits.Timeout).UTC().Format(time.RFC3339), limits.Timeout)
-	}
-	return []migv1.Condition{conditions.Warn(migv1.NoProgress, migv1.NoProgressTimeout, msg)}
 }
 
 // backupState is what progress of a Backup looks like: its phase, queue position and counts.

@@ -92,7 +92,7 @@ func TestNoProgressCondition(t *testing.T) {
 	since := created.Add(5 * time.Minute)
 	st := &itinerary.Stall{Phase: phaseFinalRestoreCreated, For: 11 * time.Minute,
 		Watch: itinerary.Watch{Waiting: "Restore openshift-migration/x on the destination cluster", State: "New", Since: since}}
-	c := noProgressCondition(st, itinerary.Limits{Warning: 10 * time.Minute, Timeout: time.Hour})
+	c := conditions.NoProgress(st, itinerary.Limits{Warning: 10 * time.Minute, Timeout: time.Hour}, "migration")
 	if len(c) != 1 || c[0].Type != migv1.NoProgress || c[0].Category != migv1.CategoryWarn {
 		t.Fatalf("conditions %+v", c)
 	}
@@ -103,10 +103,10 @@ func TestNoProgressCondition(t *testing.T) {
 		}
 	}
 	st.For = 12 * time.Minute
-	if again := noProgressCondition(st, itinerary.Limits{Warning: 10 * time.Minute, Timeout: time.Hour}); again[0].Message != c[0].Message {
+	if again := conditions.NoProgress(st, itinerary.Limits{Warning: 10 * time.Minute, Timeout: time.Hour}, "migration"); again[0].Message != c[0].Message {
 		t.Errorf("the message changes while the stall lasts: %q", again[0].Message)
 	}
-	if noProgressCondition(nil, itinerary.Limits{}) != nil {
+	if conditions.NoProgress(nil, itinerary.Limits{}, "migration") != nil {
 		t.Error("a condition without a stall")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
 )
 
 // Unsupported lists the settings of spec that Ferry does not act on, each as "field: why",
@@ -79,4 +80,10 @@ func (s Settings) Summary() string {
 	}
 	return fmt.Sprintf("rsync endpoint %s, %d PVCs at once, warm sync %s, Velero in %s, limits %d namespaces / %d pods / %d PVs",
 		s.RsyncEndpointType, s.RsyncParallelTransfers, warm, s.VeleroNamespace, s.NamespaceLimit, s.PodLimit, s.PVLimit)
+}
+
+// Watchdog is the no-progress watchdog's limits in force (migration_no_progress_*), for the
+// itinerary engine.
+func (s Settings) Watchdog() itinerary.Limits {
+	return itinerary.Limits{Warning: s.NoProgressWarning, Timeout: s.NoProgressTimeout}
 }
