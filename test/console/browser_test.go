@@ -122,3 +122,11 @@ func jsString(s string) string {
 func waitFor(sel string) step { return chromedp.WaitVisible(chromedp.CSS(sel)) }
 
 func click(sel string) step { return chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible) }
+
+// try runs steps within timeout and reports whether they all succeeded, without failing the
+// test: for steps a user would simply do again.
+func (b *browser) try(timeout time.Duration, steps ...step) bool {
+	ctx, cancel := context.WithTimeout(b.ctx, timeout)
+	defer cancel()
+	return chromedp.Do(ctx, steps...) == nil
+}

@@ -141,8 +141,7 @@ func TestConsoleInABrowser(t *testing.T) {
 
 	migrateAndWatch := func(kind, shot string) {
 		t.Helper()
-		b.run("start the "+kind, time.Minute, b.visit("/plans/webshop"), waitFor(`#plan-status[data-ready="true"]`),
-			click(fmt.Sprintf(`#migrate button[value=%q]`, kind)), waitFor(`#pipeline-heading`))
+		startMigration(t, b, "webshop", kind, func() map[string]bool { return planMigrations(ctx, t, env.Destination, "webshop") })
 		seen := watchBar(b, "webshop/data", 5*time.Minute)
 		b.run("wait for the "+kind+"'s end", 5*time.Minute, waitFor(`#phase[data-outcome^="Succeeded"]`))
 		outcome, _ := get(b, chromedp.Evaluate[string](`document.querySelector('#phase').dataset.outcome`))
@@ -173,8 +172,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		fill("#h-name", "fails"), fill("#h-image", failHook), setValue("#h-phase", migv1.HookPhasePostBackup),
 		setValue("#h-target", "source"), fill("#h-ns", hookNamespace), fill("#h-sa", hookAccount),
 		click(`#add-hook button[type=submit]`), waitFor(`#hooks li`), waitFor(`#plan-status[data-ready="true"]`))
-	b.run("cut over and fail", 5*time.Minute, click(`#migrate button[value="cutover"]`),
-		waitFor(`#phase[data-outcome="Failed"]`), waitFor("#failure"))
+	startMigration(t, b, "hookfail", "cutover", func() map[string]bool { return planMigrations(ctx, t, env.Destination, "hookfail") })
+	b.run("cut over and fail", 5*time.Minute, waitFor(`#phase[data-outcome="Failed"]`), waitFor("#failure"))
 	failure, _ := get(b, chromedp.Text(chromedp.CSS("#failure")))
 	b.screenshot("9-failed-migration")
 	if !strings.Contains(failure, "cannot reach the database") || !strings.Contains(failure, "Failed step") {
@@ -283,4 +282,44 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// startMigration clicks the plan page's button for kind until the migration's page shows, as
+// a user whose click did not take would click again: the button is disabled while the plan is
+// not Ready, and the plan's status may change between the page's Ready and the click. A
+// migration the click did create is never started twice: before clicking again, the test
+// looks for it and opens its page.
+func startMigration(t *testing.T, b *browser, plan, kind string, migrations func() map[string]bool) {
+	t.Helper()
+	before := migrations()
+	button := fmt.Sprintf(`#migrate button[value=%q]:not([disabled])`, kind)
+	for attempt := 1; attempt <= 3; attempt++ {
+		b.run("open the plan to start the "+kind, time.Minute, b.visit("/plans/"+plan), waitFor(`#plan-status[data-ready="true"]`))
+		if b.try(30*time.Second, click(button), waitFor(`#pipeline-heading`)) {
+			return
+		}
+		for name := range migrations() {
+			if !before[name] {
+				t.Logf("the %s %s started, but its page did not open: opening it", kind, name)
+				b.run("open the "+kind, time.Minute, b.visit("/migrations/"+name), waitFor(`#pipeline-heading`))
+				return
+			}
+		}
+		t.Logf("attempt %d: the %s button's click started no migration; clicking again", attempt, kind)
+	}
+	b.run("start the "+kind, time.Second, waitFor(`#pipeline-heading`))
+}
+
+// planMigrations are the names of the plan's migrations.
+func planMigrations(ctx context.Context, t *testing.T, host *controlplane.ControlPlane, plan string) map[string]bool {
+	t.Helper()
+	list := &migv1.MigMigrationList{}
+	must(t, host.Client.List(ctx, list, client.InNamespace(migenv.Namespace)))
+	out := map[string]bool{}
+	for _, m := range list.Items {
+		if m.Spec.MigPlanRef != nil && m.Spec.MigPlanRef.Name == plan {
+			out[m.Name] = true
+		}
+	}
+	return out
 }

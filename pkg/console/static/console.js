@@ -31,9 +31,39 @@
     var url = region.dataset.live;
     if (!url || !window.EventSource) return;
     markDirty(region);
+    // A click is a press and a release on the same element: an update between the two would
+    // put a new button under the pointer and the click would be lost (a user clicking Stage
+    // just as the plan's status changed saw nothing happen). Updates wait for the release.
+    var pressed = false;
+    var pending = null;
+    region.addEventListener("pointerdown", function () { pressed = true; });
+    function released() {
+      if (!pressed) return;
+      pressed = false;
+      // After the click's own handlers (a submit, say) have run.
+      setTimeout(function () {
+        if (pending && !pressed) {
+          var msg = pending;
+          pending = null;
+          apply(msg);
+        }
+      }, 0);
+    }
+    document.addEventListener("pointerup", released);
+    document.addEventListener("pointercancel", released);
+    var shown = null;
     var source = new EventSource(url);
     source.onmessage = function (ev) {
       var msg = JSON.parse(ev.data);
+      if (pressed) {
+        pending = msg;
+        return;
+      }
+      apply(msg);
+    };
+    function apply(msg) {
+      // The same HTML again changes nothing: leave the page's elements alone.
+      if (msg.html === shown) return;
       var form = editing(region);
       if (form) {
         if (!form.querySelector(".stale")) {
@@ -48,13 +78,14 @@
       // Keep the keyboard focus where it was when the element survives the update.
       var focused = document.activeElement && document.activeElement.id;
       region.innerHTML = msg.html;
+      shown = msg.html;
       region.dataset.updated = String(Date.now());
       if (focused) {
         var again = document.getElementById(focused);
         if (again) again.focus();
       }
       tick();
-    };
+    }
     // EventSource reconnects by itself (the server sends retry: 1000).
   }
 
