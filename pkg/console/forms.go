@@ -313,10 +313,13 @@ func migrationSpec(kind string, quiesce bool) (migv1.MigMigrationSpec, error) {
 		return migv1.MigMigrationSpec{Stage: true}, nil
 	case "cutover":
 		return migv1.MigMigrationSpec{QuiescePods: quiesce}, nil
+	case "state":
+		// A plan that renames claims moves them this way (MTC refuses stages and cutovers of it).
+		return migv1.MigMigrationSpec{MigrateState: true, QuiescePods: quiesce}, nil
 	case "rollback":
 		return migv1.MigMigrationSpec{Rollback: true}, nil
 	}
-	return migv1.MigMigrationSpec{}, fmt.Errorf("unknown migration %q: stage, cutover or rollback", kind)
+	return migv1.MigMigrationSpec{}, fmt.Errorf("unknown migration %q: stage, cutover, state or rollback", kind)
 }
 
 // encodePlaybook is the playbook as MigHook keeps it: base64.

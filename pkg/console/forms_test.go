@@ -214,7 +214,7 @@ func TestHookForm(t *testing.T) {
 
 func TestMigrationSpec(t *testing.T) {
 	for kind, want := range map[string]migv1.MigMigrationSpec{
-		"stage": {Stage: true}, "cutover": {QuiescePods: true}, "rollback": {Rollback: true},
+		"stage": {Stage: true}, "cutover": {QuiescePods: true}, "state": {MigrateState: true, QuiescePods: true}, "rollback": {Rollback: true},
 	} {
 		got, err := migrationSpec(kind, true)
 		if err != nil || got != want {
@@ -223,6 +223,13 @@ func TestMigrationSpec(t *testing.T) {
 	}
 	if _, err := migrationSpec("delete", false); err == nil {
 		t.Errorf("an unknown kind accepted")
+	}
+	// The plan page's table names each migration as its button did.
+	for _, kind := range []string{"stage", "cutover", "state", "rollback"} {
+		spec, _ := migrationSpec(kind, true)
+		if got := migrationKind(&migv1.MigMigration{Spec: spec}); got != kind {
+			t.Errorf("a %s migration is listed as %q", kind, got)
+		}
 	}
 }
 

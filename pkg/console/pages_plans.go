@@ -170,11 +170,13 @@ func (s *Server) loadPlan(ctx context.Context, c client.Client, name string) (an
 	return d, nil
 }
 
-// migrationKind is what the user asked for: a stage, a cutover, a rollback.
+// migrationKind is what the user asked for: a stage, a cutover, a state migration, a rollback.
 func migrationKind(m *migv1.MigMigration) string {
 	switch {
 	case m.Spec.Rollback:
 		return "rollback"
+	case m.Spec.MigrateState:
+		return "state"
 	case m.Spec.Stage:
 		return "stage"
 	}

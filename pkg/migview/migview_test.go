@@ -33,6 +33,25 @@ func TestOutcome(t *testing.T) {
 	}
 }
 
+func TestKind(t *testing.T) {
+	for _, tc := range []struct {
+		spec      migv1.MigMigrationSpec
+		itinerary string
+		want      string
+	}{
+		{migv1.MigMigrationSpec{Stage: true}, "", "pending"},
+		{migv1.MigMigrationSpec{Stage: true}, "Stage", "Stage"},
+		{migv1.MigMigrationSpec{QuiescePods: true}, "Final", "Final"},
+		{migv1.MigMigrationSpec{MigrateState: true}, "Stage", "State migration"},
+		{migv1.MigMigrationSpec{MigrateState: true}, "Cancel", "Cancel"},
+	} {
+		m := &migv1.MigMigration{Spec: tc.spec, Status: migv1.MigMigrationStatus{Itinerary: tc.itinerary}}
+		if got := Kind(m); got != tc.want {
+			t.Errorf("Kind(%+v in %q) = %q, want %q", tc.spec, tc.itinerary, got, tc.want)
+		}
+	}
+}
+
 func TestEstimate(t *testing.T) {
 	for _, tc := range []struct {
 		percent int

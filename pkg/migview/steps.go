@@ -81,10 +81,14 @@ func Refused(m *migv1.MigMigration) bool {
 	return false
 }
 
-// Kind is the migration's itinerary (Stage, Final, Rollback, Cancel...), or "pending".
+// Kind is the migration's itinerary (Stage, Final, Rollback, Cancel...), or "pending". A state
+// migration runs the Stage itinerary, as in MTC, and is named for what the user asked.
 func Kind(m *migv1.MigMigration) string {
-	if m.Status.Itinerary == "" {
+	switch {
+	case m.Status.Itinerary == "":
 		return "pending"
+	case m.Spec.MigrateState && m.Status.Itinerary == "Stage":
+		return "State migration"
 	}
 	return m.Status.Itinerary
 }

@@ -129,15 +129,14 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Errorf("the plan's volumes: %+v", pvs)
 	}
 	// As MTC, Ferry copies a renamed PVC only in a state migration: a stage is refused, and
-	// the migration's page says why as soon as the operator does. Canceled from the page.
+	// the migration's page says why as soon as the operator does. Canceled from the page, then
+	// the state migration the plan's page offers copies it.
 	b.run("stage with a renamed volume", 3*time.Minute, click(`#migrate button[value="stage"]`),
 		waitFor(`#notices li[data-condition="InvalidSpec"]`))
 	b.screenshot("5-stage-refused")
 	// The operator leaves a migration it refused as it is (no phase to wind down) and lets the
 	// next one of the plan run; the page shows the cancel was asked for.
 	b.run("cancel the refused stage", 3*time.Minute, click("#cancel"), waitFor(`#cancel[disabled]`))
-	b.run("keep the volume's name", 3*time.Minute, b.visit("/plans/webshop"), fill("#rename-0", ""), click(`#volumes button[type=submit]`),
-		waitFor(`#rename-0[value=""]`), waitFor(`#plan-status[data-ready="true"]`))
 
 	migrateAndWatch := func(kind, shot string) {
 		t.Helper()
@@ -151,13 +150,21 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 		t.Logf("%s: %s; the bar showed %v", kind, outcome, seen)
 	}
-	migrateAndWatch("stage", "6-stage")
-	migrateAndWatch("cutover", "7-cutover")
+	// The state migration copies the volume into the renamed claim.
+	migrateAndWatch("state", "6-state-migration")
+	if err := env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: "webshop-new", Name: "data-renamed"}, &corev1.PersistentVolumeClaim{}); err != nil {
+		t.Errorf("the renamed claim on the destination after the state migration: %v", err)
+	}
+	b.run("keep the volume's name", 3*time.Minute, b.visit("/plans/webshop"), fill("#rename-0", ""), click(`#volumes button[type=submit]`),
+		waitFor(`#rename-0[value=""]`), waitFor(`#plan-status[data-ready="true"]`))
+
+	migrateAndWatch("stage", "7-stage")
+	migrateAndWatch("cutover", "8-cutover")
 	b.run("narrow window", time.Minute, chromedp.EmulateViewport(420, 800))
 	if overflow, err := get(b, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); err != nil || overflow {
 		t.Errorf("the migration page scrolls sideways at 420 pixels")
 	}
-	b.screenshot("8-cutover-narrow")
+	b.screenshot("9-cutover-narrow")
 	b.run("wide window", time.Minute, chromedp.EmulateViewport(1280, 800))
 	if err := env.Destination.Client.Get(ctx, client.ObjectKey{Namespace: "webshop-new", Name: "data"}, &corev1.PersistentVolumeClaim{}); err != nil {
 		t.Errorf("the claim in the mapped namespace on the destination: %v", err)
@@ -175,13 +182,13 @@ func TestConsoleInABrowser(t *testing.T) {
 	startMigration(t, b, "hookfail", "cutover", func() map[string]bool { return planMigrations(ctx, t, env.Destination, "hookfail") })
 	b.run("cut over and fail", 5*time.Minute, waitFor(`#phase[data-outcome="Failed"]`), waitFor("#failure"))
 	failure, _ := get(b, chromedp.Text(chromedp.CSS("#failure")))
-	b.screenshot("9-failed-migration")
+	b.screenshot("10-failed-migration")
 	if !strings.Contains(failure, "cannot reach the database") || !strings.Contains(failure, "Failed step") {
 		t.Errorf("the failure view says:\n%s", failure)
 	}
 	for _, page := range []string{"migrations", "settings"} {
 		b.run("visit "+page, time.Minute, b.visit("/"+page), waitFor("#live"))
-		b.screenshot("10-" + page)
+		b.screenshot("11-" + page)
 	}
 	t.Logf("whole test %s", time.Since(start).Round(time.Second))
 }

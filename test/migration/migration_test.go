@@ -137,6 +137,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("copies a PV with rsync while the app runs, then what changed after quiesce", copyVolume)
 
+	It("moves a volume into a renamed claim with a state migration, and refuses a stage of it", migrateStateIntoARenamedClaim)
+
 	It("stages a PV with the transfer image built by hack/images, run from its own root", stageWithTheTransferImage)
 
 	It("migrates from a terminal with the ferry CLI: cluster add, plan create, stage, cutover with live bars", migrateWithTheCLI)
