@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/ferrymtc/ferry/hack/repo"
 	"github.com/ferrymtc/ferry/test/controlplane"
 )
 
@@ -77,7 +78,7 @@ func controlPlane(t *testing.T) client.Client {
 }
 
 func setup() error {
-	root, err := controlplane.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return fmt.Errorf("find repository root: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ferrymtc/ferry/hack/repo"
 	"github.com/ferrymtc/ferry/pkg/operator"
 	"github.com/ferrymtc/ferry/test/controlplane"
 )
@@ -203,7 +204,7 @@ func TestSeedStatus(t *testing.T) {
 	}
 	runOperator(t, host)
 
-	root, err := controlplane.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

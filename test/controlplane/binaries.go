@@ -14,16 +14,12 @@ const BinDirEnv = "FERRY_CONTROLPLANE_BIN"
 // requiredBinaries are the programs a control plane needs.
 var requiredBinaries = []string{"etcd", "kube-apiserver"}
 
-// RepoRoot returns the root of the Ferry repository that contains the working directory
-// (hack/repo).
-func RepoRoot() (string, error) { return repo.Root() }
-
 // BinDir returns the directory that holds etcd, kube-apiserver and, when built,
 // kube-controller-manager and kube-scheduler.
 func BinDir() (string, error) {
 	dir := os.Getenv(BinDirEnv)
 	if dir == "" {
-		root, err := RepoRoot()
+		root, err := repo.Root()
 		if err != nil {
 			return "", err
 		}

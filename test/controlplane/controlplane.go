@@ -23,6 +23,7 @@ import (
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/hack/repo"
 )
 
 // startTimeout bounds how long etcd and kube-apiserver may take to become ready. A control
@@ -71,7 +72,7 @@ func Start(name string, opts ...Option) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/hack/repo"
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/install"
@@ -55,7 +56,7 @@ type env struct {
 
 // Run runs the demo until ctx ends (Ctrl-C), or until the cutover has completed with Once.
 func Run(ctx context.Context, opts Options) error {
-	root, err := controlplane.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return err
 	}

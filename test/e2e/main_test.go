@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferrymtc/ferry/hack/repo"
 	"github.com/ferrymtc/ferry/test/controlplane"
 	"github.com/ferrymtc/ferry/test/node"
 )
@@ -96,7 +97,7 @@ func fail(err error) int {
 }
 
 func buildPodtool(dir string) (string, error) {
-	root, err := controlplane.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return "", err
 	}

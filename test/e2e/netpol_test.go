@@ -22,7 +22,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
-	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/hack/repo"
 )
 
 const (
@@ -347,7 +347,7 @@ func TestNetworkPolicyEgress(t *testing.T) {
 
 func loadSeedPolicy(t *testing.T, rel string) *networkingv1.NetworkPolicy {
 	t.Helper()
-	root, err := controlplane.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/ferrymtc/ferry/hack/images"
-	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/hack/repo"
 	"github.com/ferrymtc/ferry/test/registry"
 )
 
@@ -49,7 +49,7 @@ func OperatorImage(ctx context.Context, managerPath string) (Image, error) {
 	v, _ := builtImages.LoadOrStore(managerPath, &buildOnce{})
 	b := v.(*buildOnce)
 	b.once.Do(func() {
-		root, err := controlplane.RepoRoot()
+		root, err := repo.Root()
 		if err != nil {
 			b.err = err
 			return
@@ -119,7 +119,7 @@ func buildDirWithImage(dir, deployment, container, image string) ([]*unstructure
 	if err != nil {
 		return nil, fmt.Errorf("operator image %q: want a digest reference: %w", image, err)
 	}
-	root, err := controlplane.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}

@@ -9,8 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ferrymtc/ferry/hack/repo"
 	"github.com/ferrymtc/ferry/pkg/kustomize"
-	"github.com/ferrymtc/ferry/test/controlplane"
 )
 
 // fieldManager is the field manager `kubectl apply --server-side` uses.
@@ -19,7 +19,7 @@ const fieldManager = "kubectl"
 // Build returns the objects of the kustomization in dir, a path relative to the repository
 // root such as "config/default", as `kustomize build` prints them.
 func Build(dir string) ([]*unstructured.Unstructured, error) {
-	root, err := controlplane.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/hack/repo"
 	"github.com/ferrymtc/ferry/test/netutil"
 )
 
@@ -44,7 +44,7 @@ const (
 func Binary() (string, error) {
 	dir := os.Getenv(BinDirEnv)
 	if dir == "" {
-		root, err := controlplane.RepoRoot()
+		root, err := repo.Root()
 		if err != nil {
 			return "", fmt.Errorf("find the registry binary: %w", err)
 		}

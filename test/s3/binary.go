@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/hack/repo"
 )
 
 // BinDirEnv overrides the directory where the versitygw binary is looked up.
@@ -19,7 +19,7 @@ const binaryName = "versitygw"
 func Binary() (string, error) {
 	dir := os.Getenv(BinDirEnv)
 	if dir == "" {
-		root, err := controlplane.RepoRoot()
+		root, err := repo.Root()
 		if err != nil {
 			return "", fmt.Errorf("find the S3 server binary: %w", err)
 		}

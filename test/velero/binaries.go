@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ferrymtc/ferry/test/controlplane"
+	"github.com/ferrymtc/ferry/hack/repo"
 )
 
 // BinDirEnv overrides the directory where the velero binary and its plugins/ directory are
@@ -21,7 +21,7 @@ const pluginName = "velero-plugin-for-aws"
 func Binaries() (velero, pluginDir string, err error) {
 	dir := os.Getenv(BinDirEnv)
 	if dir == "" {
-		root, err := controlplane.RepoRoot()
+		root, err := repo.Root()
 		if err != nil {
 			return "", "", fmt.Errorf("find the velero binary: %w", err)
 		}

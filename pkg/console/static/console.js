@@ -51,6 +51,9 @@
     }
     document.addEventListener("pointerup", released);
     document.addEventListener("pointercancel", released);
+    // A release outside the window may never reach the page: leaving it ends the press too,
+    // so that updates never stay held back.
+    window.addEventListener("blur", released);
     var shown = null;
     var source = new EventSource(url);
     source.onmessage = function (ev) {
