@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the pinned Velero server and its AWS object-store plugin from the Go module proxy
+# Builds the pinned Velero server (and its restore helper) and its AWS object-store plugin from the Go module proxy
 # into bin/velero (the test Velero servers of test/velero run them). Each binary is rebuilt
 # only when its wrapper module (hack/tools/velero/server or hack/tools/velero/plugin-for-aws)
 # changed (or this script did). Both are static (CGO_ENABLED=0), as upstream builds them, so
@@ -30,6 +30,16 @@ else
   echo ">> building velero $velero_version"
   (cd "$server_mod" && go build -trimpath -ldflags "$ldflags" -o "$out/velero.tmp" github.com/vmware-tanzu/velero/cmd/velero)
   mv "$out/velero.tmp" "$out/velero"
+fi
+
+# The restore helper is the init container Velero adds to pods whose volumes a file-system
+# restore fills (it waits for the node-agent's done files); the process nodes run it.
+if fresh "$out/velero-restore-helper" "$server_mod"; then
+  echo ">> velero-restore-helper $velero_version is up to date in $out"
+else
+  echo ">> building velero-restore-helper $velero_version"
+  (cd "$server_mod" && go build -trimpath -ldflags "-s -w" -o "$out/velero-restore-helper.tmp" github.com/vmware-tanzu/velero/cmd/velero-restore-helper)
+  mv "$out/velero-restore-helper.tmp" "$out/velero-restore-helper"
 fi
 
 plugin_version=$(awk '$1=="github.com/vmware-tanzu/velero-plugin-for-aws"{print $2; exit}' "$plugin_mod/go.mod")

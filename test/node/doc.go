@@ -30,6 +30,7 @@
 //     grace period 0 (and its UID as precondition), as the kubelet does. virtual-kubelet's node
 //     package was considered: it would bring its own dependency set into go.mod and still
 //     leave all of the above to a provider, so a small loop of our own is simpler.
+//
 //   - Containers (process.go, podinit.go): the node re-executes its own binary (whatever binary
 //     imports this package: a test binary, the demo) with FERRY_NODE_PODINIT set, in new mount,
 //     PID and UTS namespaces, with Pdeathsig. The package's init function sees the variable and
@@ -44,6 +45,7 @@
 //     exec comes back through a close-on-exec pipe and shows as StartError (exit code 128), as
 //     with a real runtime. Writes outside volumes (to /etc, /tmp...) stay in the container's
 //     memory and vanish with it; nothing is mounted in the host's mount namespace.
+//
 //   - Network (fabric.go, sandbox.go): one "fabric" network namespace per process holds a bridge
 //     that routes between nodes; each node has a namespace with its node IP 10.100.0.k on the
 //     fabric and a bridge cbr0 (10.244.k.1) for its pods, which get 10.244.k.x. So every pod
@@ -51,6 +53,7 @@
 //     network, while nothing is added to the host's network namespace. Namespaces are named
 //     ferrynode-<pid>-...; the first node of a process deletes those whose process is gone, and
 //     the temporary directories named the same way.
+//
 //   - Services (proxy.go, forward.go): a userspace TCP proxy per node, in the node's namespace:
 //     each ClusterIP is an address on that namespace's loopback (pods route to it through their
 //     gateway) with a listener per port, each NodePort a listener on the node's addresses.
@@ -59,6 +62,7 @@
 //     per cluster although both clusters use the same service range (10.0.0.0/24), and it has
 //     no NAT, kernel-module or sysctl prerequisites. The price: servers see the node's bridge
 //     address as the client address.
+//
 //   - NetworkPolicies (netpol.go, netpol_rules.go) are enforced as a CNI would, with
 //     iptables-legacy inside each pod's namespace (never the host's): INPUT jumps to
 //     FERRY-INGRESS, OUTPUT to FERRY-EGRESS. A direction isolated by a policy selecting the pod
@@ -77,6 +81,7 @@
 //     not the endpoint behind it): egress to a ClusterIP needs an ipBlock. Pods of the other
 //     cluster match ipBlocks only; traffic from the node itself is not exempt.
 //     Node.DialFromPod connects from inside a pod's namespace, so tests can probe policies.
+//
 //   - API server access from pods: the API server listens on the host's loopback. Each pod's
 //     loopback gets a forwarder on the API server's own port, and KUBERNETES_SERVICE_HOST/PORT
 //     point there (127.0.0.1:<port>), where the API server's certificate is valid, so in-cluster
@@ -84,11 +89,13 @@
 //     unchanged inside pods. Options.LoopbackPorts forwards other host servers (an S3 server)
 //     the same way. The `kubernetes` Service's ClusterIP also reaches the API server, but its
 //     certificate does not name 10.0.0.1.
+//
 //   - Service accounts: the test API servers run without the ServiceAccount admission plugin, so
 //     no pod gets a kube-api-access volume; the node adds one itself at
 //     /var/run/secrets/kubernetes.io/serviceaccount (token from the TokenRequest API when the
 //     service account exists, the API server's CA, the namespace) unless the pod opts out
 //     (automountServiceAccountToken: false) or mounts something there.
+//
 //   - Kubelet API (logs.go, stats.go, kubeletaddr.go): HTTPS on the host's first global address
 //     (eth0's; 127.0.0.1 when there is none) with a self-signed certificate, accepting
 //     connections from this machine only, at the node's Hostname address, which kube-apiserver
@@ -98,6 +105,7 @@
 //     /api/v1/nodes/<node>/proxy/stats/summary (per-pod persistent volume usage: allocated
 //     bytes and inodes under the volume's directory, capacity from its PV) work through the
 //     API server.
+//
 //   - Image pulls (images.go): with Options.Images, a container's image of a registry the
 //     resolver knows is resolved before each start (pull policy Always) or once per node
 //     (IfNotPresent and Never: the node keeps what it pulled, by reference): manifest and
@@ -116,6 +124,7 @@
 //     outside its volumes stays in its memory and vanishes with it. An image with no files,
 //     or labelled HostCommandLabel, runs its command as a host command. Images of other
 //     registries keep Entrypoints.
+//
 //   - Users (identity.go): containers run as the runAsUser, runAsGroup, supplementalGroups and
 //     fsGroup of their security contexts (set before exec), else their image's user when the
 //     pulled config names a numeric one or Options.ImageUsers knows it; runAsNonRoot without
@@ -123,15 +132,50 @@
 //     to Secret, ConfigMap, projected and downward API volumes as the kubelet does (group,
 //     group read/write, setgid directories), also to hostPath-backed PVs, which a real kubelet
 //     leaves alone.
+//
 //   - Firewall (firewall.go): Node.BlockLoopbackPort cuts the node's pods off a forwarded host
 //     port (new connections closed, open ones cut) until opened again: a source cluster behind
 //     a firewall, which the destination reaches only through a tunnel.
+//
 //   - Names (hosts.go): Node.SetHost adds a name to the /etc/hosts of containers started
 //     afterwards, standing in for a DNS record (test/router's Route hosts).
+//
 //   - Node object (register.go): Ready, addresses (InternalIP 10.100.0.k, Hostname: the kubelet
 //     API's address),
 //     generous capacity (32 CPU, 64 GiB, 500 pods), the kubelet port, the not-ready taint
 //     removed; a Lease in kube-node-lease and the Ready condition renewed every 10 s.
+//
+//   - Kubelet layout (volumes.go): the node's directory (Node.RootDir) is laid out as a
+//     kubelet's root directory: pod UID's volumes are under
+//     pods/<UID>/volumes/kubernetes.io~<plugin>/<name> (empty-dir, configmap, secret,
+//     downward-api, projected), and a claim appears as kubernetes.io~local-volume/<PV name>
+//     (or ~host-path for a hostPath PV), a symlink to the PV's directory where the kubelet
+//     bind-mounts it. A kubelet uses hostPath PVs in place; here they stand in for the volumes
+//     a storage driver provisions (kube-controller-manager's hostPath provisioner makes them),
+//     which a kubelet does mount under the pod. So agents that read pod volumes from the node, such as Velero's
+//     node-agent (its DaemonSet mounting RootDir/pods, as `velero install --kubelet-root-dir`
+//     does), find them.
+//
+//   - Privileged containers of host commands (Options.SharedHostDirs): they see the shared
+//     host directories (by default the temporary directory, which holds the node's own, and
+//     /srv, where test/fixtures puts local PVs) as themselves instead of copy-on-write, so
+//     that the symlinks above lead a node-agent to the volumes and what it restores lands in
+//     them. Other containers, and the rest of a privileged one's root, stay copy-on-write.
+//
+//   - Commands (Options.Commands): the absolute command of a container of host commands can
+//     be mapped to a host binary ("/velero" to the build of make velero), for images the node
+//     does not pull whose commands sit at paths the host does not have.
+//
+//   - Termination messages (termination.go): each run's terminationMessagePath (by default
+//     /dev/termination-log) is a world-writable file of the node bound into the container;
+//     after the run it becomes the terminated state's message (4096 bytes at most), or with
+//     FallbackToLogsOnError and a failure the log's last 80 lines (2048 bytes), as the kubelet
+//     does. Velero's data-path pods report their results that way. The bind needs a mount
+//     point, so the first such container leaves an empty /dev/termination-log in the host's
+//     /dev (a devtmpfs, emptied at boot); nothing is written through it.
+//
+//   - HOME: a container whose environment has none gets its user's home from the passwd file
+//     of its root, else /, as container runtimes set it.
 //
 // # Supported
 //
@@ -161,14 +205,15 @@
 // environment), hostNetwork (such pods get their own namespace anyway), capabilities,
 // seccomp and privilege escalation (users and groups are honoured, the rest of security
 // contexts is not), resource limits (no cgroups),
-// updates of ConfigMap/Secret volumes after start, token refresh, termination messages, log
+// updates of ConfigMap/Secret volumes after start, token refresh, log
 // timestamps and sinceSeconds. Images: the config's Env, WorkingDir and named users are
 // ignored (PATH is the usual system path; the group of a "uid:gid" USER is root's unless
 // runAsGroup says otherwise), unpacked images stay until the node stops (no garbage
 // collection), readOnlyRootFilesystem is not enforced, pull secrets are not used (the
 // resolver holds its own credentials), ErrImageNeverPull does not exist (Never behaves as
 // IfNotPresent), and images of registries the resolver does not know are not pulled at all.
-// Mount paths under /proc, /sys and /dev are refused. A container of host commands sees the
+// Mount paths under /proc, /sys and /dev are refused (but for the termination message file). A
+// container of host commands sees the
 // host file system as a copy-on-write overlay of the top level of the host's root only: file
 // systems mounted below a top-level directory (other than /dev and /sys) are not visible
 // inside containers.

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,5 +46,33 @@ func TestContainerIdentity(t *testing.T) {
 				t.Fatalf("uid %d, want %d", id.UID, tc.wantUID)
 			}
 		})
+	}
+}
+
+func TestWithHome(t *testing.T) {
+	passwd := filepath.Join(t.TempDir(), "passwd")
+	if err := os.WriteFile(passwd, []byte("root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\nnohome:x:7:7::::\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		uid  uint32
+		want string
+	}{
+		{"root", 0, "/root"},
+		{"a user with a home", 65532, "/home/nonroot"},
+		{"a user without a home", 7, "/"},
+		{"a user passwd does not know", 1000, "/"},
+	}
+	for _, c := range cases {
+		if got := passwdHome(passwd, c.uid); got != c.want {
+			t.Errorf("%s: home %q, want %q", c.name, got, c.want)
+		}
+	}
+	if got := passwdHome(filepath.Join(t.TempDir(), "none"), 0); got != "/" {
+		t.Errorf("without a passwd file: home %q, want /", got)
+	}
+	if env := withHome([]string{"PATH=/bin", "HOME=/data"}, nil); len(env) != 2 || env[1] != "HOME=/data" {
+		t.Errorf("withHome overrode the container's own HOME: %v", env)
 	}
 }

@@ -50,7 +50,22 @@ type Options struct {
 	// entrypoint and command of the image's config, and its user. Images of other registries
 	// keep Entrypoints and ImageUsers.
 	Images ImageResolver
+	// Commands maps absolute commands of containers that run host commands (images the node
+	// does not pull) to host binaries: {"/velero": "bin/velero/velero"} runs an image's
+	// /velero, which the host does not have at that path, from the build the tests use.
+	Commands map[string]string
+	// SharedHostDirs are host directories that privileged containers of host commands see as
+	// themselves rather than as copy-on-write overlays, so that what they write there lands
+	// on the host; nil means DefaultSharedHostDirs. They hold the volumes of pods (RootDir)
+	// and of local PVs, which a privileged agent such as Velero's node-agent reads and
+	// writes through the pods directory (see RootDir).
+	SharedHostDirs []string
 }
+
+// DefaultSharedHostDirs are the shared host directories when Options.SharedHostDirs is nil:
+// the temporary directory (the node's own directory, so its pods' volumes) and /srv, where
+// test/fixtures puts local PVs.
+func DefaultSharedHostDirs() []string { return []string{os.TempDir(), "/srv"} }
 
 // Node is a running process node: a registered, Ready Node object whose pods run as host
 // processes in their own network and mount namespaces.
@@ -70,6 +85,9 @@ type Node struct {
 	// images resolves images (Options.Images); pulled keeps what it resolved.
 	images ImageResolver
 	pulled imageCache
+	// commands and sharedDirs are Options.Commands and Options.SharedHostDirs.
+	commands   map[string]string
+	sharedDirs []string
 	// rootfs holds the unpacked images (under rootDir/images).
 	rootfs rootfsCache
 
@@ -122,6 +140,10 @@ func Start(ctx context.Context, cfg *rest.Config, opts Options) (_ *Node, err er
 		name: opts.Name, cs: cs, restCfg: cfg, apiAddr: u.Host, apiPort: apiPort, logf: opts.Logf,
 		rootDir: opts.RootDir, workers: map[types.UID]*podWorker{}, byName: map[string]*podWorker{},
 		started: time.Now(), entrypoints: opts.Entrypoints, imageUsers: opts.ImageUsers, images: opts.Images,
+		commands: opts.Commands, sharedDirs: opts.SharedHostDirs,
+	}
+	if n.sharedDirs == nil {
+		n.sharedDirs = DefaultSharedHostDirs()
 	}
 	n.hostPorts = map[int]string{apiPort: u.Host}
 	for _, port := range opts.LoopbackPorts {
@@ -229,6 +251,12 @@ func (n *Node) DialContext(ctx context.Context, network, addr string) (net.Conn,
 	}
 	return dialIn(ctx, n.netns, addr)
 }
+
+// RootDir is the node's directory, laid out as a kubelet's root directory
+// (--root-dir, /var/lib/kubelet on most clusters) for what agents read from it: the volumes
+// of pod UID are under pods/<UID>/volumes/kubernetes.io~<plugin>/<name>. A DaemonSet that
+// reads pod volumes mounts its pods directory (`velero install --kubelet-root-dir`).
+func (n *Node) RootDir() string { return n.rootDir }
 
 // podDir is where a pod's volumes, logs and container roots live.
 func (n *Node) podDir(uid types.UID) string { return filepath.Join(n.rootDir, "pods", string(uid)) }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -31,6 +32,9 @@ type launchSpec struct {
 	// Rootfs is the image's unpacked root file system, the container's root (through a
 	// copy-on-write overlay); "" for the host's directories.
 	Rootfs string
+	// Shared are host directories bound into the root as themselves (a privileged
+	// container's, see Options.SharedHostDirs).
+	Shared []string
 	// Hosts is written to the container's /etc/hosts.
 	Hosts string
 	// Mounts are bind mounts of host paths (symlinks resolved) into the container.
@@ -46,6 +50,9 @@ type launchSpec struct {
 type mountSpec struct {
 	Source, Target string
 	ReadOnly       bool
+	// Termination marks the termination message file, which may sit under /dev (its usual
+	// place, /dev/termination-log), where volumes may not.
+	Termination bool
 }
 
 // init turns a process started by startContainer into the container: when the variable is
@@ -98,6 +105,9 @@ func (s *launchSpec) launch() error {
 		if err := s.bindEtcFiles(root, layers); err != nil {
 			return err
 		}
+		if err := s.bindShared(root); err != nil {
+			return err
+		}
 	}
 	if err := pivot(root); err != nil {
 		return err
@@ -125,6 +135,7 @@ func (s *launchSpec) launch() error {
 	if len(s.Argv) == 0 {
 		return errors.New("the container has no command: set command (and args), or pull its image from a registry the node knows")
 	}
+	s.Env = withHome(s.Env, s.User)
 	path, err := lookPath(s.Argv[0], s.Env)
 	if err != nil {
 		return err
@@ -211,6 +222,24 @@ func (s *launchSpec) bindEtcFiles(root, layers string) error {
 	return nil
 }
 
+// bindShared binds each shared host directory over its copy-on-write view in root.
+func (s *launchSpec) bindShared(root string) error {
+	for _, dir := range s.Shared {
+		dir = filepath.Clean(dir)
+		if _, err := os.Stat(dir); err != nil {
+			continue // nothing of the host's to share
+		}
+		target := filepath.Join(root, dir)
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return err
+		}
+		if err := bindMount(dir, target, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func overlay(name, target, layers string) error {
 	upper, work := filepath.Join(layers, "upper", name), filepath.Join(layers, "work", name)
 	for _, dir := range []string{target, upper, work} {
@@ -263,6 +292,9 @@ func (s *launchSpec) mountVolumes() error {
 	for _, m := range mounts {
 		target := filepath.Clean(m.Target)
 		for _, special := range []string{"/proc", "/sys", "/dev", oldRoot} {
+			if m.Termination && special == "/dev" {
+				continue
+			}
 			if target == special || strings.HasPrefix(target, special+"/") {
 				return fmt.Errorf("mount path %s: volumes under %s are not supported", target, special)
 			}
@@ -296,6 +328,37 @@ func createFile(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// withHome adds HOME to env when the container sets none, as container runtimes do: the home
+// of the user in the container's /etc/passwd, else /. Programs such as kopia refuse to run
+// without one.
+func withHome(env []string, user *identity) []string {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "HOME=") {
+			return env
+		}
+	}
+	uid := uint32(0)
+	if user != nil {
+		uid = user.UID
+	}
+	return append(env, "HOME="+passwdHome("/etc/passwd", uid))
+}
+
+// passwdHome is uid's home directory in the passwd file at path, or / when it has none.
+func passwdHome(path string, uid uint32) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "/"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Split(line, ":")
+		if len(fields) >= 6 && fields[2] == strconv.FormatUint(uint64(uid), 10) && fields[5] != "" {
+			return fields[5]
+		}
+	}
+	return "/"
 }
 
 // lookPath finds argv0 on the PATH of the container's environment.

@@ -30,6 +30,9 @@ type volume struct {
 	// bytes (the kubelet's volume statistics report them).
 	claim    string
 	capacity int64
+	// pv and plugin are set for a claim: its PV's name, under which the volume appears in
+	// the pod's directory, and the plugin directory it appears in (see linkVolume).
+	pv, plugin string
 }
 
 // errNotReady is a volume whose source is not there yet (an unbound claim, a missing
@@ -38,13 +41,30 @@ type errNotReady struct{ msg string }
 
 func (e *errNotReady) Error() string { return e.msg }
 
+// Volume plugin directories of a pod's volumes directory, named as the kubelet names them
+// (pods/<uid>/volumes/kubernetes.io~<plugin>/<volume>), so that tools that find pod volumes on
+// the node by that layout, such as Velero's node-agent, find them here.
+const (
+	emptyDirPlugin    = "kubernetes.io~empty-dir"
+	configMapPlugin   = "kubernetes.io~configmap"
+	secretPlugin      = "kubernetes.io~secret"
+	downwardAPIPlugin = "kubernetes.io~downward-api"
+	projectedPlugin   = "kubernetes.io~projected"
+	localVolumePlugin = "kubernetes.io~local-volume"
+	hostPathPlugin    = "kubernetes.io~host-path"
+)
+
 // prepareVolumes resolves every volume of pod to a host directory or file: persistent volumes
-// and hostPath to their own paths, the rest written under dir.
+// and hostPath to their own paths, the rest written under dir, in the kubelet's layout. A
+// claim also appears there, as a symlink named after its PV (where the kubelet bind-mounts
+// it); for a hostPath PV too, which a kubelet uses in place: the node's hostPath PVs are
+// what kube-controller-manager's hostPath provisioner makes, standing in for the
+// provisioned volumes of a storage driver, which a kubelet does mount there.
 func (n *Node) prepareVolumes(ctx context.Context, pod *corev1.Pod, dir string) (map[string]volume, error) {
 	vols := map[string]volume{}
 	for i := range pod.Spec.Volumes {
 		v := &pod.Spec.Volumes[i]
-		path := filepath.Join(dir, v.Name)
+		path := filepath.Join(dir, volumePlugin(v), v.Name)
 		var (
 			res volume
 			err error
@@ -59,6 +79,9 @@ func (n *Node) prepareVolumes(ctx context.Context, pod *corev1.Pod, dir string) 
 			res, err = hostPathVolume(v.HostPath)
 		case v.PersistentVolumeClaim != nil:
 			res, err = n.claimVolume(ctx, pod.Namespace, v.PersistentVolumeClaim)
+			if err == nil {
+				err = linkVolume(filepath.Join(dir, res.plugin, res.pv), res.path)
+			}
 			if sc := pod.Spec.SecurityContext; err == nil && !res.readOnly && sc != nil && sc.FSGroup != nil {
 				err = setVolumeGroup(res.path, *sc.FSGroup, true)
 			}
@@ -85,13 +108,42 @@ func (n *Node) prepareVolumes(ctx context.Context, pod *corev1.Pod, dir string) 
 		vols[v.Name] = res
 	}
 	if needsAutoToken(pod) {
-		path := filepath.Join(dir, autoTokenVolume)
+		path := filepath.Join(dir, projectedPlugin, autoTokenVolume)
 		if err := n.writeAutoToken(ctx, pod, path); err != nil {
 			return nil, err
 		}
 		vols[autoTokenVolume] = volume{path: path, readOnly: true}
 	}
 	return vols, nil
+}
+
+// volumePlugin is the plugin directory a volume the node writes itself lives in.
+func volumePlugin(v *corev1.Volume) string {
+	switch {
+	case v.ConfigMap != nil:
+		return configMapPlugin
+	case v.Secret != nil:
+		return secretPlugin
+	case v.DownwardAPI != nil:
+		return downwardAPIPlugin
+	case v.Projected != nil:
+		return projectedPlugin
+	}
+	return emptyDirPlugin
+}
+
+// linkVolume makes link a symlink to a PV's directory. A symlink, where the kubelet
+// bind-mounts, because the node mounts nothing in the host's mount namespace; readers that
+// resolve it (Velero's node-agent does) reach the volume itself.
+func linkVolume(link, target string) error {
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return err
+	}
+	if cur, err := os.Readlink(link); err == nil && cur == target {
+		return nil
+	}
+	_ = os.Remove(link)
+	return os.Symlink(target, link)
 }
 
 // needsAutoToken reports whether the node should add a service-account volume itself. The
@@ -184,6 +236,10 @@ func (n *Node) claimVolume(ctx context.Context, namespace string, src *corev1.Pe
 	}
 	v, err := resolved(path, src.ReadOnly)
 	v.claim = src.ClaimName
+	v.pv, v.plugin = pv.Name, localVolumePlugin
+	if pv.Spec.HostPath != nil {
+		v.plugin = hostPathPlugin
+	}
 	if c, ok := pv.Spec.Capacity[corev1.ResourceStorage]; ok {
 		v.capacity = c.Value()
 	}

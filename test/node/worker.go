@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 )
 
 const (
@@ -78,7 +79,9 @@ type ctrState struct {
 	// does not pull it. pullFailures counts failed pulls in a row (their backoff's
 	// exponent), pullErr is the last one's error, and backOffAt is when ErrImagePull turns
 	// into ImagePullBackOff.
-	image        *ResolvedImage
+	image *ResolvedImage
+	// termination is the host file the current run's terminationMessagePath is bound to.
+	termination  string
 	pullFailures int32
 	pullErr      string
 	backOffAt    time.Time
@@ -369,6 +372,9 @@ func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*lau
 	default:
 		command = w.n.entrypoints[c.spec.Image]
 	}
+	if bin, ok := w.n.commands[firstOf(command)]; ok && c.image == nil {
+		command = append([]string{bin}, command[1:]...)
+	}
 	argv := make([]string, 0, len(command)+len(args))
 	for _, a := range append(append([]string(nil), command...), args...) {
 		argv = append(argv, expand(a, vals))
@@ -413,6 +419,12 @@ func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*lau
 	if err != nil {
 		return nil, err
 	}
+	termination, err := terminationFile(dir, &c.spec)
+	if err != nil {
+		return nil, err
+	}
+	mounts = append(mounts, termination)
+	c.termination = termination.Source
 	spec := &launchSpec{
 		Netns: netnsDir + "/" + w.sb.ns, Hostname: pod.Name, Dir: dir, Hosts: hosts,
 		Mounts: mounts, WorkingDir: c.spec.WorkingDir, Argv: argv, Env: env, User: user,
@@ -420,7 +432,17 @@ func (w *podWorker) launchSpec(pod *corev1.Pod, c *ctrState, env []string) (*lau
 	if c.image != nil {
 		spec.Rootfs = c.image.rootfs
 	}
+	if spec.Rootfs == "" && c.spec.SecurityContext != nil && ptr.Deref(c.spec.SecurityContext.Privileged, false) {
+		spec.Shared = w.n.sharedDirs
+	}
 	return spec, nil
+}
+
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
 }
 
 // exited records the end of a container's run.
@@ -431,7 +453,7 @@ func (w *podWorker) exited(c *ctrState) {
 		reason = "Error"
 	}
 	w.ended1(c, &corev1.ContainerStateTerminated{ExitCode: int32(p.exitCode), Reason: reason,
-		StartedAt: metav1.NewTime(p.started), FinishedAt: metav1.NewTime(p.finished)})
+		Message: w.terminationMessage(c, p.exitCode), StartedAt: metav1.NewTime(p.started), FinishedAt: metav1.NewTime(p.finished)})
 }
 
 // ended1 records a run's end and decides, per restartPolicy, whether and when it runs again.
