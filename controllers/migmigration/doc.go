@@ -73,7 +73,7 @@
 //     marker, not a phase; so the Failed and Rollback pipelines no longer end with MTC's empty
 //     Cleanup step (Cancel keeps it through its Canceled phase).
 //   - Phases that MTC runs but that may have little to do in Ferry (RestartVelero,
-//     CleanStaleResticCRs, RestartRestic, WaitForResticReady) are kept under their names; their
+//     CleanStaleResticCRs, RestartRestic) are kept under their names; their
 //     step functions decide at run time whether there is work, as MTC's already did. A no-op
 //     phase costs nothing now that several phases run per reconcile, while a removed name
 //     would break tools that know MTC's phases.
@@ -121,6 +121,18 @@
 //     DestUnquiesced guard to its UnQuiesceSrcApplications.
 //   - Canceling a rollback skips, by predicate, what MTC skipped by jumping from Canceling to
 //     EnsureAnnotationsDeleted.
+//   - Indirect volume migration (steps_stagepods.go, steps_nodeagent.go, pkg/stagepod): one
+//     stage pod per claim, named from (migration, namespace, claim), from the running pod that
+//     mounts it (its node and security context), else a workload template, else on its own;
+//     never the application's pods (see pkg/stagepod for why). AnnotateResources labels the
+//     claims, their PVs, the namespaces and the stage pods' service accounts into the stage
+//     backup, and labels the application pods that mount the claims
+//     velero.io/exclude-from-backup (Velero takes every pod of a backed-up claim, selector or
+//     not); EnsureAnnotationsDeleted removes only the exclusions it added. WaitForResticReady
+//     waits for the node-agent DaemonSet on both clusters and says what is missing. Stage
+//     pods are found by label, not references: CleanStaleStagePods and EnsureStagePodsDeleted
+//     delete every stage pod of the plan's namespaces on both clusters, as MTC's did. The
+//     stage backup and restore show each PodVolumeBackup's and PodVolumeRestore's bytes.
 //   - WaitForResticReady applies with stage pods only (MTC's Final said any of HasPVs and
 //     HasStagePods, its Stage all of them); EnsureCloudSecretPropagated applies when Velero is
 //     used (always in Final, with a stage backup in Stage, as MTC's Stage).

@@ -27,6 +27,9 @@ var phaseTimeouts = map[string]time.Duration{
 	phaseEnsureSrcQuiesced:           10 * time.Minute,
 	phaseEnsureDestQuiesced:          10 * time.Minute,
 	phaseEnsureMigratedDeleted:       10 * time.Minute,
+	phaseStagePodsCreated:            10 * time.Minute,
+	phaseWaitForResticReady:          5 * time.Minute,
+	phaseEnsureStagePodsTerminated:   5 * time.Minute,
 	phaseVerification:                15 * time.Minute,
 }
 
@@ -39,11 +42,11 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseStartRefresh:                    r.startRefresh,
 		phaseWaitForRefresh:                  r.waitForRefresh,
 		phaseCleanStaleAnnotations:           removeStageMarks,
-		phaseCleanStaleResticCRs:             nothing, // Ferry never uses Velero's file-system backup.
+		phaseCleanStaleResticCRs:             nothing, // Velero deletes the PodVolumeBackups and Restores with their Backups and Restores.
 		phaseCleanStaleVeleroCRs:             cleanStaleVeleroCRs,
 		phaseRestartVelero:                   nothing, // Ferry waits for stale Velero work instead of restarting Velero.
-		phaseCleanStaleStagePods:             nothing, // No stage pods in Ferry.
-		phaseWaitForStaleStagePodsTerminated: nothing,
+		phaseCleanStaleStagePods:             deleteStagePods,
+		phaseWaitForStaleStagePodsTerminated: stagePodsTerminated,
 		phaseCreateRegistries:                notSupported,
 		phaseWaitForVeleroReady:              waitForVeleroReady,
 		phaseWaitForRegistriesReady:          notSupported,
@@ -56,13 +59,13 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		// Stage backup.
 		phaseQuiesceSourceApplications:        quiesceSource,
 		phaseEnsureSrcQuiesced:                ensureSourceQuiesced,
-		phaseEnsureStagePodsFromRunning:       notSupported,
-		phaseEnsureStagePodsFromTemplates:     notSupported,
-		phaseEnsureStagePodsFromOrphanedPVCs:  notSupported,
-		phaseStagePodsCreated:                 nothing,
-		phaseRestartRestic:                    nothing,
+		phaseEnsureStagePodsFromRunning:       ensureStagePods(fromRunning),
+		phaseEnsureStagePodsFromTemplates:     ensureStagePods(fromTemplates),
+		phaseEnsureStagePodsFromOrphanedPVCs:  ensureStagePods(fromOrphanedClaims),
+		phaseStagePodsCreated:                 stagePodsCreated,
+		phaseRestartRestic:                    nothing, // MTC restarted restic on OpenShift 3.7 and 3.9 only.
 		phaseAnnotateResources:                annotateResources,
-		phaseWaitForResticReady:               nothing,
+		phaseWaitForResticReady:               waitForNodeAgent,
 		phaseCreateDirectVolumeMigrationStage: r.createDirectVolumeMigration,
 		phaseCreateDirectVolumeMigrationFinal: r.createDirectVolumeMigration,
 		// Warm sync.
@@ -73,8 +76,8 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseEnsureStageBackupReplicated:                backupReplicated(stageBackup),
 		phaseEnsureStageRestore:                         ensureRestore(stageRestore),
 		phaseStageRestoreCreated:                        restoreCreated(stageRestore),
-		phaseEnsureStagePodsDeleted:                     nothing,
-		phaseEnsureStagePodsTerminated:                  nothing,
+		phaseEnsureStagePodsDeleted:                     deleteStagePods,
+		phaseEnsureStagePodsTerminated:                  stagePodsTerminated,
 		phaseEnsureAnnotationsDeleted:                   removeStageMarks,
 		// Direct image and volume migrations.
 		phaseWaitForDirectImageMigrationToComplete:  r.waitForDirectImageMigration,

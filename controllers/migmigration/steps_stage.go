@@ -3,6 +3,9 @@ package migmigration
 import (
 	"context"
 	"fmt"
+	"slices"
+
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -11,28 +14,31 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/mapping"
+	"github.com/ferrymtc/ferry/pkg/stagepod"
 	"github.com/ferrymtc/ferry/pkg/veleroadapter"
 )
 
-// MTC's annotations on the PVs and PVCs of a stage backup (the openshift-velero-plugin's
+// MTC's annotation on the PVs and PVCs of a stage backup (the openshift-velero-plugin's
 // contract) and Ferry's record of a PV's reclaim policy before a move.
 const (
 	migrateTypeAnnotation = "openshift.io/migrate-type"
 	origReclaimAnnotation = "migration.openshift.io/orig-reclaim-policy"
 	stageLabel            = veleroadapter.IncludedInStageBackupLabel
-	migrateTypeMove       = migv1.PvMoveAction
 )
 
-// annotateResources marks what the stage backup takes: the claims of the plan's moved PVs,
-// their PVs and the plan's namespaces get MTC's stage label; the PVs' reclaim policy becomes
-// Retain (recorded in an annotation), since the same storage is about to be used by another
-// cluster and must outlive the source claim.
+// annotateResources marks what the stage backup takes: the claims of the plan's moved PVs and
+// of its indirectly copied PVs, their PVs, the service accounts of the stage pods and the
+// plan's namespaces get MTC's stage label (the stage pods have it from birth). A moved PV's
+// reclaim policy becomes Retain (recorded in an annotation), since the same storage is about
+// to be used by another cluster and must outlive the source claim.
 func annotateResources(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	c := s.Source.Client
 	uid := string(s.Migration.UID)
 	count := 0
 	for _, pv := range s.Plan.Spec.PersistentVolumes {
-		if pv.Selection.Action != migv1.PvMoveAction {
+		move := pv.Selection.Action == migv1.PvMoveAction
+		indirect := s.Facts.IndirectVolume && pv.Selection.Action == migv1.PvCopyAction && directCopy(pv.Selection.CopyMethod)
+		if !move && !indirect {
 			continue
 		}
 		src, _, err := mapping.Parse(pv.PVC.Name)
@@ -40,41 +46,130 @@ func annotateResources(ctx context.Context, s *Scope) (itinerary.Outcome, error)
 			continue
 		}
 		claim := &corev1.PersistentVolumeClaim{}
-		if err := mark(ctx, c, types.NamespacedName{Namespace: pv.PVC.Namespace, Name: src}, claim, uid, nil); err != nil {
+		if err := mark(ctx, c, types.NamespacedName{Namespace: pv.PVC.Namespace, Name: src}, claim, uid, pv.Selection.Action, nil); err != nil {
 			return itinerary.Outcome{}, err
 		}
 		volume := &corev1.PersistentVolume{}
 		retain := func() {
-			if volume.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
+			if move && volume.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimRetain {
 				volume.Annotations[origReclaimAnnotation] = string(volume.Spec.PersistentVolumeReclaimPolicy)
 				volume.Spec.PersistentVolumeReclaimPolicy = corev1.PersistentVolumeReclaimRetain
 			}
 		}
-		if err := mark(ctx, c, types.NamespacedName{Name: pv.Name}, volume, uid, retain); err != nil {
+		if err := mark(ctx, c, types.NamespacedName{Name: pv.Name}, volume, uid, pv.Selection.Action, retain); err != nil {
 			return itinerary.Outcome{}, err
 		}
 		count++
 	}
-	for _, ns := range s.sourceNamespaces() {
-		if err := mark(ctx, c, types.NamespacedName{Name: ns}, &corev1.Namespace{}, uid, nil); err != nil {
+	if s.Facts.IndirectVolume {
+		if err := excludeApplicationPods(ctx, s); err != nil {
 			return itinerary.Outcome{}, err
 		}
 	}
-	s.setProgress(fmt.Sprintf("%d moved volumes and their claims labelled for the stage backup.", count))
+	accounts := 0
+	for _, ns := range s.sourceNamespaces() {
+		if err := mark(ctx, c, types.NamespacedName{Name: ns}, &corev1.Namespace{}, uid, "", nil); err != nil {
+			return itinerary.Outcome{}, err
+		}
+		pods, err := stagePods(ctx, c, ns, client.MatchingLabels{stagepod.MigrationLabel: uid})
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
+		seen := map[string]bool{}
+		for _, p := range pods {
+			sa := p.Spec.ServiceAccountName
+			if sa == "" {
+				sa = "default"
+			}
+			if seen[sa] {
+				continue
+			}
+			seen[sa] = true
+			if err := mark(ctx, c, types.NamespacedName{Namespace: ns, Name: sa}, &corev1.ServiceAccount{}, uid, "", nil); err != nil {
+				return itinerary.Outcome{}, err
+			}
+			accounts++
+		}
+	}
+	s.setProgress(fmt.Sprintf("%d volumes and their claims, and %d service accounts of stage pods, labelled for the stage backup.", count, accounts))
 	return itinerary.Done(), nil
 }
 
-// mark adds the stage label (and, on PVs and PVCs, the move annotation) to an object, then
-// applies change, with one merge patch.
-func mark(ctx context.Context, c client.Client, key types.NamespacedName, obj client.Object, uid string, change func()) error {
+// excludedAnnotation marks the application pods Ferry labelled velero.io/exclude-from-backup
+// for a stage backup (value: the migration's UID), so that cleanup removes only its own label.
+const excludedAnnotation = "migration.openshift.io/excluded-from-stage-backup"
+
+// excludeApplicationPods keeps the running pods that mount the stage pods' claims out of the
+// stage backup. Velero backs up, with a claim, every pod that mounts it (its item blocks),
+// whatever the Backup's label selector; a restored application pod would start the
+// application on the destination in the middle of a stage. Velero skips any item labelled
+// velero.io/exclude-from-backup=true, related items too.
+func excludeApplicationPods(ctx context.Context, s *Scope) error {
+	c, uid := s.Source.Client, string(s.Migration.UID)
+	for ns, claims := range indirectClaims(s.Plan) {
+		pods := &corev1.PodList{}
+		if err := c.List(ctx, pods, client.InNamespace(ns)); err != nil {
+			return fmt.Errorf("list pods of %s on the source cluster: %w", ns, err)
+		}
+		for i := range pods.Items {
+			p := &pods.Items[i]
+			_, excluded := p.Labels[velerov1.ExcludeFromBackupLabel]
+			if excluded || p.Labels[stagepod.StagePodLabel] == "true" || !mountsAny(&p.Spec, claims) {
+				continue
+			}
+			before := p.DeepCopy()
+			p.Labels, p.Annotations = orEmpty(p.Labels), orEmpty(p.Annotations)
+			p.Labels[velerov1.ExcludeFromBackupLabel] = "true"
+			p.Annotations[excludedAnnotation] = uid
+			if err := c.Patch(ctx, p, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("keep pod %s/%s out of the stage backup: %w", ns, p.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// includeApplicationPods removes what excludeApplicationPods added.
+func includeApplicationPods(ctx context.Context, c client.Client, ns string) error {
+	pods := &corev1.PodList{}
+	if err := c.List(ctx, pods, client.InNamespace(ns), client.HasLabels{velerov1.ExcludeFromBackupLabel}); err != nil {
+		return fmt.Errorf("list pods of %s on the source cluster: %w", ns, err)
+	}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if _, ours := p.Annotations[excludedAnnotation]; !ours {
+			continue
+		}
+		before := p.DeepCopy()
+		delete(p.Labels, velerov1.ExcludeFromBackupLabel)
+		delete(p.Annotations, excludedAnnotation)
+		if err := c.Patch(ctx, p, client.MergeFrom(before)); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("remove the stage backup's exclusion from pod %s/%s: %w", ns, p.Name, err)
+		}
+	}
+	return nil
+}
+
+func mountsAny(spec *corev1.PodSpec, claims []string) bool {
+	for _, claim := range stagepod.Claims(spec) {
+		if slices.Contains(claims, claim) {
+			return true
+		}
+	}
+	return false
+}
+
+// mark adds the stage label (and, with migrateType, MTC's migrate-type annotation for the
+// openshift-velero-plugin) to an object, then applies change, with one merge patch.
+func mark(ctx context.Context, c client.Client, key types.NamespacedName, obj client.Object, uid, migrateType string, change func()) error {
 	if err := c.Get(ctx, key, obj); err != nil {
 		return fmt.Errorf("get %T %s on the source cluster: %w", obj, key, err)
 	}
 	before := obj.DeepCopyObject().(client.Object)
 	labels, annotations := orEmpty(obj.GetLabels()), orEmpty(obj.GetAnnotations())
 	labels[stageLabel] = uid
-	if _, ok := obj.(*corev1.Namespace); !ok {
-		annotations[migrateTypeAnnotation] = migrateTypeMove
+	if migrateType != "" {
+		annotations[migrateTypeAnnotation] = migrateType
 	}
 	obj.SetLabels(labels)
 	obj.SetAnnotations(annotations)
@@ -114,6 +209,16 @@ func removeStageMarks(ctx context.Context, s *Scope) (itinerary.Outcome, error) 
 	}
 	for _, ns := range s.sourceNamespaces() {
 		add(types.NamespacedName{Name: ns}, &corev1.Namespace{})
+		if err := includeApplicationPods(ctx, c, ns); err != nil {
+			return itinerary.Outcome{}, err
+		}
+		accounts := &corev1.ServiceAccountList{}
+		if err := c.List(ctx, accounts, client.InNamespace(ns), client.HasLabels{stageLabel}); err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("list the service accounts of %s on the source cluster: %w", ns, err)
+		}
+		for _, sa := range accounts.Items {
+			add(types.NamespacedName{Namespace: ns, Name: sa.Name}, &corev1.ServiceAccount{})
+		}
 	}
 	for _, t := range targets {
 		if err := unmark(ctx, c, t.key, t.obj); err != nil {

@@ -118,7 +118,15 @@ func backupCreated(kind backupKind) RunFunc {
 			}
 			return itinerary.Outcome{}, fmt.Errorf("get Backup %s on the source cluster: %w", key, err)
 		}
-		s.setProgress(veleroadapter.BackupProgress(backup, s.Now())...)
+		lines := veleroadapter.BackupProgress(backup, s.Now())
+		if kind.stageLabels && s.Facts.IndirectVolume {
+			pvbs := &velerov1.PodVolumeBackupList{}
+			if err := s.Source.Client.List(ctx, pvbs, client.InNamespace(key.Namespace), veleroadapter.PodVolumeBackupsOf(key.Name)); err != nil {
+				return itinerary.Outcome{}, fmt.Errorf("list the PodVolumeBackups of Backup %s on the source cluster: %w", key, err)
+			}
+			lines = append(lines, veleroadapter.PodVolumeBackupProgress(pvbs.Items)...)
+		}
+		s.setProgress(lines...)
 		if p := backup.Status.Progress; p != nil {
 			s.veleroItems("Backup", backup.Name, p.ItemsBackedUp, p.TotalItems)
 		}
@@ -192,7 +200,15 @@ func restoreCreated(kind restoreKind) RunFunc {
 			}
 			return itinerary.Outcome{}, fmt.Errorf("get Restore %s on the destination cluster: %w", key, err)
 		}
-		s.setProgress(veleroadapter.RestoreProgress(restore, s.Now())...)
+		lines := veleroadapter.RestoreProgress(restore, s.Now())
+		if kind.role == veleroadapter.StageRestore && s.Facts.IndirectVolume {
+			pvrs := &velerov1.PodVolumeRestoreList{}
+			if err := s.Destination.Client.List(ctx, pvrs, client.InNamespace(key.Namespace), veleroadapter.PodVolumeRestoresOf(key.Name)); err != nil {
+				return itinerary.Outcome{}, fmt.Errorf("list the PodVolumeRestores of Restore %s on the destination cluster: %w", key, err)
+			}
+			lines = append(lines, veleroadapter.PodVolumeRestoreProgress(pvrs.Items)...)
+		}
+		s.setProgress(lines...)
 		if p := restore.Status.Progress; p != nil {
 			s.veleroItems("Restore", restore.Name, p.ItemsRestored, p.TotalItems)
 		}

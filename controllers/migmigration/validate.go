@@ -135,9 +135,6 @@ func specProblems(o *observed) []string {
 func unsupported(f Facts) []string {
 	var out []string
 	add := func(what string) { out = append(out, notSupportedPrefix+what) }
-	if withStagePods(f) {
-		add("indirect volume migration (stage pods and Velero file-system backups); set spec.indirectVolumeMigration to false on the MigPlan.")
-	}
 	if viaRegistries(f) {
 		add("indirect image migration (migration registries on the replication repository); set spec.indirectImageMigration " +
 			"to false on the MigPlan: Ferry copies images registry to registry, without a copy in the repository.")

@@ -1,5 +1,7 @@
 package permissions
 
+import "slices"
+
 // Rule is a set of verbs on resources of API groups, as in a ClusterRole, with the reason
 // Ferry needs it (a comment in the generated role).
 type Rule struct {
@@ -53,8 +55,8 @@ var workloads = []Rule{
 
 // common are the rules of both sides.
 var common = []Rule{
-	{Groups: []string{""}, Resources: []string{"pods"}, Verbs: createVerbs,
-		Why: "rsync transfer pods; hook pods and application pods are read"},
+	{Groups: []string{""}, Resources: []string{"pods"}, Verbs: append(slices.Clone(createVerbs), "deletecollection", "patch"),
+		Why: "rsync transfer pods and stage pods (deleted by label); hook and application pods are read; application pods kept out of stage backups, restored ones pointed at copied images"},
 	{Groups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"},
 		Why: "transfer progress and failures; hook logs"},
 	{Groups: []string{""}, Resources: []string{"configmaps", "secrets"}, Verbs: createVerbs,
@@ -87,12 +89,14 @@ var common = []Rule{
 var SourceRules = concat(common, workloads, []Rule{
 	{Groups: []string{""}, Resources: []string{"namespaces", "persistentvolumeclaims", "persistentvolumes"}, Verbs: patchVerbs,
 		Why: "label namespaces, claims and volumes for the stage backup; Retain on moved volumes"},
+	{Groups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: patchVerbs,
+		Why: "label the service accounts of stage pods for the stage backup"},
 	{Groups: []string{"velero.io"}, Resources: []string{"backups"}, Verbs: createVerbs,
 		Why: "the initial and stage backups; cancel deletes them"},
 	{Groups: []string{"velero.io"}, Resources: []string{"deletebackuprequests"}, Verbs: []string{"get", "list", "watch", "create", "deletecollection"},
 		Why: "delete a canceled migration's backups and their data"},
 	{Groups: []string{"velero.io"}, Resources: []string{"podvolumebackups"}, Verbs: readVerbs,
-		Why: "copy a backup's record to the destination"},
+		Why: "copy a backup's record to the destination; progress of the stage backup's volumes"},
 	{Groups: []string{"image.openshift.io"}, Resources: []string{"imagestreams"}, Verbs: readVerbs,
 		Why: "find the images of the plan's namespaces, where the API exists"},
 	{Groups: []string{"image.openshift.io"}, Resources: []string{"imagestreams/layers"}, Verbs: []string{"get"},
@@ -115,12 +119,12 @@ var DestinationRules = concat(common, workloads, []Rule{
 		Why: "copy a backup's record here instead of waiting for Velero's sync"},
 	{Groups: []string{"velero.io"}, Resources: []string{"podvolumebackups"}, Verbs: []string{"get", "list", "watch", "create"},
 		Why: "copy a backup's record here instead of waiting for Velero's sync"},
+	{Groups: []string{"velero.io"}, Resources: []string{"podvolumerestores"}, Verbs: readVerbs,
+		Why: "progress of the stage restore's volumes"},
 	{Groups: []string{"image.openshift.io"}, Resources: []string{"imagestreams"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"},
 		Why: "the destination ImageStreams of copied images, where the API exists"},
 	{Groups: []string{"image.openshift.io"}, Resources: []string{"imagestreams/layers"}, Verbs: []string{"get", "update"},
 		Why: "push copied images to the internal registry (the registry checks this)"},
-	{Groups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"patch"},
-		Why: "point restored pods at the images copied to the destination registry"},
 	{Groups: []string{"build.openshift.io"}, Resources: []string{"buildconfigs"}, Verbs: []string{"get", "list", "patch"},
 		Why: "point restored BuildConfigs at the images copied to the destination registry, where the API exists"},
 	{Groups: []string{"migration.openshift.io"}, Resources: []string{"migrationcontrollers"}, Verbs: readVerbs,

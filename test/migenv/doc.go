@@ -35,6 +35,11 @@
 //     ./cmd/manager, and pushed to both registries (test/install.PushOperatorImage): the
 //     destination's node runs the operator from it, both nodes the tunnel agents. Plain
 //     `go test` works without a make step.
-//   - Velero runs in the operator's namespace on both clusters (MTC's layout).
+//   - Velero runs in the operator's namespace on both clusters (MTC's layout), its server as a
+//     host process (test/velero) and its node-agent as the DaemonSet of pkg/velerodeploy on
+//     each node (velero.StartNodeAgent), reading pod volumes from the node's kubelet layout;
+//     the nodes run Velero's /velero and /velero-restore-helper from make velero's build
+//     (velero.NodeCommands). The source's pods reach the S3 server too: its node-agent writes
+//     indirect volume migrations' data into the replication repository.
 //   - Stop tears down in reverse order and is safe after a failed Start.
 package migenv

@@ -140,6 +140,11 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		}
 		env.veleros = append(env.veleros, srv)
 	}
+	for i, cp := range []*controlplane.ControlPlane{env.Source, env.Destination} {
+		if err = velero.StartNodeAgent(ctx, cp.Client, Namespace, env.nodes[i].RootDir()); err != nil {
+			return env, fmt.Errorf("start Velero's node-agent on %s: %w", cp.Name, err)
+		}
+	}
 	if opts.HostProcess {
 		err = env.StartOperator()
 	} else {
@@ -188,7 +193,13 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	sourceForwarded, err := install.Ports(sourceRegistry)
+	// The source's pods reach the object store too: Velero's node-agent there writes the
+	// stage backup's volume data into the replication repository.
+	sourceForwarded, err := install.Ports(sourceRegistry, e.Store.Endpoint)
+	if err != nil {
+		return err
+	}
+	commands, err := velero.NodeCommands()
 	if err != nil {
 		return err
 	}
@@ -196,8 +207,8 @@ func (e *Env) startNodes(ctx context.Context, opts Options) error {
 		cp   *controlplane.ControlPlane
 		opts node.Options
 	}{
-		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints, LoopbackPorts: sourceForwarded, Images: e.SourceRegistry}},
-		{e.Destination, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints, LoopbackPorts: forwarded, Images: e.DestinationRegistry}},
+		{e.Source, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints, LoopbackPorts: sourceForwarded, Images: e.SourceRegistry, Commands: commands}},
+		{e.Destination, node.Options{Name: node.DefaultName, Entrypoints: opts.Entrypoints, LoopbackPorts: forwarded, Images: e.DestinationRegistry, Commands: commands}},
 	} {
 		n, err := node.Start(ctx, c.cp.Config, c.opts)
 		if err != nil {

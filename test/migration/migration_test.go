@@ -154,6 +154,11 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
+	It("stages, then cuts over, a volume through the replication repository (indirectVolumeMigration): contents, modes and owners identical",
+		migrateIndirectly)
+
+	It("cancels a stage of an indirect plan during its volume's backup: no stage pod or stage label is left", cancelIndirectStage)
+
 	It("ends SucceededWithWarnings naming what Velero could not restore", partialRestore)
 
 	It("runs a hook at each phase, in order, on the right cluster, with the right environment", runHooksInOrder)
