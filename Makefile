@@ -44,7 +44,7 @@ bundle: ## Generate the OLM bundle and file-based catalog into bundle/ and catal
 	go run ./hack/gen-bundle
 
 .PHONY: verify-gen
-verify-gen: $(CONTROLLER_GEN) ## Fail when generated files (deepcopy, CRDs, RBAC) are stale.
+verify-gen: $(CONTROLLER_GEN) ## Fail when generated files (deepcopy, CRDs, RBAC, OLM bundle and catalog) are stale.
 	hack/verify-gen.sh
 
 .PHONY: verify-modules

@@ -197,7 +197,8 @@ type MigPlanSpec struct {
 	// of registry to registry.
 	// +optional
 	IndirectImageMigration bool `json:"indirectImageMigration,omitempty"`
-	// IndirectVolumeMigration copies volumes through Velero and Restic instead of rsync.
+	// IndirectVolumeMigration copies volumes through the replication repository (stage pods and
+	// Velero's node-agent, MTC's Restic) instead of rsync.
 	// +optional
 	IndirectVolumeMigration bool `json:"indirectVolumeMigration,omitempty"`
 	// IncludedResources restricts the initial backup to these kinds.

@@ -2,6 +2,7 @@ package migmigration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -221,17 +222,52 @@ func removeStageMarks(ctx context.Context, s *Scope) (itinerary.Outcome, error) 
 		}
 	}
 	for _, t := range targets {
-		if err := unmark(ctx, c, t.key, t.obj); err != nil {
+		if err := unmark(ctx, c, onSource, t.key, t.obj); err != nil {
 			return itinerary.Outcome{}, err
 		}
+	}
+	if err := unmarkRestored(ctx, s); err != nil {
+		return itinerary.Outcome{}, err
 	}
 	return itinerary.Done(), nil
 }
 
+// unmarkRestored removes the stage label and migrate-type annotation from what a stage
+// restore brought to the destination with them (namespaces, claims, service accounts), as
+// MTC's cleanup did on both clusters.
+func unmarkRestored(ctx context.Context, s *Scope) error {
+	c := s.Destination.Client
+	for _, ns := range s.destinationNamespaces() {
+		if err := unmark(ctx, c, onDestination, types.NamespacedName{Name: ns}, &corev1.Namespace{}); err != nil {
+			return err
+		}
+		for _, list := range []client.ObjectList{&corev1.PersistentVolumeClaimList{}, &corev1.ServiceAccountList{}} {
+			if err := c.List(ctx, list, client.InNamespace(ns), client.HasLabels{stageLabel}); err != nil {
+				return fmt.Errorf("list %T of %s on the destination cluster: %w", list, ns, err)
+			}
+			var err error
+			switch l := list.(type) {
+			case *corev1.PersistentVolumeClaimList:
+				for i := range l.Items {
+					err = errors.Join(err, unmark(ctx, c, onDestination, client.ObjectKeyFromObject(&l.Items[i]), &corev1.PersistentVolumeClaim{}))
+				}
+			case *corev1.ServiceAccountList:
+				for i := range l.Items {
+					err = errors.Join(err, unmark(ctx, c, onDestination, client.ObjectKeyFromObject(&l.Items[i]), &corev1.ServiceAccount{}))
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // unmark removes the stage label and move annotation from one object, if it has them.
-func unmark(ctx context.Context, c client.Client, key types.NamespacedName, obj client.Object) error {
+func unmark(ctx context.Context, c client.Client, side string, key types.NamespacedName, obj client.Object) error {
 	if err := c.Get(ctx, key, obj); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("get %T %s on the source cluster: %w", obj, key, err))
+		return client.IgnoreNotFound(fmt.Errorf("get %T %s on the %s cluster: %w", obj, key, side, err))
 	}
 	_, labelled := obj.GetLabels()[stageLabel]
 	_, annotated := obj.GetAnnotations()[migrateTypeAnnotation]
@@ -245,7 +281,7 @@ func unmark(ctx context.Context, c client.Client, key types.NamespacedName, obj 
 	obj.SetLabels(labels)
 	obj.SetAnnotations(annotations)
 	if err := c.Patch(ctx, obj, client.MergeFrom(before)); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("remove stage marks from %T %s: %w", obj, key, err))
+		return client.IgnoreNotFound(fmt.Errorf("remove stage marks from %T %s on the %s cluster: %w", obj, key, side, err))
 	}
 	return nil
 }

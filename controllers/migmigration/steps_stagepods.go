@@ -49,7 +49,7 @@ func indirectClaims(plan *migv1.MigPlan) map[string][]string {
 func ensureStagePods(origin stagePodOrigin) RunFunc {
 	return func(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 		c, uid := s.Source.Client, string(s.Migration.UID)
-		created := 0
+		created, held := 0, 0
 		for ns, claims := range indirectClaims(s.Plan) {
 			existing, err := stagePods(ctx, c, ns, client.MatchingLabels{stagepod.MigrationLabel: uid})
 			if err != nil {
@@ -59,6 +59,7 @@ func ensureStagePods(origin stagePodOrigin) RunFunc {
 			for _, p := range existing {
 				have[p.Annotations[stagepod.ClaimAnnotation]] = true
 			}
+			held += len(existing)
 			sources, err := claimSources(ctx, c, ns, origin)
 			if err != nil {
 				return itinerary.Outcome{}, err
@@ -75,7 +76,9 @@ func ensureStagePods(origin stagePodOrigin) RunFunc {
 				created++
 			}
 		}
-		if created > 0 {
+		// Also when the pods were created before a crash that lost this status: the condition
+		// tells Cancel and Failed that there are stage pods to delete.
+		if created+held > 0 {
 			c := conditions.Advisory(migv1.StagePodsCreated, "", "Stage pods created.")
 			c.Durable = true
 			conditions.Set(s.Migration, c, nowMeta(s.Now))

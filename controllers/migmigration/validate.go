@@ -104,7 +104,10 @@ func specProblems(o *observed) []string {
 	}
 	for _, pv := range plan.Spec.PersistentVolumes {
 		if pv.Selection.Action == migv1.PvCopyAction && pv.Selection.CopyMethod == migv1.PvSnapshotCopyMethod {
-			out = append(out, notSupportedPrefix+"PVs with copyMethod snapshot.")
+			out = append(out, notSupportedPrefix+"PVs with copyMethod snapshot (PV "+pv.Name+"): copying a volume through a snapshot "+
+				"needs a snapshot copy of the storage between the clusters (Velero's volume snapshot locations or CSI snapshot data "+
+				"movement), which Ferry does not drive yet. Set copyMethod to filesystem: the volume is then copied with rsync, or "+
+				"through the replication repository with indirectVolumeMigration.")
 			break
 		}
 	}

@@ -50,6 +50,9 @@ func TestValidate(t *testing.T) {
 	renamed := readyPlan()
 	renamed.Spec.PersistentVolumes = []migv1.PV{{PVC: migv1.PVC{Namespace: "a", Name: "data:data2"}, Selection: migv1.Selection{Action: migv1.PvCopyAction}}}
 	intra := &migv1.MigCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "host"}, Spec: migv1.MigClusterSpec{IsHostCluster: true}}
+	snapshot := readyPlan()
+	snapshot.Spec.PersistentVolumes = []migv1.PV{{Name: "pv-1", PVC: migv1.PVC{Namespace: "a", Name: "data"},
+		Selection: migv1.Selection{Action: migv1.PvCopyAction, CopyMethod: migv1.PvSnapshotCopyMethod}}}
 	sameNames := readyPlan()
 	sameNames.Spec.Namespaces = []string{"a:b", "b:c"}
 
@@ -68,6 +71,7 @@ func TestValidate(t *testing.T) {
 		{name: "plan not ready", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: notReady, want: "PlanNotReady/"},
 		{name: "two modes", m: mig("m", 0, migv1.MigMigrationSpec{Stage: true, Rollback: true}), plan: readyPlan(), want: "InvalidSpec/NotSupported"},
 		{name: "renamed PVC in a final migration", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: renamed, want: "InvalidSpec/NotSupported"},
+		{name: "a snapshot copy", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: snapshot, want: "InvalidSpec/NotSupported"},
 		{name: "renamed PVC in a state migration", m: mig("m", 0, migv1.MigMigrationSpec{MigrateState: true}), plan: renamed, want: ""},
 		{name: "intra-cluster namespace clash", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: sameNames, src: intra, dest: intra, want: "InvalidSpec/NotSupported"},
 		{name: "direct volumes", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: readyPlan(),

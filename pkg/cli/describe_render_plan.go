@@ -39,7 +39,7 @@ func (w *descWriter) planHeader(p *migv1.MigPlan) {
 	}
 	volumes, images := "direct", "direct"
 	if spec.IndirectVolumeMigration {
-		volumes = "indirect (Velero and Restic)"
+		volumes = "indirect (through the replication repository: stage pods and Velero's node-agent)"
 	}
 	if spec.IndirectImageMigration {
 		images = "indirect (Velero)"

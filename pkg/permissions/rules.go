@@ -67,8 +67,8 @@ var common = []Rule{
 		Why: "rsync transfer endpoints on the destination; cleanup looks for them on both sides"},
 	{Groups: []string{""}, Resources: []string{"events"}, Verbs: []string{"list"},
 		Why: "why the cluster refuses a hook Job's pods (the Job controller's FailedCreate events)"},
-	{Groups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: readVerbs,
-		Why: "check a hook's service account before its Job is created"},
+	{Groups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: patchVerbs,
+		Why: "check a hook's service account before its Job is created; label stage pods' service accounts for the stage backup, and remove the label"},
 	{Groups: []string{""}, Resources: []string{"persistentvolumes"}, Verbs: readVerbs,
 		Why: "plan volume discovery"},
 	{Groups: []string{"storage.k8s.io"}, Resources: []string{"storageclasses"}, Verbs: readVerbs,
@@ -89,8 +89,6 @@ var common = []Rule{
 var SourceRules = concat(common, workloads, []Rule{
 	{Groups: []string{""}, Resources: []string{"namespaces", "persistentvolumeclaims", "persistentvolumes"}, Verbs: patchVerbs,
 		Why: "label namespaces, claims and volumes for the stage backup; Retain on moved volumes"},
-	{Groups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: patchVerbs,
-		Why: "label the service accounts of stage pods for the stage backup"},
 	{Groups: []string{"velero.io"}, Resources: []string{"backups"}, Verbs: createVerbs,
 		Why: "the initial and stage backups; cancel deletes them"},
 	{Groups: []string{"velero.io"}, Resources: []string{"deletebackuprequests"}, Verbs: []string{"get", "list", "watch", "create", "deletecollection"},
@@ -105,10 +103,10 @@ var SourceRules = concat(common, workloads, []Rule{
 
 // DestinationRules are what a migration's destination cluster must allow.
 var DestinationRules = concat(common, workloads, []Rule{
-	{Groups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch", "create"},
-		Why: "create missing destination namespaces"},
-	{Groups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"get", "list", "watch", "create"},
-		Why: "destination claims of copied volumes"},
+	{Groups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch", "create", "patch"},
+		Why: "create missing destination namespaces; remove the stage label a stage restore brought"},
+	{Groups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"get", "list", "watch", "create", "patch"},
+		Why: "destination claims of copied volumes; remove the stage label a stage restore brought"},
 	{Groups: []string{"route.openshift.io"}, Resources: []string{"routes"}, Verbs: createVerbs,
 		Why: "rsync transfer endpoints, where the API exists"},
 	{Groups: []string{"route.openshift.io"}, Resources: []string{"routes/custom-host"}, Verbs: []string{"create"},

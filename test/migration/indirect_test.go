@@ -121,9 +121,22 @@ func expectNoStageLeftovers(source, destination string) {
 	for _, obj := range []client.Object{pvc, pv, ns} {
 		Expect(obj.GetLabels()).NotTo(HaveKey(stagepod.IncludedInStageBackupLabel), "%T %s", obj, obj.GetName())
 	}
-	accounts := &corev1.ServiceAccountList{}
-	Expect(s.List(ctx, accounts, client.InNamespace(source), client.HasLabels{stagepod.IncludedInStageBackupLabel})).To(Succeed())
-	Expect(accounts.Items).To(BeEmpty(), "service accounts keep the stage label")
+	for _, side := range []struct {
+		c  client.Client
+		ns string
+	}{{s, source}, {env.Destination.Client, destination}} {
+		accounts := &corev1.ServiceAccountList{}
+		Expect(side.c.List(ctx, accounts, client.InNamespace(side.ns), client.HasLabels{stagepod.IncludedInStageBackupLabel})).To(Succeed())
+		Expect(accounts.Items).To(BeEmpty(), "service accounts of %s keep the stage label", side.ns)
+	}
+	// What a stage restore brought to the destination loses the label too.
+	claims := &corev1.PersistentVolumeClaimList{}
+	Expect(env.Destination.Client.List(ctx, claims, client.InNamespace(destination), client.HasLabels{stagepod.IncludedInStageBackupLabel})).To(Succeed())
+	Expect(claims.Items).To(BeEmpty(), "claims of %s keep the stage label", destination)
+	restored := &corev1.Namespace{}
+	if err := env.Destination.Client.Get(ctx, client.ObjectKey{Name: destination}, restored); err == nil {
+		Expect(restored.Labels).NotTo(HaveKey(stagepod.IncludedInStageBackupLabel), "namespace %s", destination)
+	}
 }
 
 // podStates describes the pods of namespace on c, for failure messages.
