@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +14,7 @@ import (
 	"github.com/ferrymtc/ferry/pkg/itinerary"
 	"github.com/ferrymtc/ferry/pkg/mapping"
 	"github.com/ferrymtc/ferry/pkg/stagepod"
+	"github.com/ferrymtc/ferry/pkg/workloads"
 )
 
 // Where EnsureStagePodsFrom* take a claim's stage pod from (see pkg/stagepod).
@@ -107,55 +106,22 @@ func claimSources(ctx context.Context, c client.Client, ns string, origin stageP
 			}
 		}
 	case fromTemplates:
-		templates, err := podTemplates(ctx, c, ns)
+		// StatefulSets' volumeClaimTemplates are left to the orphaned claims' stage pods.
+		templates, err := workloads.Templates(ctx, func(ctx context.Context, l client.ObjectList) error {
+			if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
+				return fmt.Errorf("list %T of %s on the source cluster: %w", l, ns, err)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		for _, spec := range templates {
+		for i := range templates {
+			spec := &templates[i].Spec
 			for _, claim := range stagepod.Claims(spec) {
 				if _, ok := out[claim]; !ok {
 					out[claim] = stagepod.FromTemplate(spec)
 				}
-			}
-		}
-	}
-	return out, nil
-}
-
-// podTemplates lists the pod templates of the workloads of namespace that mount claims by
-// name (StatefulSets' volumeClaimTemplates are left to the orphaned claims' stage pods).
-func podTemplates(ctx context.Context, c client.Client, ns string) ([]*corev1.PodSpec, error) {
-	var out []*corev1.PodSpec
-	lists := []client.ObjectList{&appsv1.DeploymentList{}, &appsv1.StatefulSetList{}, &appsv1.DaemonSetList{},
-		&appsv1.ReplicaSetList{}, &batchv1.JobList{}, &batchv1.CronJobList{}}
-	for _, list := range lists {
-		if err := c.List(ctx, list, client.InNamespace(ns)); err != nil {
-			return nil, fmt.Errorf("list %T of %s on the source cluster: %w", list, ns, err)
-		}
-		switch l := list.(type) {
-		case *appsv1.DeploymentList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i].Spec.Template.Spec)
-			}
-		case *appsv1.StatefulSetList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i].Spec.Template.Spec)
-			}
-		case *appsv1.DaemonSetList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i].Spec.Template.Spec)
-			}
-		case *appsv1.ReplicaSetList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i].Spec.Template.Spec)
-			}
-		case *batchv1.JobList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i].Spec.Template.Spec)
-			}
-		case *batchv1.CronJobList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i].Spec.JobTemplate.Spec.Template.Spec)
 			}
 		}
 	}

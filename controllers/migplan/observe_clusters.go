@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -14,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrymtc/ferry/pkg/workloads"
 )
 
 // clusterWideListThreshold is the number of namespaces above which a kind is listed once
@@ -212,36 +212,7 @@ func keepNamespaces(list client.ObjectList, namespaces []string) error {
 // podTemplates reads the pod templates of the workloads in the namespaces, so that PVCs used
 // by scaled-down workloads still count as referenced.
 func podTemplates(ctx context.Context, c client.Reader, namespaces []string) ([]PodTemplateOwner, error) {
-	deployments, statefulSets, daemonSets := &appsv1.DeploymentList{}, &appsv1.StatefulSetList{}, &appsv1.DaemonSetList{}
-	replicaSets, jobs, cronJobs := &appsv1.ReplicaSetList{}, &batchv1.JobList{}, &batchv1.CronJobList{}
-	for _, l := range []client.ObjectList{deployments, statefulSets, daemonSets, replicaSets, jobs, cronJobs} {
-		if err := listIn(ctx, c, l, namespaces); err != nil {
-			return nil, err
-		}
-	}
-	var out []PodTemplateOwner
-	add := func(kind, ns, name string, spec corev1.PodSpec, claims []corev1.PersistentVolumeClaim) {
-		out = append(out, PodTemplateOwner{Kind: kind, Namespace: ns, Name: name, Spec: spec, StatefulSetClaimTemplates: claims})
-	}
-	for _, o := range deployments.Items {
-		add("Deployment", o.Namespace, o.Name, o.Spec.Template.Spec, nil)
-	}
-	for _, o := range statefulSets.Items {
-		add("StatefulSet", o.Namespace, o.Name, o.Spec.Template.Spec, o.Spec.VolumeClaimTemplates)
-	}
-	for _, o := range daemonSets.Items {
-		add("DaemonSet", o.Namespace, o.Name, o.Spec.Template.Spec, nil)
-	}
-	for _, o := range replicaSets.Items {
-		add("ReplicaSet", o.Namespace, o.Name, o.Spec.Template.Spec, nil)
-	}
-	for _, o := range jobs.Items {
-		add("Job", o.Namespace, o.Name, o.Spec.Template.Spec, nil)
-	}
-	for _, o := range cronJobs.Items {
-		add("CronJob", o.Namespace, o.Name, o.Spec.JobTemplate.Spec.Template.Spec, nil)
-	}
-	return out, nil
+	return workloads.Templates(ctx, func(ctx context.Context, l client.ObjectList) error { return listIn(ctx, c, l, namespaces) })
 }
 
 // unknownKinds returns the included kinds the source cluster does not serve.

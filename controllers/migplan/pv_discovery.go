@@ -12,6 +12,7 @@ import (
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/mapping"
 	"github.com/ferrymtc/ferry/pkg/settings"
+	"github.com/ferrymtc/ferry/pkg/workloads"
 )
 
 // Messages of the PV discovery conditions (MTC's wording).
@@ -39,15 +40,9 @@ type DiscoveryInput struct {
 	Usage pvUsage
 }
 
-// PodTemplateOwner is the pod template of a workload (Deployment, StatefulSet, DaemonSet,
-// ReplicaSet, Job or CronJob), so that claims of scaled-down workloads count as referenced.
-type PodTemplateOwner struct {
-	Kind, Namespace, Name string
-	Spec                  corev1.PodSpec
-	// StatefulSetClaimTemplates are a StatefulSet's volumeClaimTemplates; their claims are
-	// named "<template>-<set>-<ordinal>".
-	StatefulSetClaimTemplates []corev1.PersistentVolumeClaim
-}
+// PodTemplateOwner is the pod template of a workload, so that claims of scaled-down
+// workloads count as referenced.
+type PodTemplateOwner = workloads.Template
 
 // DiscoveryResult is what PV discovery found.
 type DiscoveryResult struct {
