@@ -184,11 +184,7 @@ func podProblem(p *corev1.Pod) string {
 // (CleanStaleStagePods, EnsureStagePodsDeleted), as MTC does: on the source the ones of this
 // and of earlier migrations, on the destination the ones the stage restore brought.
 func deleteStagePods(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	for _, side := range []struct {
-		name       string
-		c          client.Client
-		namespaces []string
-	}{{onSource, s.Source.Client, s.sourceNamespaces()}, {onDestination, s.Destination.Client, s.destinationNamespaces()}} {
+	for _, side := range s.stagePodSides() {
 		for _, ns := range side.namespaces {
 			err := side.c.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(ns), client.MatchingLabels{stagepod.StagePodLabel: "true"})
 			if err != nil && !apierrors.IsNotFound(err) {
@@ -203,11 +199,7 @@ func deleteStagePods(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 // the StagePodsCreated condition.
 func stagePodsTerminated(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	var lines []string
-	for _, side := range []struct {
-		name       string
-		c          client.Client
-		namespaces []string
-	}{{onSource, s.Source.Client, s.sourceNamespaces()}, {onDestination, s.Destination.Client, s.destinationNamespaces()}} {
+	for _, side := range s.stagePodSides() {
 		for _, ns := range side.namespaces {
 			pods, err := stagePods(ctx, side.c, ns, nil)
 			if err != nil {
@@ -227,6 +219,20 @@ func stagePodsTerminated(ctx context.Context, s *Scope) (itinerary.Outcome, erro
 	}
 	conditions.Delete(s.Migration, migv1.StagePodsCreated)
 	return itinerary.Done(), nil
+}
+
+// stagePodSide is one cluster where a migration's stage pods may be, with the plan's
+// namespaces there.
+type stagePodSide struct {
+	name       string
+	c          client.Client
+	namespaces []string
+}
+
+// stagePodSides are the source (with the source namespaces) and the destination (with the
+// destination namespaces).
+func (s *Scope) stagePodSides() []stagePodSide {
+	return []stagePodSide{{onSource, s.Source.Client, s.sourceNamespaces()}, {onDestination, s.Destination.Client, s.destinationNamespaces()}}
 }
 
 // stagePods lists the stage pods of namespace that also match extra.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/docker/go-units"
+
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -44,19 +46,8 @@ func PodVolumeRestoreProgress(items []velerov1.PodVolumeRestore) []string {
 	return out
 }
 
-// bytesSI prints n in SI units with one decimal, as MTC's bytesToSI did ("5.2 MB").
-func bytesSI(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
+// bytesSI prints n in SI units, as MTC's bytesToSI did (and the DIM's progress does).
+func bytesSI(n int64) string { return units.HumanSize(float64(n)) }
 
 func phaseOr(phase string) string {
 	if phase == "" {

@@ -45,14 +45,7 @@ func TestFileSystemBackupMovesPodVolumes(t *testing.T) {
 	defer cancel()
 	began := time.Now()
 
-	store, err := s3.Start(s3.Options{})
-	if err != nil {
-		t.Fatalf("start S3 server: %v", err)
-	}
-	t.Cleanup(func() { _ = store.Stop() })
-	if err := store.CreateBucket(ctx, bucket); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
+	store := startStore(ctx, t)
 	src := startNodeCluster(ctx, t, "fs-source", store)
 	dst := startNodeCluster(ctx, t, "fs-destination", store)
 	StartForTest(ctx, t, src.cp, store, veleroNamespace, bucket)

@@ -42,14 +42,7 @@ func TestBackupOnSourceRestoresOnDestination(t *testing.T) {
 	defer cancel()
 	began := time.Now()
 
-	store, err := s3.Start(s3.Options{})
-	if err != nil {
-		t.Fatalf("start S3 server: %v", err)
-	}
-	t.Cleanup(func() { _ = store.Stop() })
-	if err := store.CreateBucket(ctx, bucket); err != nil {
-		t.Fatalf("create bucket: %v", err)
-	}
+	store := startStore(ctx, t)
 	src := controlplane.StartForTest(t, "source", controlplane.WithControllerManager())
 	dst := controlplane.StartForTest(t, "destination", controlplane.WithControllerManager())
 	StartForTest(ctx, t, src, store, veleroNamespace, bucket)
@@ -133,6 +126,20 @@ func TestBackupOnSourceRestoresOnDestination(t *testing.T) {
 		t.Errorf("restored ConfigMap data = %v, want greeting=hello", cm.Data)
 	}
 	t.Logf("whole test took %s", time.Since(began).Round(time.Millisecond))
+}
+
+// startStore starts an S3 server with the bucket for the length of the test.
+func startStore(ctx context.Context, t *testing.T) *s3.Server {
+	t.Helper()
+	store, err := s3.Start(s3.Options{})
+	if err != nil {
+		t.Fatalf("start S3 server: %v", err)
+	}
+	t.Cleanup(func() { _ = store.Stop() })
+	if err := store.CreateBucket(ctx, bucket); err != nil {
+		t.Fatalf("create bucket: %v", err)
+	}
+	return store
 }
 
 // createApp creates namespace ns with a ConfigMap, a Secret and a Service, all named web.
