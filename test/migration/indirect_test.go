@@ -59,7 +59,10 @@ func migrateIndirectly() {
 	Eventually(func() (string, error) {
 		data, err := os.ReadFile(filepath.Join(destinationDataDir(name+"-new"), "visits"))
 		return string(data), err
-	}).WithTimeout(2*time.Minute).Should(MatchRegexp(`(?s)was here.*was here`), "the destination pod appended to the copied file; pods %s", podStates(d, name+"-new"))
+	}).WithTimeout(2*time.Minute).Should(MatchRegexp(`(?s)was here.*was here`), func() string {
+		// Built when the wait fails, so that it shows the pods as they were then.
+		return "the destination pod appended to the copied file; pods " + podStates(d, name+"-new")
+	})
 	Expect(d.Get(ctx, client.ObjectKey{Namespace: name + "-new", Name: "data"}, &corev1.PersistentVolumeClaim{})).To(Succeed())
 }
 

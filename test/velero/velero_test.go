@@ -61,15 +61,7 @@ func TestBackupOnSourceRestoresOnDestination(t *testing.T) {
 		if err := get(ctx, src.Client, client.ObjectKeyFromObject(backup), b); err != nil {
 			return false, err
 		}
-		switch b.Status.Phase {
-		case velerov1.BackupPhaseCompleted:
-			return true, nil
-		case velerov1.BackupPhaseFailed, velerov1.BackupPhasePartiallyFailed, velerov1.BackupPhaseFailedValidation:
-			return false, fmt.Errorf("backup ended %s: %d errors, %d warnings, validation %v, reason %q",
-				b.Status.Phase, b.Status.Errors, b.Status.Warnings, b.Status.ValidationErrors, b.Status.FailureReason)
-		default:
-			return false, nil
-		}
+		return backupDone(b)
 	})
 	t.Logf("backup completed in %s", time.Since(step).Round(time.Millisecond))
 
@@ -99,15 +91,7 @@ func TestBackupOnSourceRestoresOnDestination(t *testing.T) {
 		if err := get(ctx, dst.Client, client.ObjectKeyFromObject(restore), r); err != nil {
 			return false, err
 		}
-		switch r.Status.Phase {
-		case velerov1.RestorePhaseCompleted:
-			return true, nil
-		case velerov1.RestorePhaseFailed, velerov1.RestorePhasePartiallyFailed, velerov1.RestorePhaseFailedValidation:
-			return false, fmt.Errorf("restore ended %s: %d errors, %d warnings, validation %v, reason %q",
-				r.Status.Phase, r.Status.Errors, r.Status.Warnings, r.Status.ValidationErrors, r.Status.FailureReason)
-		default:
-			return false, nil
-		}
+		return restoreDone(r)
 	})
 	t.Logf("restore completed in %s", time.Since(step).Round(time.Millisecond))
 
