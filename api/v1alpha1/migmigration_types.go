@@ -63,6 +63,9 @@ const (
 	RestoredObjectsNotLabelled = "RestoredObjectsNotLabelled"
 	// MigratedObjectsKept: a rollback may not delete some of what the plan restored.
 	MigratedObjectsKept = "MigratedObjectsKept"
+	// WorkloadsKeepOldPVCs: a storage conversion could not point some workloads (Jobs) at
+	// the new PVCs; the message names them.
+	WorkloadsKeepOldPVCs = "WorkloadsKeepOldPVCs"
 )
 
 // MigMigration condition reasons (MTC names), besides the shared NotSet, NotFound,
@@ -86,6 +89,9 @@ const (
 	// DirectImageMigrationLabel holds, on a DirectImageMigration, the UID of the migration
 	// that created it.
 	DirectImageMigrationLabel = "migration-direct-image"
+	// SourceForDirectVolumeMigrationLabel holds, on the PVCs a storage conversion copied from,
+	// the plan's UID (MTC's label): the workloads mount the copies now.
+	SourceForDirectVolumeMigrationLabel = "migration.openshift.io/source-for-directvolumemigration"
 )
 
 // MigMigrationFinalizer keeps a migration that has started and not ended until it has been

@@ -65,6 +65,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !plan.DeletionTimestamp.IsZero() || plan.Spec.Closed {
 		return r.retire(ctx, plan)
 	}
+	if err := r.ensureSuffix(ctx, plan); err != nil {
+		return ctrl.Result{}, err
+	}
 	f, err := r.observe(ctx, plan)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -96,6 +99,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	return ctrl.Result{RequeueAfter: recheckInterval}, nil
 }
 
+// ensureSuffix gives a new plan its random suffix, persisted before anything reads it: PV
+// discovery names a storage conversion's PVCs with it, in the spec.
+func (r *Reconciler) ensureSuffix(ctx context.Context, plan *migv1.MigPlan) error {
+	if plan.Status.Suffix != nil {
+		return nil
+	}
+	before := plan.DeepCopy()
+	suffix := newSuffix()
+	plan.Status.Suffix = &suffix
+	if err := r.Client.Status().Patch(ctx, plan, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("record the plan's suffix: %w", err)
+	}
+	return nil
+}
+
 // evaluate computes the plan's conditions, running PV discovery (returned, nil when skipped)
 // and the storage step when the plan allows them.
 func (r *Reconciler) evaluate(ctx context.Context, f *facts, suspended bool) ([]migv1.Condition, *DiscoveryResult, error) {
@@ -106,17 +124,20 @@ func (r *Reconciler) evaluate(ctx context.Context, f *facts, suspended bool) ([]
 		desired = append(desired, carried(previous, append(pvConditionTypes, migv1.StorageEnsured, migv1.GVKsIncompatible, migv1.DestinationPVCsExist)...)...)
 		return withReady(desired), nil, nil
 	}
+	conversion := planType(desired) == migv1.StorageConversionPlan
 	var discovery *DiscoveryResult
 	if f.source != nil && f.destination != nil && !conditions.HasBlocker(desired) {
-		result := DiscoverPVs(f.discoveryInput())
+		in := f.discoveryInput()
+		in.StorageConversion = conversion
+		result := DiscoverPVs(in)
 		discovery = &result
 		desired = append(desired, result.Conditions...)
-		desired = append(desired, ValidatePVSelections(result.PersistentVolumes, result.DestStorageClasses)...)
+		desired = append(desired, validateVolumes(result.PersistentVolumes, result.DestStorageClasses, conversion)...)
 		desired = append(desired, existingDestinationPVCs(f.plan, result.PersistentVolumes, f.destination.pvcs)...)
 	} else {
 		// Discovery cannot run (a cluster is unreachable, or a blocker): the selections the
 		// plan holds are still checked, against the storage classes last seen, as MTC does.
-		desired = append(desired, ValidatePVSelections(f.plan.Spec.PersistentVolumes, f.plan.Status.DestStorageClasses)...)
+		desired = append(desired, validateVolumes(f.plan.Spec.PersistentVolumes, f.plan.Status.DestStorageClasses, conversion)...)
 	}
 	storage, err := r.ensureStorage(ctx, f, desired)
 	if err != nil {
@@ -124,6 +145,15 @@ func (r *Reconciler) evaluate(ctx context.Context, f *facts, suspended bool) ([]
 	}
 	desired = append(desired, storage...)
 	return withReady(desired), discovery, nil
+}
+
+// validateVolumes checks the PV selections, and those of a storage conversion plan.
+func validateVolumes(pvs []migv1.PV, destClasses []migv1.StorageClass, conversion bool) []migv1.Condition {
+	out := ValidatePVSelections(pvs, destClasses)
+	if conversion {
+		out = append(out, validateStorageConversion(pvs, destClasses)...)
+	}
+	return out
 }
 
 // patchSpec writes the discovered PVs and resets spec.refresh. The optimistic lock makes a
@@ -166,10 +196,6 @@ func (r *Reconciler) patchStatus(ctx context.Context, plan *migv1.MigPlan, f *fa
 	conditions.Apply(plan, desired, metav1.NewTime(r.Clock.Now()))
 	plan.Status.ObservedGeneration = plan.Generation
 	plan.Status.ExcludedResources = f.settings.ExcludedResources
-	if plan.Status.Suffix == nil {
-		suffix := newSuffix()
-		plan.Status.Suffix = &suffix
-	}
 	if f.source != nil {
 		plan.Status.Namespaces = unhealthyNamespaces(f.source.pods)
 	}

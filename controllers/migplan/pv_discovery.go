@@ -36,6 +36,9 @@ type DiscoveryInput struct {
 	SrcClasses  []storagev1.StorageClass
 	DestClasses []storagev1.StorageClass
 	Settings    settings.Settings
+	// StorageConversion: the plan converts storage within one cluster, so every claim is
+	// copied into a new one (see conversionName).
+	StorageConversion bool
 	// Usage is the source claims' measured usage, for proposed capacities (PV resizing).
 	Usage pvUsage
 }
@@ -104,7 +107,18 @@ func newDiscovery(in DiscoveryInput, src, dest []migv1.StorageClass) *discovery 
 		}
 	}
 	d.renames = pvcRenames(d.existing)
+	if in.StorageConversion {
+		d.conversionRenames()
+	}
 	return d
+}
+
+// planUID is the plan's UID, or "" without a plan.
+func (d *discovery) planUID() string {
+	if d.in.Plan == nil {
+		return ""
+	}
+	return string(d.in.Plan.UID)
 }
 
 // run builds the PV list and its conditions.
@@ -114,7 +128,7 @@ func (d *discovery) run() ([]migv1.PV, []migv1.Condition) {
 	seen := map[string]bool{}
 	for i := range d.in.PVCs {
 		pvc := &d.in.PVCs[i]
-		if !d.namespaces[pvc.Namespace] || ignoredClaim(pvc, d.suffix) {
+		if !d.namespaces[pvc.Namespace] || ignoredClaim(pvc, d.suffix) || (d.in.StorageConversion && conversionIgnored(pvc, d.planUID())) {
 			continue
 		}
 		pv := d.bound.forClaim(pvc)

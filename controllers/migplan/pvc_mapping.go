@@ -152,8 +152,9 @@ func (u *claimUsage) add(owner migv1.OwnerType) {
 	}
 }
 
-// setClaimTemplate is a StatefulSet volumeClaimTemplate: its claims are "<prefix><ordinal>".
-type setClaimTemplate struct{ namespace, prefix string }
+// setClaimTemplate is a StatefulSet volumeClaimTemplate: its claims are "<prefix><ordinal>",
+// the prefix being "<template>-<set>-".
+type setClaimTemplate struct{ namespace, prefix, template string }
 
 // usageIndex records, per claim, the pods and workload templates that mount it.
 type usageIndex struct {
@@ -176,7 +177,7 @@ func indexUsage(pods []corev1.Pod, templates []PodTemplateOwner) usageIndex {
 		t := &templates[i]
 		u.addSpec(t.Namespace, &t.Spec, w.templateOwner(t))
 		for _, ct := range t.StatefulSetClaimTemplates {
-			u.setTemplates = append(u.setTemplates, setClaimTemplate{t.Namespace, ct.Name + "-" + t.Name + "-"})
+			u.setTemplates = append(u.setTemplates, setClaimTemplate{t.Namespace, ct.Name + "-" + t.Name + "-", ct.Name})
 		}
 	}
 	return u
@@ -207,6 +208,16 @@ func (u usageIndex) lookup(key claimKey) claimUsage {
 		}
 	}
 	return out
+}
+
+// setTemplateOf returns the name of the StatefulSet claim template a claim comes from, or "".
+func (u usageIndex) setTemplateOf(key claimKey) string {
+	for _, t := range u.setTemplates {
+		if t.namespace == key.namespace && hasOrdinalSuffix(key.name, t.prefix) {
+			return t.template
+		}
+	}
+	return ""
 }
 
 // hasOrdinalSuffix reports whether name is prefix followed by a decimal number.
