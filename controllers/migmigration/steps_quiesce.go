@@ -18,16 +18,7 @@ import (
 
 // quiesceSource scales the source applications to zero.
 func quiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	opts, err := s.quiesceOptions(ctx, s.sourceNamespaces(), false)
-	if err != nil {
-		return itinerary.Outcome{}, err
-	}
-	report, err := appquiesce.Quiesce(ctx, s.Source.Client, opts)
-	if err != nil {
-		return itinerary.Outcome{}, fmt.Errorf("quiesce the source applications: %w", err)
-	}
-	s.setProgress(report.Changed...)
-	return itinerary.Done(), nil
+	return quiesceIn(ctx, s, s.Source, s.sourceNamespaces(), false)
 }
 
 // ensureSourceQuiesced waits until the source applications' pods are gone.
@@ -37,16 +28,43 @@ func ensureSourceQuiesced(ctx context.Context, s *Scope) (itinerary.Outcome, err
 
 // quiesceDestination scales the destination applications to zero (rollback).
 func quiesceDestination(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
-	opts, err := s.quiesceOptions(ctx, s.destinationNamespaces(), true)
+	return quiesceIn(ctx, s, s.Destination, s.destinationNamespaces(), true)
+}
+
+// quiesceIn scales the applications of namespaces on cluster r to zero.
+func quiesceIn(ctx context.Context, s *Scope, r Remote, namespaces []string, destination bool) (itinerary.Outcome, error) {
+	opts, err := s.quiesceOptions(ctx, namespaces, destination)
 	if err != nil {
 		return itinerary.Outcome{}, err
 	}
-	report, err := appquiesce.Quiesce(ctx, s.Destination.Client, opts)
+	report, err := appquiesce.Quiesce(ctx, r.Client, opts)
 	if err != nil {
-		return itinerary.Outcome{}, fmt.Errorf("quiesce the destination applications: %w", err)
+		return itinerary.Outcome{}, fmt.Errorf("quiesce the %s applications: %w", side(destination), err)
 	}
 	s.setProgress(report.Changed...)
 	return itinerary.Done(), nil
+}
+
+// unquiesceIn starts the applications of namespaces on cluster r that the plan stopped, with
+// the replicas they had, and describes what it changed.
+func unquiesceIn(ctx context.Context, s *Scope, r Remote, namespaces []string, destination bool) ([]string, error) {
+	opts, err := s.quiesceOptions(ctx, namespaces, destination)
+	if err != nil {
+		return nil, err
+	}
+	report, err := appquiesce.Unquiesce(ctx, r.Client, opts)
+	if err != nil {
+		return nil, fmt.Errorf("unquiesce the %s applications: %w", side(destination), err)
+	}
+	return report.Changed, nil
+}
+
+// side names the cluster quiesce acts on.
+func side(destination bool) string {
+	if destination {
+		return "destination"
+	}
+	return "source"
 }
 
 // ensureDestinationQuiesced waits until the destination applications' pods are gone.
@@ -82,15 +100,11 @@ func unquiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 		s.setProgress(fmt.Sprintf("The source applications stay scaled down, as annotation %s asks.", KeepSourceQuiescedAnnotation))
 		return itinerary.Done(), nil
 	}
-	opts, err := s.quiesceOptions(ctx, s.sourceNamespaces(), false)
+	changed, err := unquiesceIn(ctx, s, s.Source, s.sourceNamespaces(), false)
 	if err != nil {
 		return itinerary.Outcome{}, err
 	}
-	report, err := appquiesce.Unquiesce(ctx, s.Source.Client, opts)
-	if err != nil {
-		return itinerary.Outcome{}, fmt.Errorf("unquiesce the source applications: %w", err)
-	}
-	s.setProgress(report.Changed...)
+	s.setProgress(changed...)
 	return itinerary.Done(), nil
 }
 
@@ -104,15 +118,11 @@ func unquiesceDestination(ctx context.Context, s *Scope) (itinerary.Outcome, err
 	if err != nil {
 		return itinerary.Outcome{}, err
 	}
-	opts, err := s.quiesceOptions(ctx, s.destinationNamespaces(), true)
+	changed, err := unquiesceIn(ctx, s, s.Destination, s.destinationNamespaces(), true)
 	if err != nil {
 		return itinerary.Outcome{}, err
 	}
-	report, err := appquiesce.Unquiesce(ctx, s.Destination.Client, opts)
-	if err != nil {
-		return itinerary.Outcome{}, fmt.Errorf("unquiesce the destination applications: %w", err)
-	}
-	s.setProgress(append(rewritten, report.Changed...)...)
+	s.setProgress(append(rewritten, changed...)...)
 	markDestinationStarted(s.Migration, s.Now)
 	return itinerary.Done(), nil
 }
