@@ -110,6 +110,17 @@
 //     final copy would meet the same failure with the applications down); Cancel deletes the
 //     passes with the other DVMs (same label). Turning the setting off during a pass ends
 //     warm sync after that pass.
+//   - Storage conversion (a state migration of a plan whose source and destination are one
+//     cluster, namespaces mapped to themselves; steps_swap.go, pkg/claimswap): the Stage
+//     itinerary's DVM copies each claim into its "-mig-<suffix>" copy on the new class; with
+//     quiescePods, SwapPVCReferences then points the workloads at the copies (StatefulSets
+//     are recreated through a temporary set, so a restart at any moment finds one of the two),
+//     labels the originals source-for-directvolumemigration and starts the applications,
+//     since Stage has no un-quiesce phase. Rollback's SwapPVCReferences points them back before
+//     DeleteMigrated deletes the copies. Such a plan needs no MigStorage (MTC's rule), so
+//     WaitForVeleroReady is skipped; after a quiesced conversion the plan is treated as cut
+//     over (HasFinalMigration) until a rollback: another copy would overwrite the claims the
+//     applications now write to.
 //   - The Failed itinerary really cleans up: MTC listed DeleteRegistries and
 //     EnsureAnnotationsDeleted but jumped from MigrationFailed to Completed, and it left the
 //     source quiesced until a rollback. Ferry deletes registries, stage pods and annotations

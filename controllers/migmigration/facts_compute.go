@@ -81,6 +81,13 @@ func stateOrStoragePlan(plan *migv1.MigPlan) bool {
 	return c != nil && (c.Reason == migv1.StateMigrationPlan || c.Reason == migv1.StorageConversionPlan)
 }
 
+// storageConversionPlan says whether the plan was identified as a storage conversion, which
+// needs no MigStorage: its volumes are copied within the cluster, never through Velero.
+func storageConversionPlan(plan *migv1.MigPlan) bool {
+	c := conditions.Find(plan.Status.Conditions, migv1.MigrationTypeIdentified)
+	return c != nil && c.Reason == migv1.StorageConversionPlan
+}
+
 // directCopy says whether a copy method goes through rsync (a DirectVolumeMigration).
 func directCopy(method string) bool {
 	return method == migv1.PvFilesystemCopyMethod || method == migv1.PvBlockCopyMethod

@@ -157,7 +157,7 @@ func finalItinerary(p phaseFunc) Itinerary {
 		p(phaseCleanStaleStagePods, stepPrepare, nil),
 		p(phaseWaitForStaleStagePodsTerminated, stepPrepare, nil),
 		p(phaseCreateRegistries, stepPrepare, viaRegistries),
-		p(phaseWaitForVeleroReady, stepPrepare, nil),
+		p(phaseWaitForVeleroReady, stepPrepare, not(storageConversion)),
 		p(phaseWaitForRegistriesReady, stepPrepare, viaRegistries),
 		p(phaseEnsureCloudSecretPropagated, stepPrepare, usesVelero),
 		p(phasePreBackupHooks, stepPreBackupHooks, preBackupHooks),

@@ -13,7 +13,7 @@ import (
 // scope builds the step functions' scope: clients of both clusters and the facts. It is nil
 // when the plan or its clusters are missing; validation then says why.
 func (r *Reconciler) scope(ctx context.Context, o *observed) (*Scope, error) {
-	if o.plan == nil || o.src == nil || o.dest == nil || o.storage == nil {
+	if o.plan == nil || o.src == nil || o.dest == nil || (o.storage == nil && !storageConversionPlan(o.plan)) {
 		return nil, nil
 	}
 	src, err := r.remote(ctx, o.src)

@@ -91,7 +91,7 @@ func (r *Reconciler) stepFuncs() map[string]RunFunc {
 		phaseUnQuiesceDestApplications:     unquiesceDestination,
 		phasePostRestoreHooks:              runHook(migv1.HookPhasePostRestore),
 		// Cleanup.
-		phaseSwapPVCReferences: notSupported,
+		phaseSwapPVCReferences: swapPVCReferences,
 		phaseDeleteRegistries:  nothing, // Ferry creates no migration registries.
 		phaseVerification:      verify,
 		// Cancel, Failed and Rollback.

@@ -62,7 +62,10 @@ func validate(o *observed, facts *Facts) []migv1.Condition {
 	if len(problems) > 0 {
 		out = append(out, conditions.Critical(migv1.InvalidSpec, migv1.NotSupported, strings.Join(problems, " ")))
 	}
-	if other := finalMigration(m, o.siblings); other != "" {
+	if conflict := conflictingPVCMappings(o); conflict != "" {
+		out = append(out, conditions.Critical(migv1.ConflictingPVCMappings, migv1.PvNameConflict, conflict))
+	}
+	if other := finalMigration(m, o.siblings, facts != nil && facts.StorageConversion); other != "" {
 		out = append(out, conditions.Critical(migv1.HasFinalMigration, "",
 			fmt.Sprintf("The associated MigPlan already has a final migration, subject: %s/%s.", m.Namespace, other)))
 	}
@@ -79,7 +82,7 @@ func referencesGone(o *observed, plan string) []migv1.Condition {
 	if o.dest == nil {
 		gone = append(gone, "destination cluster")
 	}
-	if o.storage == nil {
+	if o.storage == nil && !storageConversionPlan(o.plan) {
 		gone = append(gone, "storage")
 	}
 	if len(gone) == 0 {
@@ -133,6 +136,43 @@ func specProblems(o *observed) []string {
 	return out
 }
 
+// conflictingPVCMappings reports, within one cluster, PVCs mapped onto PVCs the plan copies
+// from, or two PVCs mapped onto one (MTC's ConflictingPVCMappings): a copy would overwrite
+// data the migration reads.
+func conflictingPVCMappings(o *observed) string {
+	if !mapping.IntraCluster(o.src, o.dest) {
+		return ""
+	}
+	byName, _ := mapping.Namespaces(o.plan)
+	sources, dests := map[string]bool{}, map[string]bool{}
+	var conflicts []string
+	for _, pv := range o.plan.Spec.PersistentVolumes {
+		if pv.Selection.Action == migv1.PvSkipAction {
+			continue
+		}
+		if src, _, err := mapping.Parse(pv.PVC.Name); err == nil {
+			sources[pv.PVC.Namespace+"/"+src] = true
+		}
+	}
+	for _, pv := range o.plan.Spec.PersistentVolumes {
+		src, dest, err := mapping.Parse(pv.PVC.Name)
+		if err != nil || pv.Selection.Action == migv1.PvSkipAction {
+			continue
+		}
+		key := cmp.Or(byName[pv.PVC.Namespace], pv.PVC.Namespace) + "/" + dest
+		if sources[key] || dests[key] {
+			conflicts = append(conflicts, pv.PVC.Namespace+"/"+src)
+		}
+		dests[key] = true
+	}
+	if len(conflicts) == 0 {
+		return ""
+	}
+	slices.Sort(conflicts)
+	return fmt.Sprintf("Source PVCs [%s] are mapped to destination PVCs which result in conflicts. "+
+		"Please ensure that each source PVC is mapped to a distinct destination PVC in the Migration Plan.", strings.Join(conflicts, ", "))
+}
+
 // unsupported reports what the plan needs that this release cannot do yet, so the migration
 // stops before it touches anything rather than fail half-way.
 func unsupported(f Facts) []string {
@@ -141,9 +181,6 @@ func unsupported(f Facts) []string {
 	if viaRegistries(f) {
 		add("indirect image migration (migration registries on the replication repository); set spec.indirectImageMigration " +
 			"to false on the MigPlan: Ferry copies images registry to registry, without a copy in the repository.")
-	}
-	if f.StorageConversion {
-		add("storage conversion within one cluster.")
 	}
 	if f.LiveVMMigration {
 		add("live migration of VirtualMachine storage.")
@@ -154,8 +191,10 @@ func unsupported(f Facts) []string {
 // finalMigration returns the name of another migration of the plan that makes m pointless:
 // for a stage migration, a final migration that ran (running, succeeded or failed); for a
 // final migration, a final migration that succeeded. A newer successful rollback resets the
-// plan. Rollbacks are never blocked.
-func finalMigration(m *migv1.MigMigration, siblings []migv1.MigMigration) string {
+// plan. Rollbacks are never blocked. In a storage conversion, a quiesced state migration is
+// the final one: it points the workloads at the new PVCs, and converting again would copy the
+// old PVCs over the ones the workloads now write to.
+func finalMigration(m *migv1.MigMigration, siblings []migv1.MigMigration, conversion bool) string {
 	if m.Spec.Rollback {
 		return ""
 	}
@@ -170,7 +209,8 @@ func finalMigration(m *migv1.MigMigration, siblings []migv1.MigMigration) string
 	stage := m.Spec.Stage || m.Spec.MigrateState
 	for i := range siblings {
 		s := &siblings[i]
-		isFinal := !s.Spec.Stage && !s.Spec.MigrateState && !s.Spec.Rollback && !s.Spec.Canceled
+		isFinal := !s.Spec.Stage && !s.Spec.MigrateState && !s.Spec.Rollback && !s.Spec.Canceled ||
+			conversion && s.Spec.MigrateState && s.Spec.QuiescePods && !s.Spec.Canceled
 		if s.UID == m.UID || !isFinal || (resetAt != nil && !s.CreationTimestamp.After(resetAt.CreationTimestamp.Time)) {
 			continue
 		}

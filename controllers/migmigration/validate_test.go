@@ -55,6 +55,17 @@ func TestValidate(t *testing.T) {
 		Selection: migv1.Selection{Action: migv1.PvCopyAction, CopyMethod: migv1.PvSnapshotCopyMethod}}}
 	sameNames := readyPlan()
 	sameNames.Spec.Namespaces = []string{"a:b", "b:c"}
+	conversion := readyPlan()
+	conversion.Spec.Namespaces = []string{"a"}
+	copyPV := func(claim string) migv1.PV {
+		return migv1.PV{PVC: migv1.PVC{Namespace: "a", Name: claim}, Selection: migv1.Selection{Action: migv1.PvCopyAction, CopyMethod: migv1.PvFilesystemCopyMethod}}
+	}
+	conversion.Spec.PersistentVolumes = []migv1.PV{copyPV("data:data-mig-abcd"), copyPV("logs:logs-mig-abcd")}
+	ontoSource := conversion.DeepCopy()
+	ontoSource.Spec.PersistentVolumes[1] = copyPV("logs:data")
+	ontoOne := conversion.DeepCopy()
+	ontoOne.Spec.PersistentVolumes[1] = copyPV("logs:data-mig-abcd")
+	conversionFacts := &Facts{Stage: true, HasPVs: true, DirectVolume: true, EnableVolume: true, Quiesce: true, StorageConversion: true}
 
 	cases := []struct {
 		name      string
@@ -74,6 +85,12 @@ func TestValidate(t *testing.T) {
 		{name: "a snapshot copy", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: snapshot, want: "InvalidSpec/NotSupported"},
 		{name: "renamed PVC in a state migration", m: mig("m", 0, migv1.MigMigrationSpec{MigrateState: true}), plan: renamed, want: ""},
 		{name: "intra-cluster namespace clash", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: sameNames, src: intra, dest: intra, want: "InvalidSpec/NotSupported"},
+		{name: "storage conversion", m: mig("m", 0, migv1.MigMigrationSpec{MigrateState: true, QuiescePods: true}), plan: conversion,
+			src: intra, dest: intra, facts: conversionFacts, want: ""},
+		{name: "storage conversion onto a source PVC", m: mig("m", 0, migv1.MigMigrationSpec{MigrateState: true}), plan: ontoSource,
+			src: intra, dest: intra, facts: conversionFacts, want: "ConflictingPVCMappings/PvNameConflict"},
+		{name: "storage conversion of two PVCs onto one", m: mig("m", 0, migv1.MigMigrationSpec{MigrateState: true}), plan: ontoOne,
+			src: intra, dest: intra, facts: conversionFacts, want: "ConflictingPVCMappings/PvNameConflict"},
 		{name: "direct volumes", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: readyPlan(),
 			facts: &Facts{HasPVs: true, DirectVolume: true, EnableVolume: true}, want: ""},
 		{name: "indirect volumes go through stage pods", m: mig("m", 0, migv1.MigMigrationSpec{}), plan: readyPlan(),
@@ -101,26 +118,35 @@ func TestFinalMigration(t *testing.T) {
 	final := migv1.MigMigrationSpec{}
 	stage := migv1.MigMigrationSpec{Stage: true}
 	rollback := migv1.MigMigrationSpec{Rollback: true}
+	convert := migv1.MigMigrationSpec{MigrateState: true, QuiescePods: true}
+	copyOnly := migv1.MigMigrationSpec{MigrateState: true}
 	cases := []struct {
-		name     string
-		m        migv1.MigMigration
-		siblings []migv1.MigMigration
-		want     string
+		name       string
+		m          migv1.MigMigration
+		siblings   []migv1.MigMigration
+		conversion bool
+		want       string
 	}{
-		{"stage after a running final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, final, migv1.Running)}, "f"},
-		{"stage after a failed final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, final, migv1.Failed)}, "f"},
-		{"stage after a canceled final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, migv1.MigMigrationSpec{Canceled: true}, migv1.Failed)}, ""},
-		{"stage after a stage", mig("s", 5, stage), []migv1.MigMigration{mig("s0", 1, stage, migv1.Succeeded)}, ""},
-		{"final after a failed final", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.Failed)}, ""},
-		{"final after a succeeded final", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.Succeeded)}, "f"},
-		{"final after one with warnings", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.SucceededWithWarnings)}, "f"},
+		{"stage after a running final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, final, migv1.Running)}, false, "f"},
+		{"stage after a failed final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, final, migv1.Failed)}, false, "f"},
+		{"stage after a canceled final", mig("s", 5, stage), []migv1.MigMigration{mig("f", 1, migv1.MigMigrationSpec{Canceled: true}, migv1.Failed)}, false, ""},
+		{"stage after a stage", mig("s", 5, stage), []migv1.MigMigration{mig("s0", 1, stage, migv1.Succeeded)}, false, ""},
+		{"final after a failed final", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.Failed)}, false, ""},
+		{"final after a succeeded final", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.Succeeded)}, false, "f"},
+		{"final after one with warnings", mig("f2", 5, final), []migv1.MigMigration{mig("f", 1, final, migv1.SucceededWithWarnings)}, false, "f"},
 		{"a newer rollback resets the plan", mig("f2", 5, final), []migv1.MigMigration{
-			mig("f", 1, final, migv1.Succeeded), mig("r", 2, rollback, migv1.Succeeded)}, ""},
-		{"a rollback is never blocked", mig("r", 5, rollback), []migv1.MigMigration{mig("f", 1, final, migv1.Succeeded)}, ""},
+			mig("f", 1, final, migv1.Succeeded), mig("r", 2, rollback, migv1.Succeeded)}, false, ""},
+		{"a rollback is never blocked", mig("r", 5, rollback), []migv1.MigMigration{mig("f", 1, final, migv1.Succeeded)}, false, ""},
+		{"a conversion after a conversion that swapped the PVCs", mig("c2", 5, convert), []migv1.MigMigration{mig("c", 1, convert, migv1.Succeeded)}, true, "c"},
+		{"a copy after a conversion that swapped the PVCs", mig("c2", 5, copyOnly), []migv1.MigMigration{mig("c", 1, convert, migv1.Succeeded)}, true, "c"},
+		{"a conversion after a copy", mig("c2", 5, convert), []migv1.MigMigration{mig("c", 1, copyOnly, migv1.Succeeded)}, true, ""},
+		{"a conversion after a rolled back conversion", mig("c2", 5, convert), []migv1.MigMigration{
+			mig("c", 1, convert, migv1.Succeeded), mig("r", 2, rollback, migv1.Succeeded)}, true, ""},
+		{"state migrations of a plan between clusters", mig("s2", 5, convert), []migv1.MigMigration{mig("s", 1, convert, migv1.Succeeded)}, false, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := finalMigration(&tc.m, append(tc.siblings, tc.m)); got != tc.want {
+			if got := finalMigration(&tc.m, append(tc.siblings, tc.m), tc.conversion); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})

@@ -107,6 +107,8 @@ var DestinationRules = concat(common, workloads, []Rule{
 		Why: "create missing destination namespaces; remove the stage label a stage restore brought"},
 	{Groups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"get", "list", "watch", "create", "patch"},
 		Why: "destination claims of copied volumes; remove the stage label a stage restore brought"},
+	{Groups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: createVerbs,
+		Why: "a storage conversion recreates the StatefulSets whose claim templates it renames"},
 	{Groups: []string{"route.openshift.io"}, Resources: []string{"routes"}, Verbs: createVerbs,
 		Why: "rsync transfer endpoints, where the API exists"},
 	{Groups: []string{"route.openshift.io"}, Resources: []string{"routes/custom-host"}, Verbs: []string{"create"},

@@ -1,0 +1,113 @@
+package migmigration
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/claimswap"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
+	"github.com/ferrymtc/ferry/pkg/mapping"
+)
+
+// swapPVCReferences points the workloads of a storage conversion at the PVCs the DVM copied
+// to (MTC's SwapPVCReferences), or back at the original PVCs in a rollback. The conversion
+// then labels the original PVCs as its sources and starts the applications again: its Stage
+// itinerary has no other phase that does; a rollback's UnQuiesceSrcApplications starts them.
+func swapPVCReferences(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
+	renames := s.claimRenames()
+	var pointed, pending, kept []string
+	for _, ns := range slices.Sorted(maps.Keys(renames)) {
+		res, err := claimswap.Swap(ctx, s.Destination.Client, ns, renames[ns])
+		if err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("point the workloads of %s at the converted PVCs: %w", ns, err)
+		}
+		pointed, pending, kept = append(pointed, res.Pointed...), append(pending, res.Pending...), append(kept, res.Kept...)
+	}
+	if len(pending) > 0 {
+		s.setProgress(append(pending, pointed...)...)
+		return itinerary.Wait(pollWorkload), nil
+	}
+	if len(kept) > 0 {
+		s.warn(migv1.WorkloadsKeepOldPVCs, strings.Join(kept, "; ")+".")
+	}
+	if err := s.markConversionSources(ctx, renames); err != nil {
+		return itinerary.Outcome{}, err
+	}
+	if !s.Facts.Rollback {
+		started, err := unquiesceIn(ctx, s, s.Source, s.sourceNamespaces(), false)
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
+		pointed = append(pointed, started...)
+	}
+	s.setProgress(pointed...)
+	return itinerary.Done(), nil
+}
+
+// claimRenames returns, per namespace, the claims the conversion renames: source to target,
+// or target to source in a rollback.
+func (s *Scope) claimRenames() map[string]claimswap.Renames {
+	out := map[string]claimswap.Renames{}
+	for _, pv := range s.Plan.Spec.PersistentVolumes {
+		if pv.Selection.Action != migv1.PvCopyAction {
+			continue
+		}
+		src, dest, err := mapping.Parse(pv.PVC.Name)
+		if err != nil || src == dest {
+			continue
+		}
+		if s.Facts.Rollback {
+			src, dest = dest, src
+		}
+		if out[pv.PVC.Namespace] == nil {
+			out[pv.PVC.Namespace] = claimswap.Renames{}
+		}
+		out[pv.PVC.Namespace][src] = dest
+	}
+	return out
+}
+
+// markConversionSources labels the PVCs the workloads no longer mount as the conversion's
+// sources (MTC's label, which keeps other plans from picking them up), and takes the label
+// off the PVCs a rollback points the workloads at again.
+func (s *Scope) markConversionSources(ctx context.Context, renames map[string]claimswap.Renames) error {
+	for ns, r := range renames {
+		for from, to := range r {
+			source := from
+			if s.Facts.Rollback {
+				source = to
+			}
+			pvc := &corev1.PersistentVolumeClaim{}
+			if err := s.Destination.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: source}, pvc); err != nil {
+				if apierrors.IsNotFound(err) {
+					continue
+				}
+				return fmt.Errorf("get PVC %s/%s: %w", ns, source, err)
+			}
+			before := pvc.DeepCopy()
+			if s.Facts.Rollback {
+				delete(pvc.Labels, migv1.SourceForDirectVolumeMigrationLabel)
+			} else {
+				if pvc.Labels == nil {
+					pvc.Labels = map[string]string{}
+				}
+				pvc.Labels[migv1.SourceForDirectVolumeMigrationLabel] = string(s.Plan.UID)
+			}
+			if maps.Equal(before.Labels, pvc.Labels) {
+				continue
+			}
+			if err := s.Destination.Client.Patch(ctx, pvc, client.MergeFrom(before)); err != nil {
+				return fmt.Errorf("label PVC %s/%s: %w", ns, source, err)
+			}
+		}
+	}
+	return nil
+}
