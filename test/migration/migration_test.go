@@ -150,6 +150,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("cuts over an app with a volume into another namespace of the same cluster", migrateWithinTheCluster)
 
+	It("converts the storage class of a running Deployment's and StatefulSet's volumes within one cluster, then rolls back", convertStorageThenRollBack)
+
 	It("serves metrics only to an authorized scraper, and they move with a migration", scrapeDuringAMigration)
 
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
