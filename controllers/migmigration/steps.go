@@ -27,6 +27,7 @@ var phaseTimeouts = map[string]time.Duration{
 	phaseEnsureSrcQuiesced:           10 * time.Minute,
 	phaseEnsureDestQuiesced:          10 * time.Minute,
 	phaseEnsureMigratedDeleted:       10 * time.Minute,
+	phaseSwapPVCReferences:           10 * time.Minute,
 	phaseStagePodsCreated:            10 * time.Minute,
 	phaseWaitForResticReady:          5 * time.Minute,
 	phaseEnsureStagePodsTerminated:   5 * time.Minute,

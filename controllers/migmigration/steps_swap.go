@@ -2,6 +2,7 @@ package migmigration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -26,6 +27,9 @@ func swapPVCReferences(ctx context.Context, s *Scope) (itinerary.Outcome, error)
 	var pointed, pending, kept []string
 	for _, ns := range slices.Sorted(maps.Keys(renames)) {
 		res, err := claimswap.Swap(ctx, s.Destination.Client, ns, renames[ns])
+		if errors.Is(err, claimswap.ErrUnswappable) {
+			return itinerary.Failed("SwapPVCReferencesFailed", err.Error()), nil
+		}
 		if err != nil {
 			return itinerary.Outcome{}, fmt.Errorf("point the workloads of %s at the converted PVCs: %w", ns, err)
 		}

@@ -1,12 +1,16 @@
 package claimswap
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
+
+// ErrUnswappable marks what no retry can fix: renames that do not fit a workload.
+var ErrUnswappable = errors.New("the workloads cannot be pointed at the renamed claims")
 
 // Renames maps the claim names of one namespace, from the name workloads mount now to the
 // name they are to mount.
@@ -98,11 +102,11 @@ func templateRenames(set string, templates []string, claims []string, r Renames)
 			renamed = append(renamed, claim)
 			newTpl, ok := strings.CutSuffix(to, "-"+set+"-"+ordinal)
 			if !ok || newTpl == "" {
-				return nil, fmt.Errorf("StatefulSet %s: claim %s is renamed %s, which does not name a claim template of the set (<template>-%s-%s)",
+				return nil, fmt.Errorf("%w: StatefulSet %s: claim %s is renamed %s, which does not name a claim template of the set (<template>-%s-%s)", ErrUnswappable,
 					set, claim, to, set, ordinal)
 			}
 			if target != "" && target != newTpl {
-				return nil, fmt.Errorf("StatefulSet %s: the claims of template %s are renamed to two templates, %s and %s", set, tpl, target, newTpl)
+				return nil, fmt.Errorf("%w: StatefulSet %s: the claims of template %s are renamed to two templates, %s and %s", ErrUnswappable, set, tpl, target, newTpl)
 			}
 			target = newTpl
 		}
@@ -111,7 +115,7 @@ func templateRenames(set string, templates []string, claims []string, r Renames)
 		}
 		if len(kept) > 0 {
 			slices.Sort(kept)
-			return nil, fmt.Errorf("StatefulSet %s: claims %s of template %s are not converted with the others; select them in the plan too",
+			return nil, fmt.Errorf("%w: StatefulSet %s: claims %s of template %s are not converted with the others; select them in the plan too", ErrUnswappable,
 				set, strings.Join(kept, ", "), tpl)
 		}
 		out[tpl] = target

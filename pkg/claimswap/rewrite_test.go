@@ -1,6 +1,7 @@
 package claimswap
 
 import (
+	"errors"
 	"maps"
 	"strings"
 	"testing"
@@ -45,8 +46,8 @@ func TestTemplateRenames(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := templateRenames("web", tt.templates, tt.claims, tt.renames)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
+				if !errors.Is(err, ErrUnswappable) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got error %v, want an ErrUnswappable containing %q", err, tt.wantErr)
 				}
 				return
 			}
