@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	"github.com/vmware-tanzu/velero/pkg/label"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -147,6 +149,10 @@ func deleteRestores(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	if len(waiting) > 0 {
 		s.setProgress(waiting...)
 		return itinerary.Wait(pollVelero), nil
+	}
+	// The Restores' resource modifiers (see ensureRestore) carry their labels.
+	if err := s.Destination.Client.DeleteAllOf(ctx, &corev1.ConfigMap{}, client.InNamespace(ns), s.veleroSelector()); err != nil {
+		return itinerary.Outcome{}, fmt.Errorf("delete the Restores' resource modifiers on the destination cluster: %w", err)
 	}
 	s.setProgress("No Restores left.")
 	return itinerary.Done(), nil

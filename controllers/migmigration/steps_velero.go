@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -180,12 +182,48 @@ func ensureRestore(kind restoreKind) RunFunc {
 			NamespaceMapping:  mapping.Renamed(s.Plan),
 			ExcludedResources: incompatibleResources(s.Plan),
 		})
+		modifiers, err := veleroadapter.NewRestoreModifiers(restore, s.claimTargets())
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
+		if modifiers != nil {
+			// Before the Restore: Velero reads it when it validates the Restore.
+			if err := s.Destination.Client.Create(ctx, modifiers); err != nil && !apierrors.IsAlreadyExists(err) {
+				return itinerary.Outcome{}, fmt.Errorf("create the resource modifiers of Restore %s on the destination cluster: %w", key, err)
+			}
+			veleroadapter.UseModifiers(restore, modifiers)
+		}
 		if err := s.Destination.Client.Create(ctx, restore); err != nil && !apierrors.IsAlreadyExists(err) {
 			return itinerary.Outcome{}, fmt.Errorf("create Restore %s on the destination cluster: %w", key, err)
 		}
 		s.setProgress(fmt.Sprintf("Restore %s: created.", key))
 		return itinerary.Done(), nil
 	}
+}
+
+// claimTargets are the storage class and access mode the plan selects for each claim copied
+// through the replication repository: the restores give them to the restored claims. Claims
+// the DVM copies are created by the DVM, with their selection, before the restore.
+func (s *Scope) claimTargets() []veleroadapter.ClaimTarget {
+	if !s.Facts.IndirectVolume {
+		return nil
+	}
+	var out []veleroadapter.ClaimTarget
+	for _, pv := range s.Plan.Spec.PersistentVolumes {
+		if pv.Selection.Action != migv1.PvCopyAction {
+			continue
+		}
+		src, _, err := mapping.Parse(pv.PVC.Name)
+		if err != nil {
+			continue
+		}
+		t := veleroadapter.ClaimTarget{Namespace: pv.PVC.Namespace, Name: src, StorageClass: pv.Selection.StorageClass}
+		if mode := pv.Selection.AccessMode; mode != "" && mode != autoAccessMode {
+			t.AccessModes = []corev1.PersistentVolumeAccessMode{mode}
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // restoreCreated returns the step that waits for a Restore, then labels what it restored so

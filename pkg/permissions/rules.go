@@ -60,7 +60,7 @@ var common = []Rule{
 	{Groups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get"},
 		Why: "transfer progress and failures; hook logs"},
 	{Groups: []string{""}, Resources: []string{"configmaps", "secrets"}, Verbs: createVerbs,
-		Why: "transfer and hook configuration; Velero's cloud credentials; proxy Secrets"},
+		Why: "transfer and hook configuration; Velero's cloud credentials; proxy Secrets; the resource modifiers of restores"},
 	{Groups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"patch", "update"},
 		Why: "bring Velero's cloud credentials up to date when the MigStorage changes"},
 	{Groups: []string{""}, Resources: []string{"services"}, Verbs: createVerbs,
@@ -78,7 +78,7 @@ var common = []Rule{
 	{Groups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"create", "delete", "deletecollection"},
 		Why: "hook Jobs"},
 	{Groups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"deletecollection"},
-		Why: "hook playbooks"},
+		Why: "hook playbooks; the resource modifiers of restores"},
 	{Groups: []string{"velero.io"}, Resources: []string{"backupstoragelocations", "volumesnapshotlocations"}, Verbs: []string{"get", "list", "watch", "create", "delete", "patch", "update"},
 		Why: "the replication repository of each plan, in Velero's namespace"},
 	{Groups: []string{"velero.io"}, Resources: []string{"downloadrequests"}, Verbs: []string{"get", "create", "delete"},
@@ -107,8 +107,6 @@ var DestinationRules = concat(common, workloads, []Rule{
 		Why: "create missing destination namespaces; remove the stage label a stage restore brought"},
 	{Groups: []string{""}, Resources: []string{"persistentvolumeclaims"}, Verbs: []string{"get", "list", "watch", "create", "patch"},
 		Why: "destination claims of copied volumes; remove the stage label a stage restore brought"},
-	{Groups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: createVerbs,
-		Why: "a storage conversion recreates the StatefulSets whose claim templates it renames"},
 	{Groups: []string{"route.openshift.io"}, Resources: []string{"routes"}, Verbs: createVerbs,
 		Why: "rsync transfer endpoints, where the API exists"},
 	{Groups: []string{"route.openshift.io"}, Resources: []string{"routes/custom-host"}, Verbs: []string{"create"},
@@ -129,6 +127,8 @@ var DestinationRules = concat(common, workloads, []Rule{
 		Why: "point restored BuildConfigs at the images copied to the destination registry, where the API exists"},
 	{Groups: []string{"migration.openshift.io"}, Resources: []string{"migrationcontrollers"}, Verbs: readVerbs,
 		Why: "rsync_endpoint_type and cluster_subdomain set on this cluster, where a MigrationController exists"},
+	{Groups: []string{"apps"}, Resources: []string{"statefulsets"}, Verbs: createVerbs,
+		Why: "a storage conversion recreates the StatefulSets whose claim templates it renames"},
 })
 
 // RollbackAllRules are the default member of the aggregated rollback role: a rollback deletes

@@ -12,7 +12,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -31,8 +34,15 @@ func migrateIndirectly() {
 	appWithRootVolume(name, dir)
 	src, d := env.Source.Client, env.Destination.Client
 	mountVolume(src, name, "echo \"$(hostname) was here\" >> /data/visits")
+	Expect(client.IgnoreAlreadyExists(d.Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: fastClass},
+		Provisioner: "kubernetes.io/host-path"}))).To(Succeed())
 	plan := readyPlan(name, []string{name + ":" + name + "-new"}, func(p *migv1.MigPlan) { p.Spec.IndirectVolumeMigration = true })
 	Expect(plan.Spec.PersistentVolumes).To(HaveLen(1))
+	By("selecting another storage class for the destination claim: the restore gives it to the claim")
+	patch := client.MergeFrom(plan.DeepCopy())
+	plan.Spec.PersistentVolumes[0].Selection.StorageClass = fastClass
+	Expect(d.Patch(ctx, plan, patch)).To(Succeed())
+	Expect(fixtures.WaitReady(ctx, d, time.Minute, plan)).To(Succeed())
 
 	By("a stage copies the volume through the repository while the app runs")
 	stage := migrate(name+"-stage", plan, migv1.MigMigrationSpec{Stage: true})
@@ -43,6 +53,9 @@ func migrateIndirectly() {
 	Expect(stage.Status.Errors).To(BeEmpty())
 	Expect(hasCondition(stage, migv1.Succeeded)).To(BeTrue(), "conditions: %v", stage.Status.Conditions)
 	Expect(ownedTree(destinationDataDir(name+"-new"))).To(Equal(ownedTree(dir)), "the stage copied contents, modes and owners")
+	claim := &corev1.PersistentVolumeClaim{}
+	Expect(d.Get(ctx, client.ObjectKey{Namespace: name + "-new", Name: "data"}, claim)).To(Succeed())
+	Expect(ptr.Deref(claim.Spec.StorageClassName, "")).To(Equal(fastClass), "the plan's storage class selection")
 	expectNoStageLeftovers(name, name+"-new")
 
 	By("changing the data, then cutting over: the stage pods hold the claim of the quiesced app")
