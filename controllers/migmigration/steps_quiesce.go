@@ -100,6 +100,18 @@ func unquiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 		s.setProgress(fmt.Sprintf("The source applications stay scaled down, as annotation %s asks.", KeepSourceQuiescedAnnotation))
 		return itinerary.Done(), nil
 	}
+	if s.Facts.StorageConversion {
+		// A conversion canceled or failed in SwapPVCReferences may have left a StatefulSet
+		// half-recreated: only its temporary copy holds it.
+		pending, err := finishRecreations(ctx, s)
+		if err != nil {
+			return itinerary.Outcome{}, err
+		}
+		if len(pending) > 0 {
+			s.setProgress(pending...)
+			return itinerary.Wait(pollWorkload), nil
+		}
+	}
 	changed, err := unquiesceIn(ctx, s, s.Source, s.sourceNamespaces(), false)
 	if err != nil {
 		return itinerary.Outcome{}, err

@@ -56,6 +56,20 @@ func swapPVCReferences(ctx context.Context, s *Scope) (itinerary.Outcome, error)
 	return itinerary.Done(), nil
 }
 
+// finishRecreations completes the StatefulSet recreations SwapPVCReferences left half-done,
+// and returns what is still on its way.
+func finishRecreations(ctx context.Context, s *Scope) ([]string, error) {
+	var pending []string
+	for _, ns := range s.sourceNamespaces() {
+		res, err := claimswap.FinishRecreations(ctx, s.Source.Client, ns)
+		if err != nil {
+			return nil, fmt.Errorf("finish the StatefulSet recreations in %s: %w", ns, err)
+		}
+		pending = append(pending, res.Pending...)
+	}
+	return pending, nil
+}
+
 // claimRenames returns, per namespace, the claims the conversion renames: source to target,
 // or target to source in a rollback.
 func (s *Scope) claimRenames() map[string]claimswap.Renames {

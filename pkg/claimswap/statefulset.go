@@ -49,8 +49,8 @@ func swapStatefulSets(ctx context.Context, c client.Client, ns string, r Renames
 			}
 			continue
 		}
-		if temp := byName[name+temporarySuffix]; temp != nil && temp.Annotations[TemporaryAnnotation] == name {
-			continue // Its temporary set drives its recreation (above).
+		if temp := byName[name+temporarySuffix]; r == nil || temp != nil && temp.Annotations[TemporaryAnnotation] == name {
+			continue // Its temporary set drives its recreation (above), or only recreations are finished.
 		}
 		if err := swapStatefulSet(ctx, c, set, r, claims, res); err != nil {
 			return err
@@ -144,8 +144,19 @@ func temporarySet(desired *appsv1.StatefulSet) *appsv1.StatefulSet {
 	}
 }
 
+// FinishRecreations completes, in namespace ns, the StatefulSet recreations a Swap started and
+// did not finish (its migration canceled or failed half-way): a set of which only the
+// temporary copy is left is created again from it, and a temporary copy whose original still
+// has its old claim templates is deleted. Call it again until the result is Done.
+func FinishRecreations(ctx context.Context, c client.Client, ns string) (Result, error) {
+	var res Result
+	err := swapStatefulSets(ctx, c, ns, nil, nil, &res)
+	return res, err
+}
+
 // finishRecreation creates the original set again from its temporary one once the original
-// is gone, then deletes the temporary set.
+// is gone, then deletes the temporary set. Without renames (FinishRecreations) an original
+// that still exists is kept, and the temporary set is deleted.
 func finishRecreation(ctx context.Context, c client.Client, temp, original *appsv1.StatefulSet, r Renames, res *Result) error {
 	name := temp.Annotations[TemporaryAnnotation]
 	what := fmt.Sprintf("StatefulSet %s/%s", temp.Namespace, name)
@@ -162,7 +173,16 @@ func finishRecreation(ctx context.Context, c client.Client, temp, original *apps
 		if err := deleteOrphaning(ctx, c, temp); err != nil {
 			return err
 		}
-		res.Pointed = append(res.Pointed, describe("StatefulSet", temp.Namespace, name, pointedAt(restoredSet(temp), r)))
+		if r == nil {
+			res.Pointed = append(res.Pointed, what+" was recreated from its temporary copy")
+		} else {
+			res.Pointed = append(res.Pointed, describe("StatefulSet", temp.Namespace, name, pointedAt(restoredSet(temp), r)))
+		}
+	case r == nil:
+		if err := deleteOrphaning(ctx, c, temp); err != nil {
+			return err
+		}
+		res.Pending = append(res.Pending, what+" keeps its claim templates; its temporary copy is being deleted")
 	default:
 		// The original exists with other templates: a recreation interrupted before the
 		// original was deleted. Deleting it resumes.

@@ -152,6 +152,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("converts the storage class of a running Deployment's and StatefulSet's volumes within one cluster, then rolls back", convertStorageThenRollBack)
 
+	It("cancels a storage conversion while its StatefulSet is recreated: the StatefulSet runs again, nothing temporary left", cancelConversionDuringTheSwap)
+
 	It("serves metrics only to an authorized scraper, and they move with a migration", scrapeDuringAMigration)
 
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)

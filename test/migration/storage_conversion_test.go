@@ -111,6 +111,45 @@ func convertStorageThenRollBack() {
 	Expect(checksums(dbDir)).To(Equal(dbBefore), "the original data stays")
 }
 
+// cancelConversionDuringTheSwap cancels a storage conversion while its StatefulSet is being
+// recreated: the migration ends Canceled with the StatefulSet there again, running, on data
+// identical to the original's, and no temporary copy left.
+func cancelConversionDuringTheSwap() {
+	const name = "convert-cancel"
+	host := env.Destination.Client
+	Expect(client.IgnoreAlreadyExists(host.Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: fastClass},
+		Provisioner: "kubernetes.io/host-path"}))).To(Succeed())
+	volumeApp(host, name)
+	dbDir := statefulApp(host, name, "db", "pgdata")
+	dbBefore := checksums(dbDir)
+	plan := readyPlan(name, []string{name}, func(p *migv1.MigPlan) {
+		p.Spec.SrcMigClusterRef = fixtures.Ref(ns, fixtures.HostCluster)
+		p.Spec.MigStorageRef = nil
+	})
+	patch := client.MergeFrom(plan.DeepCopy())
+	for i := range plan.Spec.PersistentVolumes {
+		plan.Spec.PersistentVolumes[i].Selection.StorageClass = fastClass
+	}
+	Expect(host.Patch(ctx, plan, patch)).To(Succeed())
+	Expect(fixtures.WaitReady(ctx, host, time.Minute, plan)).To(Succeed())
+
+	m := migrate(name+"-convert", plan, migv1.MigMigrationSpec{MigrateState: true, QuiescePods: true, RunAsRoot: ptr.To(true)})
+	Eventually(exists(host, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "db-new"}})).
+		WithTimeout(4 * time.Minute).WithPolling(20 * time.Millisecond).Should(BeTrue())
+	cancelPatch := client.MergeFrom(m.DeepCopy())
+	m.Spec.Canceled = true
+	Expect(host.Patch(ctx, m, cancelPatch)).To(Succeed())
+	got := completed(m, 3*time.Minute)
+	Expect(hasCondition(got, migv1.Canceled)).To(BeTrue(), "conditions: %v", got.Status.Conditions)
+
+	claims := mountedClaims(host, name)
+	Expect(exists(host, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "db-new"}})()).To(BeFalse(),
+		"no temporary StatefulSet is left")
+	dir, err := fixtures.VolumeDir(ctx, host, name, claims["db"])
+	Expect(err).NotTo(HaveOccurred())
+	Expect(checksums(dir)).To(Equal(dbBefore), "the StatefulSet runs on %s, which holds the original's data", claims["db"])
+}
+
 // statefulApp creates StatefulSet set in namespace ns with one replica and claim template
 // tpl, its claim pre-bound to a local PV over a fresh directory holding a few files, waits
 // until it runs, and returns the directory.
