@@ -113,7 +113,8 @@ func veleroObjects(storage *migv1.MigStorage, creds map[string][]byte, namespace
 	if err != nil {
 		return nil, err
 	}
-	vsl, err := objectstore.VolumeSnapshotLocation(meta(names.location), &storage.Spec, selector)
+	snapshots := &corev1.SecretKeySelector{LocalObjectReference: selector.LocalObjectReference, Key: objectstore.SnapshotCredentialsKey}
+	vsl, err := objectstore.VolumeSnapshotLocation(meta(names.location), &storage.Spec, snapshots)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,13 @@ import (
 const (
 	// CloudCredentialsKey holds the credentials file in the provider's format.
 	CloudCredentialsKey = "cloud"
+	// SnapshotCredentialsKey holds a copy of CloudCredentialsKey for the VolumeSnapshotLocation.
+	// Velero writes a location's credentials to a file named after the Secret and the key,
+	// truncating it each time a location is used (internal/credentials namespacedFileStore),
+	// and a backup uses its storage and snapshot locations at once: with one key, a plugin
+	// could read the file while the other location's use had just emptied it ("no EC2 IMDS
+	// role found"). A key per location gives each its own file.
+	SnapshotCredentialsKey = "cloud-snapshots"
 	// CABundleKey holds the S3 endpoint's CA bundle, when one is set.
 	CABundleKey = "ca_bundle.pem"
 )
@@ -70,13 +77,15 @@ func CloudCredentials(provider string, creds map[string][]byte, opts CredentialO
 	return nil, fmt.Errorf("build cloud credentials: %s", unsupported(provider))
 }
 
-// CloudCredentialsSecret returns the cloud credentials Secret for provider; meta gives its
-// name, namespace and labels.
+// CloudCredentialsSecret returns the cloud credentials Secret for provider, the credentials
+// under CloudCredentialsKey and SnapshotCredentialsKey; meta gives its name, namespace and
+// labels.
 func CloudCredentialsSecret(meta metav1.ObjectMeta, provider string, creds map[string][]byte, opts CredentialOptions) (*corev1.Secret, error) {
 	data, err := CloudCredentials(provider, creds, opts)
 	if err != nil {
 		return nil, err
 	}
+	data[SnapshotCredentialsKey] = bytes.Clone(data[CloudCredentialsKey])
 	return &corev1.Secret{ObjectMeta: meta, Type: corev1.SecretTypeOpaque, Data: data}, nil
 }
 

@@ -1,6 +1,7 @@
 package objectstore
 
 import (
+	"bytes"
 	"reflect"
 	"strings"
 	"testing"
@@ -179,5 +180,8 @@ func TestCloudCredentialsRejectsIncompleteSecrets(t *testing.T) {
 	s, err := CloudCredentialsSecret(metav1.ObjectMeta{Name: CloudSecretName("gcp"), Namespace: "velero"}, "gcp", gcpCreds, CredentialOptions{})
 	if err != nil || s.Name != "cloud-credentials-gcp" || s.Type != corev1.SecretTypeOpaque {
 		t.Fatalf("CloudCredentialsSecret = %+v, %v", s, err)
+	}
+	if len(s.Data[CloudCredentialsKey]) == 0 || !bytes.Equal(s.Data[SnapshotCredentialsKey], s.Data[CloudCredentialsKey]) {
+		t.Errorf("the snapshot location's key holds %q, want the storage location's credentials", s.Data[SnapshotCredentialsKey])
 	}
 }
