@@ -12,8 +12,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,8 +32,7 @@ func migrateIndirectly() {
 	appWithRootVolume(name, dir)
 	src, d := env.Source.Client, env.Destination.Client
 	mountVolume(src, name, "echo \"$(hostname) was here\" >> /data/visits")
-	Expect(client.IgnoreAlreadyExists(d.Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: fastClass},
-		Provisioner: "kubernetes.io/host-path"}))).To(Succeed())
+	createFastClass(d)
 	plan := readyPlan(name, []string{name + ":" + name + "-new"}, func(p *migv1.MigPlan) { p.Spec.IndirectVolumeMigration = true })
 	Expect(plan.Spec.PersistentVolumes).To(HaveLen(1))
 	By("selecting another storage class for the destination claim: the restore gives it to the claim")

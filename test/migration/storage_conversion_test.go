@@ -32,30 +32,18 @@ const fastClass = "fast"
 func convertStorageThenRollBack() {
 	const name = "convert"
 	host := env.Destination.Client
-	Expect(client.IgnoreAlreadyExists(host.Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: fastClass},
-		Provisioner: "kubernetes.io/host-path"}))).To(Succeed())
 	webDir := volumeApp(host, name)
 	dbDir := statefulApp(host, name, "db", "pgdata")
 	dbClaim := "pgdata-db-0"
 	webBefore, dbBefore := checksums(webDir), checksums(dbDir)
 
-	plan := readyPlan(name, []string{name}, func(p *migv1.MigPlan) {
-		p.Spec.SrcMigClusterRef = fixtures.Ref(ns, fixtures.HostCluster)
-		p.Spec.MigStorageRef = nil // A conversion copies within the cluster: no replication repository.
-	})
-	Expect(conditionReason(plan, migv1.MigrationTypeIdentified)).To(Equal(migv1.StorageConversionPlan))
+	plan := conversionPlan(name)
 	suffix := ptr.Deref(plan.Status.Suffix, "")
 	Expect(suffix).To(HaveLen(4))
 	webCopy, dbTemplate, dbCopy := "data-mig-"+suffix, "pgdata-mig-"+suffix, "pgdata-mig-"+suffix+"-db-0"
 	Expect(plan.Spec.PersistentVolumes).To(ConsistOf(
 		HaveField("PVC.Name", "data:"+webCopy),
 		HaveField("PVC.Name", dbClaim+":"+dbCopy)), "the plan names the new claims, the StatefulSet's by its renamed template")
-	patch := client.MergeFrom(plan.DeepCopy())
-	for i := range plan.Spec.PersistentVolumes {
-		plan.Spec.PersistentVolumes[i].Selection.StorageClass = fastClass
-	}
-	Expect(host.Patch(ctx, plan, patch)).To(Succeed())
-	Expect(fixtures.WaitReady(ctx, host, time.Minute, plan)).To(Succeed())
 
 	m := migrate(name+"-convert", plan, migv1.MigMigrationSpec{MigrateState: true, QuiescePods: true, RunAsRoot: ptr.To(true)})
 	By("killing the operator while the StatefulSet is being recreated: only its temporary copy may exist at that moment")
@@ -117,21 +105,10 @@ func convertStorageThenRollBack() {
 func cancelConversionDuringTheSwap() {
 	const name = "convert-cancel"
 	host := env.Destination.Client
-	Expect(client.IgnoreAlreadyExists(host.Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: fastClass},
-		Provisioner: "kubernetes.io/host-path"}))).To(Succeed())
 	volumeApp(host, name)
 	dbDir := statefulApp(host, name, "db", "pgdata")
 	dbBefore := checksums(dbDir)
-	plan := readyPlan(name, []string{name}, func(p *migv1.MigPlan) {
-		p.Spec.SrcMigClusterRef = fixtures.Ref(ns, fixtures.HostCluster)
-		p.Spec.MigStorageRef = nil
-	})
-	patch := client.MergeFrom(plan.DeepCopy())
-	for i := range plan.Spec.PersistentVolumes {
-		plan.Spec.PersistentVolumes[i].Selection.StorageClass = fastClass
-	}
-	Expect(host.Patch(ctx, plan, patch)).To(Succeed())
-	Expect(fixtures.WaitReady(ctx, host, time.Minute, plan)).To(Succeed())
+	plan := conversionPlan(name)
 
 	m := migrate(name+"-convert", plan, migv1.MigMigrationSpec{MigrateState: true, QuiescePods: true, RunAsRoot: ptr.To(true)})
 	Eventually(exists(host, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: "db-new"}})).
@@ -148,6 +125,34 @@ func cancelConversionDuringTheSwap() {
 	dir, err := fixtures.VolumeDir(ctx, host, name, claims["db"])
 	Expect(err).NotTo(HaveOccurred())
 	Expect(checksums(dir)).To(Equal(dbBefore), "the StatefulSet runs on %s, which holds the original's data", claims["db"])
+}
+
+// createFastClass creates storage class "fast" on c, unless it exists.
+func createFastClass(c client.Client) {
+	GinkgoHelper()
+	Expect(client.IgnoreAlreadyExists(c.Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: fastClass},
+		Provisioner: "kubernetes.io/host-path"}))).To(Succeed())
+}
+
+// conversionPlan creates a storage conversion plan of namespace name on the host, without a
+// MigStorage (a conversion copies within the cluster), selects class "fast" for every claim
+// and waits until the plan is Ready again.
+func conversionPlan(name string) *migv1.MigPlan {
+	GinkgoHelper()
+	host := env.Destination.Client
+	createFastClass(host)
+	plan := readyPlan(name, []string{name}, func(p *migv1.MigPlan) {
+		p.Spec.SrcMigClusterRef = fixtures.Ref(ns, fixtures.HostCluster)
+		p.Spec.MigStorageRef = nil
+	})
+	Expect(conditionReason(plan, migv1.MigrationTypeIdentified)).To(Equal(migv1.StorageConversionPlan))
+	patch := client.MergeFrom(plan.DeepCopy())
+	for i := range plan.Spec.PersistentVolumes {
+		plan.Spec.PersistentVolumes[i].Selection.StorageClass = fastClass
+	}
+	Expect(host.Patch(ctx, plan, patch)).To(Succeed())
+	Expect(fixtures.WaitReady(ctx, host, time.Minute, plan)).To(Succeed())
+	return plan
 }
 
 // statefulApp creates StatefulSet set in namespace ns with one replica and claim template
