@@ -74,18 +74,26 @@ func computeFacts(in factsInput) Facts {
 	return f
 }
 
+// planType is the plan's type: the reason of its MigrationTypeIdentified condition, "" before
+// the plan controller identified it.
+func planType(plan *migv1.MigPlan) string {
+	if c := conditions.Find(plan.Status.Conditions, migv1.MigrationTypeIdentified); c != nil {
+		return c.Reason
+	}
+	return ""
+}
+
 // stateOrStoragePlan says whether the plan was identified as a state migration or a storage
-// conversion: the plan type is the reason of MigrationTypeIdentified.
+// conversion.
 func stateOrStoragePlan(plan *migv1.MigPlan) bool {
-	c := conditions.Find(plan.Status.Conditions, migv1.MigrationTypeIdentified)
-	return c != nil && (c.Reason == migv1.StateMigrationPlan || c.Reason == migv1.StorageConversionPlan)
+	t := planType(plan)
+	return t == migv1.StateMigrationPlan || t == migv1.StorageConversionPlan
 }
 
 // storageConversionPlan says whether the plan was identified as a storage conversion, which
 // needs no MigStorage: its volumes are copied within the cluster, never through Velero.
 func storageConversionPlan(plan *migv1.MigPlan) bool {
-	c := conditions.Find(plan.Status.Conditions, migv1.MigrationTypeIdentified)
-	return c != nil && c.Reason == migv1.StorageConversionPlan
+	return planType(plan) == migv1.StorageConversionPlan
 }
 
 // directCopy says whether a copy method goes through rsync (a DirectVolumeMigration).

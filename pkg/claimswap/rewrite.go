@@ -90,8 +90,8 @@ func templateRenames(set string, templates []string, claims []string, r Renames)
 		var renamed, kept []string
 		target := ""
 		for _, claim := range claims {
-			ordinal, ok := strings.CutPrefix(claim, prefix)
-			if !ok || !isDigits(ordinal) {
+			ordinal, ok := ordinalOf(claim, prefix)
+			if !ok {
 				continue
 			}
 			to, ok := r[claim]
@@ -123,6 +123,9 @@ func templateRenames(set string, templates []string, claims []string, r Renames)
 	return out, nil
 }
 
-func isDigits(s string) bool {
-	return s != "" && strings.IndexFunc(s, func(c rune) bool { return c < '0' || c > '9' }) < 0
+// ordinalOf returns the ordinal of a StatefulSet claim "<template>-<set>-<ordinal>", given
+// its prefix "<template>-<set>-".
+func ordinalOf(claim, prefix string) (string, bool) {
+	ordinal, ok := strings.CutPrefix(claim, prefix)
+	return ordinal, ok && ordinal != "" && strings.IndexFunc(ordinal, func(c rune) bool { return c < '0' || c > '9' }) < 0
 }

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -115,7 +114,7 @@ func pointedAt(set *appsv1.StatefulSet, r Renames) []string {
 	for _, t := range set.Spec.VolumeClaimTemplates {
 		prefix := t.Name + "-" + set.Name + "-"
 		for from, to := range r {
-			if ordinal, ok := strings.CutPrefix(to, prefix); ok && isDigits(ordinal) && from != to {
+			if _, ok := ordinalOf(to, prefix); ok && from != to {
 				out = append(out, "template "+t.Name)
 				break
 			}
