@@ -15,7 +15,8 @@
 //	defer n.Stop()
 //
 // Start returns once the Node is registered, Ready and untainted (a few hundred
-// milliseconds). It needs root, iproute2's ip and iptables-legacy (for NetworkPolicies).
+// milliseconds). It needs root, iproute2's ip and iptables-legacy (for Services and
+// NetworkPolicies).
 // Several nodes (of one or more clusters) run in one process; several processes (test
 // packages run in parallel) run side by side.
 //
@@ -54,14 +55,23 @@
 //     ferrynode-<pid>-...; the first node of a process deletes those whose process is gone, and
 //     the temporary directories named the same way.
 //
-//   - Services (proxy.go, forward.go): a userspace TCP proxy per node, in the node's namespace:
-//     each ClusterIP is an address on that namespace's loopback (pods route to it through their
-//     gateway) with a listener per port, each NodePort a listener on the node's addresses.
-//     Connections go to a random ready endpoint of the Service's EndpointSlices (written by
-//     kube-controller-manager). A userspace proxy was chosen over iptables DNAT because it works
-//     per cluster although both clusters use the same service range (10.0.0.0/24), and it has
-//     no NAT, kernel-module or sysctl prerequisites. The price: servers see the node's bridge
-//     address as the client address.
+//   - Services (proxy.go, dnat.go, forward.go): each node's namespace does kube-proxy's work.
+//     A Service port whose endpoints are pods or nodes is served by the kernel, as kube-proxy's
+//     iptables mode serves it: the namespace's nat table (iptables-legacy) DNATs its ClusterIPs
+//     (PREROUTING for pods, which route through their gateway, and other nodes; OUTPUT for the
+//     namespace itself) and its NodePort on the node's addresses to a random ready endpoint of
+//     the EndpointSlices (kube-controller-manager writes them), marks the packet and
+//     masquerades it, so that replies return through the node's conntrack even from a server
+//     on the client's own bridge (ICMP redirects are off for the same reason). The table is
+//     rewritten in one iptables-restore when Services or EndpointSlices change. Both clusters
+//     use the same service range (10.0.0.0/24); that works because each node's namespace holds
+//     only its own cluster's rules and pods reach ClusterIPs through their own node. A
+//     userspace listener serves what the kernel cannot reach: the `kubernetes` Service, whose
+//     API server listens on the host's loopback, and Services with loopback endpoints (the
+//     ClusterIP an address on the namespace's loopback, the NodePort a listener on the node's
+//     addresses, each connection dialled from the host). Until this, every Service was
+//     proxied in userspace, which copied every byte of a volume migration once more than a
+//     real cluster does. Servers see the node's bridge address (or node IP) as the client.
 //
 //   - NetworkPolicies (netpol.go, netpol_rules.go) are enforced as a CNI would, with
 //     iptables-legacy inside each pod's namespace (never the host's): INPUT jumps to
@@ -74,9 +84,9 @@
 //     ingress, each destination pod's for egress). Informers on pods, namespaces and policies
 //     trigger recomputation; a pod's chains are written before its containers start and
 //     rewritten in one iptables-restore when they change. What the rules see: Service traffic
-//     (ClusterIP, NodePort) reaches the server from the proxy's node (bridge address 10.244.k.1,
-//     or node IP 10.100.0.k for an endpoint on another node), not from the client pod, as when
-//     kube-proxy SNATs: a restricted ingress admits it only by an empty `from` or an ipBlock. A
+//     (ClusterIP, NodePort) reaches the server from the serving node (bridge address
+//     10.244.k.1, or node IP 10.100.0.k for an endpoint on another node), not from the client
+//     pod, as when kube-proxy masquerades: a restricted ingress admits it only by an empty `from` or an ipBlock. A
 //     client's egress rules see the address it dials (pod IP, node IP:NodePort, or ClusterIP,
 //     not the endpoint behind it): egress to a ClusterIP needs an ipBlock. Pods of the other
 //     cluster match ipBlocks only; traffic from the node itself is not exempt.

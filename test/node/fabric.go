@@ -153,7 +153,20 @@ func (f *fabric) addNode(ctx context.Context, k int, ns string) error {
 			return err
 		}
 	}
-	return writeSysctl(ns, "net/ipv4/ip_forward", "1")
+	// No ICMP redirects: a Service's packets DNATed to a pod on the client's own bridge leave
+	// by the interface they came in on, and a redirect would teach the client to send the
+	// ClusterIP's traffic straight to that pod, which does not answer to the ClusterIP.
+	for path, value := range map[string]string{
+		"net/ipv4/ip_forward":                  "1",
+		"net/ipv4/conf/all/send_redirects":     "0",
+		"net/ipv4/conf/cbr0/send_redirects":    "0",
+		"net/ipv4/conf/default/send_redirects": "0",
+	} {
+		if err := writeSysctl(ns, path, value); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sweepStale deletes network namespaces and node directories whose owning process (the PID in

@@ -21,12 +21,14 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// proxy is the node's kube-proxy: a userspace TCP proxy in the node's network namespace. Each
-// ClusterIP is an address on the namespace's loopback (pods route there through their
-// gateway) with a listener per Service port; each NodePort is a listener on all the node
-// namespace's addresses. A connection goes to a random ready endpoint of the EndpointSlices
-// (kube-controller-manager writes them); loopback endpoints are dialled from the host, and so
-// is the API server behind the `kubernetes` Service.
+// proxy is the node's kube-proxy, in the node's network namespace. A Service port whose
+// endpoints are pods or nodes is served by the kernel: DNAT rules in the namespace's nat table
+// (dnat.go), rewritten when Services or EndpointSlices (kube-controller-manager writes them)
+// change. The others, the `kubernetes` Service (the API server listens on the host's
+// loopback) and Services with loopback endpoints, get a userspace listener: each ClusterIP is
+// an address on the namespace's loopback (pods route there through their gateway) with a
+// listener per Service port, each NodePort a listener on all the node namespace's addresses,
+// and a connection is dialled from the host to a random ready endpoint.
 type proxy struct {
 	n        *Node
 	services corelisters.ServiceLister
@@ -35,6 +37,7 @@ type proxy struct {
 
 	listeners map[string]*svcListener // by listen address
 	addrs     map[string]bool         // ClusterIPs on the loopback
+	nat       string                  // the nat table as last written (natRules)
 }
 
 // svcListener serves one listen address; its target can change under it.
@@ -61,7 +64,9 @@ func startProxy(ctx context.Context, n *Node) (*proxy, error) {
 	if _, err := factory.Core().V1().Services().Informer().AddEventHandler(handler); err != nil {
 		return nil, err
 	}
-	_ = factory.Discovery().V1().EndpointSlices().Informer()
+	if _, err := factory.Discovery().V1().EndpointSlices().Informer().AddEventHandler(handler); err != nil {
+		return nil, err
+	}
 	factory.Start(n.ctx.Done())
 	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {
@@ -75,13 +80,15 @@ func startProxy(ctx context.Context, n *Node) (*proxy, error) {
 
 func (p *proxy) poke() { poke(p.kick) }
 
-// sync opens the listeners the Services want and closes the others.
+// sync serves each Service port: in the kernel (a DNAT to its endpoints, as kube-proxy's
+// iptables mode) when it can, else with a userspace listener; it closes what no Service wants.
 func (p *proxy) sync() {
-	want := map[string]svcTarget{}
 	services, err := p.services.List(labels.Everything())
 	if err != nil {
 		return
 	}
+	listen := map[string]svcTarget{}
+	var kernel []dnatService
 	for _, svc := range services {
 		if svc.Spec.Type == corev1.ServiceTypeExternalName {
 			continue
@@ -91,16 +98,48 @@ func (p *proxy) sync() {
 				continue
 			}
 			t := svcTarget{svc.Namespace, svc.Name, port.Name}
+			var clusterIPs []string
 			for _, cip := range svc.Spec.ClusterIPs {
 				if parsed := net.ParseIP(cip); parsed != nil && parsed.To4() != nil {
-					want[net.JoinHostPort(cip, strconv.Itoa(int(port.Port)))] = t
+					clusterIPs = append(clusterIPs, cip)
 				}
 			}
+			if eps := p.endpoints(t); kernelServed(t, eps) {
+				kernel = append(kernel, dnatService{
+					key: svc.Namespace + "/" + svc.Name + ":" + port.Name, clusterIPs: clusterIPs,
+					port: int(port.Port), nodePort: int(port.NodePort), endpoints: eps,
+				})
+				continue
+			}
+			for _, cip := range clusterIPs {
+				listen[net.JoinHostPort(cip, strconv.Itoa(int(port.Port)))] = t
+			}
 			if port.NodePort != 0 {
-				want[net.JoinHostPort("0.0.0.0", strconv.Itoa(int(port.NodePort)))] = t
+				listen[net.JoinHostPort("0.0.0.0", strconv.Itoa(int(port.NodePort)))] = t
 			}
 		}
 	}
+	p.syncKernel(kernel)
+	p.syncListeners(listen)
+}
+
+// syncKernel writes the nat table when the kernel-served Services changed.
+func (p *proxy) syncKernel(services []dnatService) {
+	rules := natRules(services)
+	if rules == p.nat {
+		return
+	}
+	if err := replaceNAT(p.n.ctx, p.n.netns, rules); err != nil {
+		if p.n.ctx.Err() == nil {
+			p.n.logf("process node %s: proxy: %v", p.n.name, err)
+		}
+		return
+	}
+	p.nat = rules
+}
+
+// syncListeners opens the userspace listeners want names and closes the others.
+func (p *proxy) syncListeners(want map[string]svcTarget) {
 	ctx := p.n.ctx
 	for addr, l := range p.listeners {
 		if _, ok := want[addr]; !ok {
