@@ -6,7 +6,8 @@
 // copied after quiescing, as MTC does) and once with it on (Ferry's warm sync), side by side
 // in one environment (two clusters, S3, two Velero servers, the operator), and prints each
 // run's downtime, its total time and where the time went (the pipeline's steps, the final
-// DVM's rsync time), then machine-readable last lines. It asserts nothing: the comparison is
+// DVM's rsync time, and the phases of the cutover and its DVMs as watched, to the
+// millisecond), then machine-readable last lines. It asserts nothing: the comparison is
 // test/migration's ("cuts over a writing app with warm sync").
 package main
 
@@ -55,6 +56,7 @@ func main() {
 type measure struct {
 	downtime, total, rsync time.Duration
 	steps                  string
+	phases                 string // the final migration's and its DVMs' phases (timeline)
 }
 
 func run(managerPath, dir string) error {
@@ -89,6 +91,7 @@ func run(managerPath, dir string) error {
 		results[warm] = m
 		fmt.Printf("warm sync %v: downtime %s, cutover %s, final DVM's rsync %s; steps: %s\n",
 			warm, m.downtime.Round(10*time.Millisecond), m.total.Round(10*time.Millisecond), m.rsync, m.steps)
+		fmt.Printf("warm sync %v: phases, each until the next began: %s\n", warm, m.phases)
 	}
 	off, on := results[false], results[true]
 	fmt.Println("Target: downtime under 20 s.")
@@ -135,11 +138,23 @@ func cutover(ctx context.Context, env *migenv.Env, volumes string, warm bool) (m
 	if err := fixtures.FillFiles(dir, "delta", 1, deltaSize); err != nil {
 		return measure{}, err
 	}
+	watcher, err := client.NewWithWatch(env.Destination.Config, client.Options{Scheme: host.Scheme()})
+	if err != nil {
+		return measure{}, err
+	}
+	phasesCtx, stopPhases := context.WithCancel(ctx)
+	defer stopPhases()
+	phases, err := watchPhases(phasesCtx, watcher, ns, app+"-final")
+	if err != nil {
+		return measure{}, err
+	}
 	watch := fixtures.WatchDowntime(ctx, env.Source.Client, host, app, app+"-new", "web")
+	began := time.Now()
 	final, err := migrate(ctx, host, app+"-final", app, migv1.MigMigrationSpec{QuiescePods: true, RunAsRoot: ptr.To(true)})
 	if err != nil {
 		return measure{}, err
 	}
+	final.phases = phases.since(began)
 	seen := <-watch
 	if seen.Err != nil {
 		return measure{}, seen.Err
