@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -141,13 +142,31 @@ func refreshedReadiness(name string) func() string {
 	}
 }
 
-// sourceNodePort creates a NodePort Service on the source and returns what dials it at the
-// source node's address from the operator's pod.
-func sourceNodePort(namespace string) func() error {
+// sourceNodePort starts a listener on the source, a pod running an rsync daemon (any TCP
+// server would do) behind a NodePort Service, in a namespace of its own so that no migration
+// takes it, and returns what dials that NodePort at the source node's address from the
+// operator's pod. The Service needs a ready endpoint: as with kube-proxy, a NodePort without
+// one refuses connections, which would read as the firewall's refusal.
+func sourceNodePort(app string) func() error {
 	GinkgoHelper()
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "probe"}, Spec: corev1.ServiceSpec{
-		Type: corev1.ServiceTypeNodePort, Ports: []corev1.ServicePort{{Port: 80}}}}
-	Expect(env.Source.Client.Create(ctx, svc)).To(Succeed())
+	namespace := app + "-probe"
+	labels := map[string]string{"app": "probe"}
+	for _, obj := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "probe", Labels: labels}, Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "listen", Image: "registry.example/probe:1",
+				Command: []string{"rsync", "--daemon", "--no-detach", "--port=8080", "--config=/dev/null"}}},
+		}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "probe"}, Spec: corev1.ServiceSpec{
+			Type: corev1.ServiceTypeNodePort, Selector: labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}}},
+	} {
+		Expect(env.Source.Client.Create(ctx, obj)).To(Succeed())
+	}
+	DeferCleanup(func() {
+		Expect(env.Source.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})).To(Succeed())
+	})
+	svc := &corev1.Service{}
+	Expect(env.Source.Client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "probe"}, svc)).To(Succeed())
 	var nodes corev1.NodeList
 	Expect(env.Source.Client.List(ctx, &nodes)).To(Succeed())
 	var nodeIP string
