@@ -65,7 +65,7 @@ func waitTransferResourcesGone(ctx context.Context, s *Scope) (itinerary.Outcome
 		return itinerary.Outcome{}, err
 	}
 	if left > 0 {
-		return itinerary.Wait(pollPods), nil
+		return itinerary.Poll(pollPods), nil
 	}
 	return itinerary.Done(), nil
 }

@@ -21,9 +21,11 @@
 // # Controller considerations
 //
 //   - Nothing blocks: every phase creates or checks something and returns; pods on the
-//     clusters are polled (2 s while servers start, 3 s during the transfer) because remote
-//     clusters have no watch source in pkg/clustercache yet. A reconcile is bounded
-//     (remoteTimeout) and so is every log read.
+//     clusters are polled because remote clusters have no watch source in pkg/clustercache
+//     yet: at a quarter of the phase's wait so far (itinerary.Poll), from 250 ms up to 2 s
+//     while servers start and 3 s during the transfer, so that the seconds a small final
+//     copy takes are not rounded up to whole intervals inside a cutover's downtime. A
+//     reconcile is bounded (remoteTimeout) and so is every log read.
 //   - Crash safety: every object has a deterministic name derived from the DVM's UID
 //     (transfer.Names): two DVMs writing to one namespace never collide, and a reconcile that
 //     died half-way finds what it created. A client pod's name also carries its attempt

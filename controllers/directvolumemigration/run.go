@@ -102,7 +102,8 @@ func started(_ context.Context, s *Scope) (itinerary.Outcome, error) {
 	return itinerary.Done(), nil
 }
 
-// Polling intervals: remote pods are polled, not watched (see doc.go).
+// Polling intervals: remote pods are polled, not watched (see doc.go). These are the longest
+// intervals; a waiting phase polls sooner while its wait is young (itinerary.Poll).
 const (
 	pollPods     = 2 * time.Second
 	pollTransfer = 3 * time.Second

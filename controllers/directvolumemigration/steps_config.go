@@ -122,7 +122,7 @@ func createTransferConfig(ctx context.Context, s *Scope) (itinerary.Outcome, err
 			return itinerary.Outcome{}, err
 		}
 		if ep == nil {
-			return itinerary.Wait(pollPods), nil
+			return itinerary.Poll(pollPods), nil
 		}
 		endpoints[ns] = *ep
 	}
@@ -238,10 +238,10 @@ func waitServerPodsRunning(ctx context.Context, s *Scope) (itinerary.Outcome, er
 	if len(pending) == 0 {
 		return itinerary.Done(), nil
 	}
-	observed := itinerary.Wait(pollPods).Observed("the rsync server pods on the destination cluster",
+	observed := itinerary.Poll(pollPods).Observed("the rsync server pods on the destination cluster",
 		strings.Join(append(pending, s.refusals...), "; "))
 	if len(s.refusals) > 0 {
-		observed.RequeueAfter = refusedRetry
+		observed.RequeueAfter, observed.Proportional = refusedRetry, false
 	}
 	if started := cursorOf(s.DVM).PhaseStartedAt; !started.IsZero() && s.Now().Sub(started) > serverPendingWarning {
 		s.warn(migv1.RsyncTransferPodsPending, "", fmt.Sprintf(

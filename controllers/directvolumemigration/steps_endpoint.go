@@ -84,7 +84,7 @@ func ensureEndpointsReady(ctx context.Context, s *Scope) (itinerary.Outcome, err
 			return itinerary.Outcome{}, err
 		}
 		if ep == nil {
-			return itinerary.Wait(pollPods), nil
+			return itinerary.Poll(pollPods), nil
 		}
 	}
 	return itinerary.Done(), nil

@@ -97,9 +97,9 @@ func runRsyncOperations(ctx context.Context, s *Scope) (itinerary.Outcome, error
 		return itinerary.Wait(again).Observed(waiting, state), nil
 	}
 	if slices.ContainsFunc(outcomes, func(o pvcOutcome) bool { return o.state == stateRunning || o.state == statePending }) {
-		out := itinerary.Wait(pollTransfer).Observed(waiting, state)
+		out := itinerary.Poll(pollTransfer).Observed(waiting, state)
 		if len(s.refusals) > 0 {
-			out.RequeueAfter = refusedRetry
+			out.RequeueAfter, out.Proportional = refusedRetry, false
 		}
 		return out, nil
 	}

@@ -246,7 +246,7 @@ func ensureMigratedDeleted(ctx context.Context, s *Scope) (itinerary.Outcome, er
 	}
 	if len(left) > 0 {
 		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d migrated objects to be deleted.", len(left))}, listed(left)...)...)
-		return itinerary.Wait(pollWorkload), nil
+		return itinerary.Poll(pollWorkload), nil
 	}
 	s.setProgress("All migrated objects are deleted.")
 	return itinerary.Done(), nil

@@ -10,7 +10,9 @@ import (
 )
 
 // Polling intervals of waiting phases. Velero finishes small backups in about a second, so
-// polling it often keeps Ferry's own overhead low; slower work is polled less often.
+// polling it often keeps Ferry's own overhead low; slower work is polled less often. The
+// Velero and workload intervals are the longest: a phase polls sooner while its wait is
+// young (itinerary.Poll).
 const (
 	pollVelero   = 500 * time.Millisecond
 	pollWorkload = time.Second

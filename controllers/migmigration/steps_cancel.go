@@ -92,7 +92,7 @@ func deleteBackups(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	}
 	if len(waiting) > 0 {
 		s.setProgress(waiting...)
-		return itinerary.Wait(pollVelero), nil
+		return itinerary.Poll(pollVelero), nil
 	}
 	if err := s.Source.Client.DeleteAllOf(ctx, &velerov1.DeleteBackupRequest{}, client.InNamespace(ns), s.veleroSelector()); err != nil {
 		return itinerary.Outcome{}, fmt.Errorf("delete processed DeleteBackupRequests: %w", err)
@@ -148,7 +148,7 @@ func deleteRestores(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	}
 	if len(waiting) > 0 {
 		s.setProgress(waiting...)
-		return itinerary.Wait(pollVelero), nil
+		return itinerary.Poll(pollVelero), nil
 	}
 	// The Restores' resource modifiers (see ensureRestore) carry their labels.
 	if err := s.Destination.Client.DeleteAllOf(ctx, &corev1.ConfigMap{}, client.InNamespace(ns), s.veleroSelector()); err != nil {

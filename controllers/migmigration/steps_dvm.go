@@ -213,7 +213,7 @@ func (r *Reconciler) deleteChildren(ctx context.Context, s *Scope, list client.O
 		}
 	}
 	if len(items) > 0 {
-		return itinerary.Wait(pollWorkload), nil
+		return itinerary.Poll(pollWorkload), nil
 	}
 	return itinerary.Done(), nil
 }

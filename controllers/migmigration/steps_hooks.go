@@ -181,7 +181,7 @@ func (s *Scope) startHook(ctx context.Context, target Remote, key types.Namespac
 		return itinerary.Outcome{}, fmt.Errorf("create hook Job %s: %w", key, err)
 	}
 	s.setProgress(fmt.Sprintf("Job %s: created on the %s cluster.", key, clusterRole(s, target)))
-	return itinerary.Wait(pollWorkload), nil
+	return itinerary.Poll(pollWorkload), nil
 }
 
 // followHook reports the Job's state; a finished Job ends the phase.
@@ -215,7 +215,7 @@ func (s *Scope) followHook(ctx context.Context, target Remote, job *batchv1.Job,
 		s.notice(migv1.FailedCreatingHookPods, fmt.Sprintf("Hook %s/%s (%s): the %s cluster refuses the pods of Job %s: %s",
 			hook.Namespace, hook.Name, hookPhase, clusterRole(s, target), key, refused))
 	}
-	out := itinerary.Wait(pollWorkload).Observed(fmt.Sprintf("hook Job %s on the %s cluster", key, clusterRole(s, target)), jobState(job, refused))
+	out := itinerary.Poll(pollWorkload).Observed(fmt.Sprintf("hook Job %s on the %s cluster", key, clusterRole(s, target)), jobState(job, refused))
 	// A running hook is bounded by its Job's activeDeadlineSeconds; the watchdog is for hooks
 	// whose pods never run.
 	out.Progress.Bounded = ptr.Deref(job.Status.Ready, 0) > 0

@@ -46,7 +46,7 @@ func (r *Reconciler) waitForRefresh(ctx context.Context, s *Scope) (itinerary.Ou
 		return itinerary.Outcome{}, fmt.Errorf("get MigPlan: %w", err)
 	}
 	if plan.Spec.Refresh || plan.Status.ObservedGeneration < plan.Generation {
-		return itinerary.Wait(pollVelero), nil
+		return itinerary.Poll(pollVelero), nil
 	}
 	*s.Plan = *plan
 	return itinerary.Done(), nil
@@ -128,7 +128,7 @@ func waitForVeleroReady(ctx context.Context, s *Scope) (itinerary.Outcome, error
 	}
 	if len(waiting) > 0 {
 		s.setProgress(waiting...)
-		return itinerary.Wait(pollVelero), nil
+		return itinerary.Poll(pollVelero), nil
 	}
 	s.setProgress()
 	return itinerary.Done(), nil
@@ -153,7 +153,7 @@ func ensureCloudSecretPropagated(ctx context.Context, s *Scope) (itinerary.Outco
 		if err := c.remote.Client.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: ref.Name}, secret); err != nil {
 			if apierrors.IsNotFound(err) {
 				s.setProgress(fmt.Sprintf("Waiting for credentials Secret %s/%s on the %s cluster.", key.Namespace, ref.Name, c.role))
-				return itinerary.Wait(pollVelero), nil
+				return itinerary.Poll(pollVelero), nil
 			}
 			return itinerary.Outcome{}, fmt.Errorf("get credentials Secret on the %s cluster: %w", c.role, err)
 		}

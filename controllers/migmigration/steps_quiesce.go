@@ -83,7 +83,7 @@ func waitQuiesced(ctx context.Context, s *Scope, r Remote, namespaces []string, 
 	}
 	if len(left) > 0 {
 		s.setProgress(append([]string{fmt.Sprintf("Waiting for %d pods to stop.", len(left))}, listed(left)...)...)
-		return itinerary.Wait(pollWorkload), nil
+		return itinerary.Poll(pollWorkload), nil
 	}
 	s.setProgress("All application pods have stopped.")
 	return itinerary.Done(), nil
@@ -109,7 +109,7 @@ func unquiesceSource(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 		}
 		if len(pending) > 0 {
 			s.setProgress(pending...)
-			return itinerary.Wait(pollWorkload), nil
+			return itinerary.Poll(pollWorkload), nil
 		}
 	}
 	changed, err := unquiesceIn(ctx, s, s.Source, s.sourceNamespaces(), false)

@@ -157,7 +157,7 @@ func stagePodsCreated(ctx context.Context, s *Scope) (itinerary.Outcome, error) 
 	}
 	s.setProgress(lines...)
 	if running < total {
-		return itinerary.Wait(pollWorkload).Observed("stage pods running on the source cluster", fmt.Sprintf("%d of %d", running, total)), nil
+		return itinerary.Poll(pollWorkload).Observed("stage pods running on the source cluster", fmt.Sprintf("%d of %d", running, total)), nil
 	}
 	return itinerary.Done(), nil
 }
@@ -212,7 +212,7 @@ func stagePodsTerminated(ctx context.Context, s *Scope) (itinerary.Outcome, erro
 	}
 	if len(lines) > 0 {
 		s.setProgress(lines...)
-		return itinerary.Wait(pollWorkload).Observed("stage pods gone", fmt.Sprintf("%d left", len(lines))), nil
+		return itinerary.Poll(pollWorkload).Observed("stage pods gone", fmt.Sprintf("%d left", len(lines))), nil
 	}
 	if s.phase == phaseEnsureStagePodsTerminated {
 		s.setProgress("Stage pods deleted on both clusters.")

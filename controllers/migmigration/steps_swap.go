@@ -37,7 +37,7 @@ func swapPVCReferences(ctx context.Context, s *Scope) (itinerary.Outcome, error)
 	}
 	if len(pending) > 0 {
 		s.setProgress(append(pending, pointed...)...)
-		return itinerary.Wait(pollWorkload), nil
+		return itinerary.Poll(pollWorkload), nil
 	}
 	if len(kept) > 0 {
 		s.warn(migv1.WorkloadsKeepOldPVCs, strings.Join(kept, "; ")+".")

@@ -140,14 +140,14 @@ func backupCreated(kind backupKind) RunFunc {
 		case veleroadapter.PartiallyFailed:
 			details, ready, err := resultDetails(ctx, s.Source.Client, s.Settings.ProxyForRequest(), velerov1.DownloadTargetKindBackupResults, key, backup.Status.CompletionTimestamp, s.Now())
 			if err != nil || !ready {
-				return itinerary.Wait(pollVelero).Observed(waiting, state), err
+				return itinerary.Poll(pollVelero).Observed(waiting, state), err
 			}
 			s.warn(kind.warning, fmt.Sprintf("Backup %s partially failed (%s)%s", key, out.Message, details))
 			return itinerary.Done(), nil
 		case veleroadapter.Failed:
 			return itinerary.Failed(kind.failure, fmt.Sprintf("Backup %s %s", key, out.Message)), nil
 		}
-		return itinerary.Wait(pollVelero).Observed(waiting, state), nil
+		return itinerary.Poll(pollVelero).Observed(waiting, state), nil
 	}
 }
 
@@ -254,13 +254,13 @@ func restoreCreated(kind restoreKind) RunFunc {
 		out := veleroadapter.RestoreOutcome(restore)
 		switch out.State {
 		case veleroadapter.Running:
-			return itinerary.Wait(pollVelero).Observed(waiting, state), nil
+			return itinerary.Poll(pollVelero).Observed(waiting, state), nil
 		case veleroadapter.Failed:
 			return itinerary.Failed(kind.failure, fmt.Sprintf("Restore %s %s", key, out.Message)), nil
 		case veleroadapter.PartiallyFailed:
 			details, ready, err := resultDetails(ctx, s.Destination.Client, s.Settings.ProxyForRequest(), velerov1.DownloadTargetKindRestoreResults, key, restore.Status.CompletionTimestamp, s.Now())
 			if err != nil || !ready {
-				return itinerary.Wait(pollVelero).Observed(waiting, state), err
+				return itinerary.Poll(pollVelero).Observed(waiting, state), err
 			}
 			s.warn(kind.warning, fmt.Sprintf("Restore %s partially failed (%s)%s", key, out.Message, details))
 		}

@@ -111,7 +111,7 @@ func (r *Reconciler) waitForWarmSync(ctx context.Context, s *Scope) (itinerary.O
 			return itinerary.Outcome{}, err
 		}
 		s.setProgress(append(lines, fmt.Sprintf("Warm sync pass %d: starting", n))...)
-		return itinerary.Wait(pollWorkload).Observed(fmt.Sprintf("warm sync pass %d", n), "created"), nil
+		return itinerary.Poll(pollWorkload).Observed(fmt.Sprintf("warm sync pass %d", n), "created"), nil
 	}
 	dvmLines, out := s.judgeDirectVolumeMigration(key, dvm)
 	if !out.Done || out.Fail != nil {

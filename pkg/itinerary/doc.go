@@ -20,7 +20,10 @@
 //     such facts must be judged by the step function, not by When.
 //   - Several phases run in one call, up to a budget, instead of one phase per reconcile
 //     followed by a fast requeue (MTC's 100 ms FastReQ). The caller patches status once.
-//   - A step function never sleeps or polls in a loop: it returns Wait (poll later),
+//   - A step function never sleeps or polls in a loop: it returns Wait (poll later), Poll
+//     (poll at a quarter of the phase's wait so far, up to a limit: the engine knows when the
+//     phase began, also when it began in the same call, so a short wait is noticed within a
+//     quarter of a second and a long one is not polled more often than the limit),
 //     WaitForEvent (a watch will bring us back), Done, or Failed. An error means "retry with
 //     backoff", not "fail the workflow"; a Timeout bounds both waiting and retrying.
 //   - Phase timeouts bound phases whose work has a known size. Phases that wait for work of

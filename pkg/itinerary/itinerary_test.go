@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func names(phases []Phase[*fakeScope, facts]) []string {
@@ -133,6 +134,26 @@ func TestPredicates(t *testing.T) {
 	for _, tc := range cases {
 		if got := tc.p(facts{}); got != tc.want {
 			t.Errorf("%s = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestPollAfterGrowsWithTheWait(t *testing.T) {
+	for _, tc := range []struct {
+		waited, limit, want time.Duration
+	}{
+		{0, 2 * time.Second, FirstPoll},
+		{-time.Second, 2 * time.Second, FirstPoll},
+		{500 * time.Millisecond, 2 * time.Second, FirstPoll},
+		{2 * time.Second, 2 * time.Second, 500 * time.Millisecond},
+		{6 * time.Second, 2 * time.Second, 1500 * time.Millisecond},
+		{time.Minute, 2 * time.Second, 2 * time.Second},
+		{10 * time.Second, 3 * time.Second, 2500 * time.Millisecond},
+		{time.Hour, 3 * time.Second, 3 * time.Second},
+		{time.Second, 100 * time.Millisecond, 100 * time.Millisecond},
+	} {
+		if got := PollAfter(tc.waited, tc.limit); got != tc.want {
+			t.Errorf("PollAfter(%s, %s) = %s, want %s", tc.waited, tc.limit, got, tc.want)
 		}
 	}
 }

@@ -130,6 +130,9 @@ func RunWith[S, F any](ctx context.Context, it Itinerary[S, F], s S, f F, cur Cu
 			}
 		}
 		res.RequeueAfter = out.RequeueAfter
+		if out.Proportional {
+			res.RequeueAfter = PollAfter(now().Sub(res.Cursor.PhaseStartedAt), out.RequeueAfter)
+		}
 		return res, err
 	}
 }

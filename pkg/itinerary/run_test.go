@@ -254,3 +254,33 @@ func TestRunMissingStepFunction(t *testing.T) {
 		t.Fatalf("err = %v, want a missing step function", err)
 	}
 }
+
+// A phase that polls with Poll looks again sooner while its wait is young: the engine
+// measures the wait from when the phase began, also when it began in this very call.
+func TestPollIsProportionalToThePhasesWait(t *testing.T) {
+	polls := func() *fakeScope { return &fakeScope{outcomes: map[string]Outcome{"C": Poll(2 * time.Second)}} }
+	now := func() time.Time { return t0 }
+	for _, tc := range []struct {
+		name string
+		cur  Cursor
+		want time.Duration
+	}{
+		{"entered in this call", at("A", t0.Add(-time.Hour)), FirstPoll},
+		{"waiting for a second", at("C", t0.Add(-time.Second)), FirstPoll},
+		{"waiting for four seconds", at("C", t0.Add(-4*time.Second)), time.Second},
+		{"waiting for a minute", at("C", t0.Add(-time.Minute)), 2 * time.Second},
+	} {
+		got, err := Run(context.Background(), testItinerary(), polls(), facts{}, tc.cur, now, 10)
+		if err != nil || got.Cursor.Phase != "C" {
+			t.Fatalf("%s: phase %s, err %v; want C waiting", tc.name, got.Cursor.Phase, err)
+		}
+		if got.RequeueAfter != tc.want {
+			t.Errorf("%s: RequeueAfter %s, want %s", tc.name, got.RequeueAfter, tc.want)
+		}
+	}
+	// A fixed wait stays fixed.
+	s := &fakeScope{outcomes: map[string]Outcome{"C": Wait(2 * time.Second)}}
+	if got, _ := Run(context.Background(), testItinerary(), s, facts{}, at("C", t0), now, 10); got.RequeueAfter != 2*time.Second {
+		t.Errorf("Wait(2s) gave RequeueAfter %s", got.RequeueAfter)
+	}
+}
