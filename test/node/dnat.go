@@ -91,7 +91,7 @@ func serviceChain(key string) string {
 // (its API server listens on the host's loopback) and endpoints on a loopback address stay
 // with the userspace proxy, which dials them from the host.
 func kernelServed(t svcTarget, endpoints []string) bool {
-	if t.namespace == "default" && t.service == "kubernetes" {
+	if t.isAPIServer() {
 		return false
 	}
 	for _, ep := range endpoints {

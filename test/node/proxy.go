@@ -49,6 +49,12 @@ type svcListener struct {
 // svcTarget is a Service port, named as EndpointSlices name it.
 type svcTarget struct{ namespace, service, port string }
 
+// isAPIServer says whether t is the `kubernetes` Service, whose API server listens on the
+// host's loopback, which it does not advertise: only the userspace proxy reaches it.
+func (t svcTarget) isAPIServer() bool {
+	return t.namespace == metav1.NamespaceDefault && t.service == "kubernetes"
+}
+
 func startProxy(ctx context.Context, n *Node) (*proxy, error) {
 	factory := informers.NewSharedInformerFactory(n.cs, 0)
 	p := &proxy{
@@ -196,7 +202,7 @@ func (p *proxy) syncAddrs(ctx context.Context, want map[string]svcTarget) {
 
 // dial connects to a ready endpoint of t, trying them in random order.
 func (p *proxy) dial(ctx context.Context, t svcTarget) (net.Conn, error) {
-	if t.namespace == metav1.NamespaceDefault && t.service == "kubernetes" {
+	if t.isAPIServer() {
 		// The API server on the host publishes a placeholder address (it listens on the
 		// loopback, which it does not advertise).
 		return dialIn(ctx, "", p.n.apiAddr)
