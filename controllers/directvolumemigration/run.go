@@ -108,3 +108,13 @@ const (
 	pollPods     = 2 * time.Second
 	pollTransfer = 3 * time.Second
 )
+
+// pollUnlessRefused is a poll of at most limit, or, when the cluster refused to create pods
+// (s.refusals: quota, admission), a fixed retry after refusedRetry, which a young wait does not
+// shorten.
+func (s *Scope) pollUnlessRefused(limit time.Duration) itinerary.Outcome {
+	if len(s.refusals) > 0 {
+		return itinerary.Wait(refusedRetry)
+	}
+	return itinerary.Poll(limit)
+}

@@ -238,11 +238,8 @@ func waitServerPodsRunning(ctx context.Context, s *Scope) (itinerary.Outcome, er
 	if len(pending) == 0 {
 		return itinerary.Done(), nil
 	}
-	observed := itinerary.Poll(pollPods).Observed("the rsync server pods on the destination cluster",
+	observed := s.pollUnlessRefused(pollPods).Observed("the rsync server pods on the destination cluster",
 		strings.Join(append(pending, s.refusals...), "; "))
-	if len(s.refusals) > 0 {
-		observed.RequeueAfter, observed.Proportional = refusedRetry, false
-	}
 	if started := cursorOf(s.DVM).PhaseStartedAt; !started.IsZero() && s.Now().Sub(started) > serverPendingWarning {
 		s.warn(migv1.RsyncTransferPodsPending, "", fmt.Sprintf(
 			"Rsync Transfer Pod(s) on destination cluster have not started Running within 3 minutes: %s. Check their events with kubectl describe pod.",

@@ -97,11 +97,7 @@ func runRsyncOperations(ctx context.Context, s *Scope) (itinerary.Outcome, error
 		return itinerary.Wait(again).Observed(waiting, state), nil
 	}
 	if slices.ContainsFunc(outcomes, func(o pvcOutcome) bool { return o.state == stateRunning || o.state == statePending }) {
-		out := itinerary.Poll(pollTransfer).Observed(waiting, state)
-		if len(s.refusals) > 0 {
-			out.RequeueAfter, out.Proportional = refusedRetry, false
-		}
-		return out, nil
+		return s.pollUnlessRefused(pollTransfer).Observed(waiting, state), nil
 	}
 	return finish(s, outcomes), nil
 }
