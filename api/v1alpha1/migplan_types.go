@@ -97,6 +97,11 @@ const (
 	PvBlockCopyUnsupported            = "PvBlockCopyUnsupported"
 	PvNameConflict                    = "PvNameConflict"                    // Error; also a MigMigration reason.
 	StorageClassConversionUnavailable = "StorageClassConversionUnavailable" // Critical.
+	// WorkloadsCannotSwapPVCs (Ferry's; Critical, NotSupported) names the StatefulSets a storage
+	// conversion could not point at the copies (some of a claim template's claims selected and
+	// others not, copies that name no template of the set, a set name too long to recreate):
+	// MTC found out at SwapPVCReferences, after quiescing the applications and copying the data.
+	WorkloadsCannotSwapPVCs = "WorkloadsCannotSwapPVCs"
 
 	// PV resizing.
 	PvCapacityAdjustmentRequired = "PvCapacityAdjustmentRequired" // Warn, durable: NotDone / Done.

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/itinerary"
 )
 
 // Exported for the envtest suite (package migmigration_test), which has the API server.
@@ -27,4 +28,12 @@ func LabelRestored(ctx context.Context, c client.Client, cfg *rest.Config, plan 
 func DeleteMigrated(ctx context.Context, c client.Client, cfg *rest.Config, plan *migv1.MigPlan, m *migv1.MigMigration) error {
 	_, err := deleteMigrated(ctx, rollbackScope(c, cfg, plan, m))
 	return err
+}
+
+// SwapPVCReferences runs a storage conversion's SwapPVCReferences phase on cluster (c, cfg),
+// the conversion's source and destination.
+func SwapPVCReferences(ctx context.Context, c client.Client, cfg *rest.Config, plan *migv1.MigPlan, m *migv1.MigMigration) (itinerary.Outcome, error) {
+	s := rollbackScope(c, cfg, plan, m)
+	s.Source = s.Destination
+	return swapPVCReferences(ctx, s)
 }

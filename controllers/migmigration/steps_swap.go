@@ -15,17 +15,28 @@ import (
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/pkg/claimswap"
 	"github.com/ferrymtc/ferry/pkg/itinerary"
-	"github.com/ferrymtc/ferry/pkg/mapping"
 )
 
 // swapPVCReferences points the workloads of a storage conversion at the PVCs the DVM copied
-// to (MTC's SwapPVCReferences), or back at the original PVCs in a rollback. The conversion
-// then labels the original PVCs as its sources and starts the applications again: its Stage
-// itinerary has no other phase that does; a rollback's UnQuiesceSrcApplications starts them.
+// to (MTC's SwapPVCReferences), or back at the original PVCs in a rollback. Every namespace
+// is checked before any is changed, so a swap that cannot be done fails with the workloads as
+// they were (SwapPVCReferencesFailed), and the Failed itinerary starts them. Once swapped,
+// a conversion labels the original PVCs as its sources and starts the applications again: its
+// Stage itinerary has no other phase that does; a rollback's UnQuiesceSrcApplications does.
 func swapPVCReferences(ctx context.Context, s *Scope) (itinerary.Outcome, error) {
 	renames := s.claimRenames()
+	namespaces := slices.Sorted(maps.Keys(renames))
+	for _, ns := range namespaces {
+		err := claimswap.Check(ctx, s.Destination.Client, ns, renames[ns])
+		if errors.Is(err, claimswap.ErrUnswappable) {
+			return itinerary.Failed("SwapPVCReferencesFailed", err.Error()), nil
+		}
+		if err != nil {
+			return itinerary.Outcome{}, fmt.Errorf("check the workloads of %s: %w", ns, err)
+		}
+	}
 	var pointed, pending, kept []string
-	for _, ns := range slices.Sorted(maps.Keys(renames)) {
+	for _, ns := range namespaces {
 		res, err := claimswap.Swap(ctx, s.Destination.Client, ns, renames[ns])
 		if errors.Is(err, claimswap.ErrUnswappable) {
 			return itinerary.Failed("SwapPVCReferencesFailed", err.Error()), nil
@@ -73,24 +84,7 @@ func finishRecreations(ctx context.Context, s *Scope) ([]string, error) {
 // claimRenames returns, per namespace, the claims the conversion renames: source to target,
 // or target to source in a rollback.
 func (s *Scope) claimRenames() map[string]claimswap.Renames {
-	out := map[string]claimswap.Renames{}
-	for _, pv := range s.Plan.Spec.PersistentVolumes {
-		if pv.Selection.Action != migv1.PvCopyAction {
-			continue
-		}
-		src, dest, err := mapping.Parse(pv.PVC.Name)
-		if err != nil || src == dest {
-			continue
-		}
-		if s.Facts.Rollback {
-			src, dest = dest, src
-		}
-		if out[pv.PVC.Namespace] == nil {
-			out[pv.PVC.Namespace] = claimswap.Renames{}
-		}
-		out[pv.PVC.Namespace][src] = dest
-	}
-	return out
+	return claimswap.ConversionRenames(s.Plan.Spec.PersistentVolumes, s.Facts.Rollback)
 }
 
 // markConversionSources labels the PVCs the workloads no longer mount as the conversion's

@@ -134,6 +134,9 @@ func (r *Reconciler) evaluate(ctx context.Context, f *facts, suspended bool) ([]
 		desired = append(desired, result.Conditions...)
 		desired = append(desired, validateVolumes(result.PersistentVolumes, result.DestStorageClasses, conversion)...)
 		desired = append(desired, existingDestinationPVCs(f.plan, result.PersistentVolumes, f.destination.pvcs)...)
+		if conversion {
+			desired = append(desired, validateClaimSwaps(result.PersistentVolumes, in.PVCs, in.Templates)...)
+		}
 	} else {
 		// Discovery cannot run (a cluster is unreachable, or a blocker): the selections the
 		// plan holds are still checked, against the storage classes last seen, as MTC does.

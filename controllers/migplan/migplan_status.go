@@ -58,7 +58,7 @@ var pvConditionTypes = []string{
 	migv1.PvNoSupportedAction, migv1.PvNoStorageClassSelection, migv1.PvInvalidStorageClass,
 	migv1.PvInvalidAccessMode, migv1.PvWarnAccessModeUnavailable, migv1.PvNoCopyMethodSelection,
 	migv1.PvInvalidCopyMethod, migv1.PvWarnCopyMethodSnapshot, migv1.PvBlockCopyUnsupported,
-	migv1.PvNameConflict, migv1.StorageClassConversionUnavailable,
+	migv1.PvNameConflict, migv1.StorageClassConversionUnavailable, migv1.WorkloadsCannotSwapPVCs,
 }
 
 // withReady appends Ready when nothing blocks and discovery and storage are done.

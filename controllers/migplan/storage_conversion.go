@@ -2,11 +2,13 @@ package migplan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/claimswap"
 	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/pkg/mapping"
 )
@@ -90,4 +92,36 @@ func validateStorageConversion(pvs []migv1.PV, classes []migv1.StorageClass) []m
 			"Storage class conversion needs at least two storage classes in the cluster: one to convert from, one to convert to."))
 	}
 	return out
+}
+
+// validateClaimSwaps checks that a storage conversion can point each StatefulSet at the
+// copies of its claims (claimswap.CheckStatefulSet), before a migration quiesces anything:
+// a claim template of which some claims are selected and others not would start the set's
+// replicas partly on empty claims, so the swap would refuse it after the copy.
+func validateClaimSwaps(pvs []migv1.PV, pvcs []corev1.PersistentVolumeClaim, templates []PodTemplateOwner) []migv1.Condition {
+	renames := claimswap.ConversionRenames(pvs, false)
+	claims := map[string][]string{}
+	for _, pvc := range pvcs {
+		claims[pvc.Namespace] = append(claims[pvc.Namespace], pvc.Name)
+	}
+	var problems []string
+	for _, t := range templates {
+		if t.Kind != "StatefulSet" || len(renames[t.Namespace]) == 0 {
+			continue
+		}
+		names := make([]string, 0, len(t.StatefulSetClaimTemplates))
+		for _, ct := range t.StatefulSetClaimTemplates {
+			names = append(names, ct.Name)
+		}
+		if err := claimswap.CheckStatefulSet(t.Namespace, t.Name, names, claims[t.Namespace], renames[t.Namespace]); err != nil {
+			problems = append(problems, strings.TrimPrefix(err.Error(), claimswap.ErrUnswappable.Error()+": ")+".")
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	slices.Sort(problems)
+	return []migv1.Condition{conditions.Critical(migv1.WorkloadsCannotSwapPVCs, migv1.NotSupported,
+		"The storage conversion could not point these workloads at the copies of their PVCs: "+strings.Join(problems, " ")+
+			" Select every PVC of a StatefulSet's claim template, or none, and keep the names the plan proposes.")}
 }

@@ -91,3 +91,67 @@ func TestValidateStorageConversion(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateClaimSwaps(t *testing.T) {
+	set := func(name string, templates ...string) PodTemplateOwner {
+		t := PodTemplateOwner{Kind: "StatefulSet", Namespace: "app", Name: name}
+		for _, n := range templates {
+			t.StatefulSetClaimTemplates = append(t.StatefulSetClaimTemplates, corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: n}})
+		}
+		return t
+	}
+	pv := func(claim, action string) migv1.PV {
+		return migv1.PV{Name: "pv-" + claim, PVC: migv1.PVC{Namespace: "app", Name: claim}, Selection: migv1.Selection{Action: action}}
+	}
+	claims := func(names ...string) []corev1.PersistentVolumeClaim {
+		var out []corev1.PersistentVolumeClaim
+		for _, n := range names {
+			out = append(out, newPVC("app", n, "pv-"+n))
+		}
+		return out
+	}
+	long := strings.Repeat("s", 53)
+	tests := []struct {
+		name      string
+		pvs       []migv1.PV
+		pvcs      []corev1.PersistentVolumeClaim
+		templates []PodTemplateOwner
+		want      string // in the message; "" for no condition
+	}{
+		{"every claim of the template selected",
+			[]migv1.PV{pv("data-db-0:data-mig-abcd-db-0", migv1.PvCopyAction), pv("data-db-1:data-mig-abcd-db-1", migv1.PvCopyAction)},
+			claims("data-db-0", "data-db-1"), []PodTemplateOwner{set("db", "data")}, ""},
+		{"no claim of the template selected",
+			[]migv1.PV{pv("data-db-0:data-mig-abcd-db-0", migv1.PvSkipAction), pv("logs:logs-mig-abcd", migv1.PvCopyAction)},
+			claims("data-db-0", "logs"), []PodTemplateOwner{set("db", "data")}, ""},
+		{"one replica's claim left out",
+			[]migv1.PV{pv("data-db-0:data-mig-abcd-db-0", migv1.PvCopyAction), pv("data-db-1:data-mig-abcd-db-1", migv1.PvSkipAction)},
+			claims("data-db-0", "data-db-1"), []PodTemplateOwner{set("db", "data")}, "claims data-db-1 of template data are not converted with the others"},
+		{"a copy that names no template of the set",
+			[]migv1.PV{pv("data-db-0:fast-data", migv1.PvCopyAction)},
+			claims("data-db-0"), []PodTemplateOwner{set("db", "data")}, "claim data-db-0 is renamed fast-data, which does not name a claim template"},
+		{"a set whose name is too long to recreate",
+			[]migv1.PV{pv("data-"+long+"-0:data-mig-abcd-"+long+"-0", migv1.PvCopyAction)},
+			claims("data-" + long + "-0"), []PodTemplateOwner{set(long, "data")}, "its name is longer than 52 characters"},
+		{"after the conversion: the set mounts the copies, which the plan leaves out",
+			[]migv1.PV{pv("data-db-0:data-mig-abcd-db-0", migv1.PvCopyAction)},
+			claims("data-db-0", "data-mig-abcd-db-0"), []PodTemplateOwner{set("db", "data-mig-abcd")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := validateClaimSwaps(tt.pvs, tt.pvcs, tt.templates)
+			if tt.want == "" {
+				if len(got) > 0 {
+					t.Fatalf("conditions %v, want none", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Type != migv1.WorkloadsCannotSwapPVCs || !conditions.IsBlocker(got[0]) {
+				t.Fatalf("conditions %v, want one blocking %s", got, migv1.WorkloadsCannotSwapPVCs)
+			}
+			if !strings.Contains(got[0].Message, tt.want) {
+				t.Errorf("message %q lacks %q", got[0].Message, tt.want)
+			}
+		})
+	}
+}

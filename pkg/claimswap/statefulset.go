@@ -93,8 +93,7 @@ func swapStatefulSet(ctx context.Context, c client.Client, set *appsv1.StatefulS
 		return nil
 	}
 	if len(set.Name) > maxSetName {
-		return fmt.Errorf("%w: StatefulSet %s/%s: its claim templates can only be renamed by recreating it, and its name is longer than %d characters",
-			ErrUnswappable, set.Namespace, set.Name, maxSetName)
+		return errSetNameTooLong(set.Namespace, set.Name)
 	}
 	temp := temporarySet(desired)
 	if err := c.Create(ctx, temp); err != nil && !apierrors.IsAlreadyExists(err) {

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
+	"github.com/ferrymtc/ferry/pkg/conditions"
 	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
@@ -27,12 +29,16 @@ const fastClass = "fast"
 // (a state migration of a plan whose source and destination are the host, namespace mapped
 // to itself): a Deployment's claim and a StatefulSet's template claim are copied onto class
 // "fast" into "-mig-<suffix>" claims, the workloads are pointed at them and run again, though
-// the operator is killed while the StatefulSet is recreated. The rollback points them back at
-// the original claims and deletes the copies.
+// the operator is killed while the StatefulSet is recreated. A Job that mounts the
+// Deployment's claim cannot be changed: the conversion leaves it as is and says so in a
+// warning. The rollback points the workloads back at the original claims and deletes the
+// copies.
 func convertStorageThenRollBack() {
 	const name = "convert"
 	host := env.Destination.Client
 	webDir := volumeApp(host, name)
+	report := claimJob(name, "report", "data")
+	Expect(host.Create(ctx, report)).To(Succeed())
 	dbDir := statefulApp(host, name, "db", "pgdata")
 	dbClaim := "pgdata-db-0"
 	webBefore, dbBefore := checksums(webDir), checksums(dbDir)
@@ -53,7 +59,13 @@ func convertStorageThenRollBack() {
 	Expect(env.StartOperator()).To(Succeed())
 	conversion := completed(m, 5*time.Minute)
 	Expect(conversion.Status.Errors).To(BeEmpty())
-	Expect(hasCondition(conversion, migv1.Succeeded)).To(BeTrue(), "conditions: %v", conversion.Status.Conditions)
+	Expect(hasCondition(conversion, migv1.SucceededWithWarnings)).To(BeTrue(), "conditions: %v", conversion.Status.Conditions)
+	kept := conditions.Find(conversion.Status.Conditions, migv1.WorkloadsKeepOldPVCs)
+	Expect(kept).NotTo(BeNil(), "conditions: %v", conversion.Status.Conditions)
+	Expect(kept.Message).To(ContainSubstring("Job "+name+"/report"), "the warning names the Job left on the old claim")
+	Expect(kept.Message).To(ContainSubstring("data → " + webCopy))
+	Expect(host.Get(ctx, client.ObjectKeyFromObject(report), report)).To(Succeed())
+	Expect(report.Spec.Template.Spec.Volumes[0].PersistentVolumeClaim.ClaimName).To(Equal("data"), "the Job is left as it was")
 	Expect(stepOf(conversion, "Cleanup").Progress).To(ContainElements(
 		"Deployment "+name+"/web: "+webCopy, "StatefulSet "+name+"/db: template "+dbTemplate))
 
@@ -125,6 +137,21 @@ func cancelConversionDuringTheSwap() {
 	dir, err := fixtures.VolumeDir(ctx, host, name, claims["db"])
 	Expect(err).NotTo(HaveOccurred())
 	Expect(checksums(dir)).To(Equal(dbBefore), "the StatefulSet runs on %s, which holds the original's data", claims["db"])
+}
+
+// claimJob returns a suspended Job of namespace ns that mounts claim: a workload whose pod
+// template cannot change.
+func claimJob(ns, name, claim string) *batchv1.Job {
+	return &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: batchv1.JobSpec{
+		Suspend: ptr.To(true),
+		Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{Name: "report", Image: "busybox", Command: []string{"true"},
+				VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}}},
+			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}}},
+		}},
+	}}
 }
 
 // createFastClass creates storage class "fast" on c, unless it exists.
