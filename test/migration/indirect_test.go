@@ -11,6 +11,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	velerov1 "github.com/vmware-tanzu/velero/pkg/apis/velero/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -24,7 +25,9 @@ import (
 // migrateIndirectly stages, then cuts over, an app whose volume holds files of several
 // owners and modes with indirectVolumeMigration: the data goes through the replication
 // repository (Velero's file-system backup by the node-agent of each cluster, from and into
-// stage pods), and the destination volume ends identical: contents, modes and owners.
+// stage pods), and the destination volume ends identical: contents, modes and owners. A
+// rollback then deletes the plan's Restores and the resource modifiers that gave the claim
+// its storage class.
 func migrateIndirectly() {
 	const name = "indirect"
 	dir := GinkgoT().TempDir()
@@ -74,6 +77,27 @@ func migrateIndirectly() {
 		return "the destination pod appended to the copied file; pods " + podStates(d, name+"-new")
 	})
 	Expect(d.Get(ctx, client.ObjectKey{Namespace: name + "-new", Name: "data"}, &corev1.PersistentVolumeClaim{})).To(Succeed())
+
+	By("rolling back: the plan's Restores go, and the resource modifiers next to them")
+	ofPlan := client.MatchingLabels{"migration.openshift.io/migrated-by-migplan": string(plan.UID)}
+	modifiers := func() ([]string, error) {
+		list := &corev1.ConfigMapList{}
+		err := d.List(ctx, list, client.InNamespace(ns), ofPlan)
+		var names []string
+		for _, cm := range list.Items {
+			names = append(names, cm.Name)
+		}
+		return names, err
+	}
+	Expect(modifiers()).To(ContainElement(HaveSuffix("-modifiers")), "the Restores gave the claim its storage class with resource modifiers")
+	rb := completed(migrate(name+"-rollback", plan, migv1.MigMigrationSpec{Rollback: true}), 4*time.Minute)
+	Expect(rb.Status.Errors).To(BeEmpty())
+	Expect(hasCondition(rb, migv1.Succeeded)).To(BeTrue(), "conditions: %v", rb.Status.Conditions)
+	restores := &velerov1.RestoreList{}
+	Expect(d.List(ctx, restores, client.InNamespace(ns), ofPlan)).To(Succeed())
+	Expect(restores.Items).To(BeEmpty(), "the plan's Restores are deleted")
+	Expect(modifiers()).To(BeEmpty(), "their resource modifiers are deleted with them")
+	Expect(replicasOf(src, name)()).To(Equal(int32(1)), "the source app runs again")
 }
 
 // cancelIndirectStage cancels a stage of an indirect plan while its volume's backup runs:

@@ -158,8 +158,8 @@ var _ = Describe("Migrations", Ordered, func() {
 
 	It("moves a PV on shared storage with a stage migration, then cuts over", moveVolume)
 
-	It("stages, then cuts over, a volume through the replication repository (indirectVolumeMigration): contents, modes and owners identical",
-		migrateIndirectly)
+	It("stages, then cuts over, a volume through the replication repository (indirectVolumeMigration): contents, modes and owners identical; "+
+		"a rollback deletes the Restores and their resource modifiers", migrateIndirectly)
 
 	It("cancels a stage of an indirect plan during its volume's backup: no stage pod or stage label is left", cancelIndirectStage)
 
