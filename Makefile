@@ -47,6 +47,10 @@ bundle: ## Generate the OLM bundle and file-based catalog into bundle/ and catal
 verify-gen: $(CONTROLLER_GEN) ## Fail when generated files (deepcopy, CRDs, RBAC, OLM bundle and catalog) are stale.
 	hack/verify-gen.sh
 
+.PHONY: verify-tree
+verify-tree: ## Fail when the repository tracks a built binary or a file over 1 MiB.
+	hack/verify-tree.sh
+
 .PHONY: verify-modules
 verify-modules: ## Fail when go.mod/go.sum (root or tool wrappers) are not tidy.
 	go mod tidy -diff
@@ -87,7 +91,7 @@ registry: ## Build the pinned CNCF distribution registry into bin/registry; rebu
 ##@ Test
 
 .PHONY: test
-test: packages verify-gen verify-modules vet lint envtest s3server velero registry ## Run every check and test (the README's test command).
+test: packages verify-tree verify-gen verify-modules vet lint envtest s3server velero registry ## Run every check and test (the README's test command).
 	go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-e2e
