@@ -24,7 +24,6 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -125,7 +124,7 @@ func round(ctx context.Context, env *migenv.Env, n int) ([]time.Duration, error)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = timeMigration(ctx, watcher, m)
+			out[i], errs[i] = fixtures.RunMigration(ctx, watcher, m)
 		}()
 	}
 	wg.Wait()
@@ -135,47 +134,6 @@ func round(ctx context.Context, env *migenv.Env, n int) ([]time.Duration, error)
 		}
 	}
 	return out, nil
-}
-
-// timeMigration creates m and returns the time until it is Completed. It watches m rather
-// than polling, so that eight migrations' waits do not load the API server they measure.
-func timeMigration(ctx context.Context, host client.WithWatch, m *migv1.MigMigration) (time.Duration, error) {
-	watchIt := func() (watch.Interface, error) {
-		return host.Watch(ctx, &migv1.MigMigrationList{}, client.InNamespace(m.Namespace), client.MatchingFields{"metadata.name": m.Name})
-	}
-	w, err := watchIt()
-	if err != nil {
-		return 0, fmt.Errorf("watch migration %s: %w", m.Name, err)
-	}
-	defer func() { w.Stop() }()
-	start := time.Now()
-	if err := host.Create(ctx, m); err != nil {
-		return 0, fmt.Errorf("create migration %s: %w", m.Name, err)
-	}
-	for m.Status.Phase != "Completed" {
-		ev, more := <-w.ResultChan()
-		if !more {
-			if ctx.Err() != nil {
-				return 0, fmt.Errorf("migration %s did not complete: phase %s", m.Name, m.Status.Phase)
-			}
-			// The API server ends watches now and then; look again and go on watching.
-			if err := host.Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
-				return 0, fmt.Errorf("get migration %s: %w", m.Name, err)
-			}
-			if w, err = watchIt(); err != nil {
-				return 0, fmt.Errorf("watch migration %s: %w", m.Name, err)
-			}
-			continue
-		}
-		if got, ok := ev.Object.(*migv1.MigMigration); ok {
-			got.DeepCopyInto(m) // the caller reads the final status
-		}
-	}
-	elapsed := time.Since(start)
-	if len(m.Status.Errors) > 0 {
-		return 0, fmt.Errorf("migration %s failed: %v", m.Name, m.Status.Errors)
-	}
-	return elapsed, nil
 }
 
 func list(times []time.Duration) string {

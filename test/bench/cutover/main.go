@@ -33,8 +33,7 @@ import (
 )
 
 const (
-	ns   = migenv.Namespace
-	poll = 50 * time.Millisecond
+	ns = migenv.Namespace
 	// The volume: 60 files of 16 MiB (960 MiB) on a 1 GiB claim, then 10 MiB changed.
 	baseFiles = 60
 	baseSize  = 16 << 20
@@ -107,6 +106,10 @@ func run(managerPath, dir string) error {
 func cutover(ctx context.Context, env *migenv.Env, volumes string, warm bool) (measure, error) {
 	app := map[bool]string{false: "cut-warm-off", true: "cut-warm-on"}[warm]
 	host := env.Destination.Client
+	watcher, err := client.NewWithWatch(env.Destination.Config, client.Options{Scheme: host.Scheme()})
+	if err != nil {
+		return measure{}, err
+	}
 	dir, err := os.MkdirTemp(volumes, app)
 	if err != nil {
 		return measure{}, err
@@ -130,16 +133,12 @@ func cutover(ctx context.Context, env *migenv.Env, volumes string, warm bool) (m
 	if err := fixtures.WaitReady(ctx, host, 3*time.Minute, plan); err != nil {
 		return measure{}, err
 	}
-	stage, err := migrate(ctx, host, app+"-stage", app, migv1.MigMigrationSpec{Stage: true, RunAsRoot: ptr.To(true)})
+	stage, err := migrate(ctx, watcher, app+"-stage", app, migv1.MigMigrationSpec{Stage: true, RunAsRoot: ptr.To(true)})
 	if err != nil {
 		return measure{}, err
 	}
 	fmt.Printf("%s: stage copied the volume in %s; changing 10 MiB, then cutting over\n", app, stage.total.Round(10*time.Millisecond))
 	if err := fixtures.FillFiles(dir, "delta", 1, deltaSize); err != nil {
-		return measure{}, err
-	}
-	watcher, err := client.NewWithWatch(env.Destination.Config, client.Options{Scheme: host.Scheme()})
-	if err != nil {
 		return measure{}, err
 	}
 	phasesCtx, stopPhases := context.WithCancel(ctx)
@@ -150,7 +149,7 @@ func cutover(ctx context.Context, env *migenv.Env, volumes string, warm bool) (m
 	}
 	watch := fixtures.WatchDowntime(ctx, env.Source.Client, host, app, app+"-new", "web")
 	began := time.Now()
-	final, err := migrate(ctx, host, app+"-final", app, migv1.MigMigrationSpec{QuiescePods: true, RunAsRoot: ptr.To(true)})
+	final, err := migrate(ctx, watcher, app+"-final", app, migv1.MigMigrationSpec{QuiescePods: true, RunAsRoot: ptr.To(true)})
 	if err != nil {
 		return measure{}, err
 	}
@@ -164,34 +163,17 @@ func cutover(ctx context.Context, env *migenv.Env, volumes string, warm bool) (m
 	return final, fixtures.StopApp(ctx, host, app+"-new")
 }
 
-// migrate creates a migration of plan, waits until it is Completed and returns its total
-// time, step durations and its final DVM's rsync time.
-func migrate(ctx context.Context, host client.Client, name, plan string, spec migv1.MigMigrationSpec) (measure, error) {
+// migrate runs a migration of plan to Completed and returns its total time, step durations
+// and its final DVM's rsync time.
+func migrate(ctx context.Context, host client.WithWatch, name, plan string, spec migv1.MigMigrationSpec) (measure, error) {
 	spec.MigPlanRef = &corev1.ObjectReference{Namespace: ns, Name: plan}
 	m := &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: spec}
-	start := time.Now()
-	if err := host.Create(ctx, m); err != nil {
-		return measure{}, fmt.Errorf("create migration %s: %w", name, err)
-	}
-	for {
-		if err := host.Get(ctx, client.ObjectKeyFromObject(m), m); err != nil {
-			return measure{}, fmt.Errorf("get migration %s: %w", name, err)
-		}
-		if m.Status.Phase == "Completed" {
-			break
-		}
-		if ctx.Err() != nil {
-			return measure{}, fmt.Errorf("migration %s did not complete: phase %s", name, m.Status.Phase)
-		}
-		time.Sleep(poll)
-	}
-	out := measure{total: time.Since(start), steps: steps(m)}
-	if len(m.Status.Errors) > 0 {
-		return out, fmt.Errorf("migration %s failed: %v", name, m.Status.Errors)
+	total, err := fixtures.RunMigration(ctx, host, m)
+	if err != nil {
+		return measure{}, err
 	}
 	rsync, err := finalRsync(ctx, host, m)
-	out.rsync = rsync
-	return out, err
+	return measure{total: total, steps: steps(m), rsync: rsync}, err
 }
 
 // steps lists each pipeline step's duration, and the warm passes' lines.
