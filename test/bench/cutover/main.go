@@ -5,9 +5,9 @@
 // 50 ms). It runs once with enable_warm_sync off (everything that changed since the stage is
 // copied after quiescing, as MTC does) and once with it on (Ferry's warm sync), side by side
 // in one environment (two clusters, S3, two Velero servers, the operator), and prints each
-// run's downtime, its total time and where the time went (the pipeline's steps, the final
-// DVM's rsync time, and the phases of the cutover and its DVMs as watched, to the
-// millisecond), then machine-readable last lines. It asserts nothing: the comparison is
+// run's downtime, its total time and where the time went (the pipeline's steps, and the
+// phases of the cutover and its DVMs as watched, to the millisecond), then machine-readable
+// last lines. It asserts nothing: the comparison is
 // test/migration's ("cuts over a writing app with warm sync").
 package main
 
@@ -27,7 +27,6 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
-	"github.com/ferrymtc/ferry/pkg/transfer"
 	"github.com/ferrymtc/ferry/test/fixtures"
 	"github.com/ferrymtc/ferry/test/migenv"
 )
@@ -53,9 +52,9 @@ func main() {
 
 // measure is one cutover's figures.
 type measure struct {
-	downtime, total, rsync time.Duration
-	steps                  string
-	phases                 string // the final migration's and its DVMs' phases (timeline)
+	downtime, total time.Duration
+	steps           string
+	phases          string // the final migration's and its DVMs' phases (timeline)
 }
 
 func run(managerPath, dir string) error {
@@ -88,8 +87,8 @@ func run(managerPath, dir string) error {
 			return err
 		}
 		results[warm] = m
-		fmt.Printf("warm sync %v: downtime %s, cutover %s, final DVM's rsync %s; steps: %s\n",
-			warm, m.downtime.Round(10*time.Millisecond), m.total.Round(10*time.Millisecond), m.rsync, m.steps)
+		fmt.Printf("warm sync %v: downtime %s, cutover %s; steps: %s\n",
+			warm, m.downtime.Round(10*time.Millisecond), m.total.Round(10*time.Millisecond), m.steps)
 		fmt.Printf("warm sync %v: phases, each until the next began: %s\n", warm, m.phases)
 	}
 	off, on := results[false], results[true]
@@ -163,8 +162,8 @@ func cutover(ctx context.Context, env *migenv.Env, volumes string, warm bool) (m
 	return final, fixtures.StopApp(ctx, host, app+"-new")
 }
 
-// migrate runs a migration of plan to Completed and returns its total time, step durations
-// and its final DVM's rsync time.
+// migrate runs a migration of plan to Completed and returns its total time and its steps'
+// durations (which the API keeps to the second).
 func migrate(ctx context.Context, host client.WithWatch, name, plan string, spec migv1.MigMigrationSpec) (measure, error) {
 	spec.MigPlanRef = &corev1.ObjectReference{Namespace: ns, Name: plan}
 	m := &migv1.MigMigration{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: spec}
@@ -172,8 +171,7 @@ func migrate(ctx context.Context, host client.WithWatch, name, plan string, spec
 	if err != nil {
 		return measure{}, err
 	}
-	rsync, err := finalRsync(ctx, host, m)
-	return measure{total: total, steps: steps(m), rsync: rsync}, err
+	return measure{total: total, steps: steps(m)}, nil
 }
 
 // steps lists each pipeline step's duration, and the warm passes' lines.
@@ -190,30 +188,4 @@ func steps(m *migv1.MigMigration) string {
 		parts = append(parts, part)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// finalRsync is the longest rsync run of the migration's final DVM (its volumes' progress
-// objects): what of the DirectVolume step was copying rather than setting up.
-func finalRsync(ctx context.Context, host client.Client, m *migv1.MigMigration) (time.Duration, error) {
-	for _, ref := range m.Status.References {
-		if ref.Role != "DirectVolumeMigration" {
-			continue
-		}
-		dvm := &migv1.DirectVolumeMigration{}
-		if err := host.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, dvm); err != nil {
-			return 0, fmt.Errorf("get DVM %s: %w", ref.Name, err)
-		}
-		list := &migv1.DirectVolumeMigrationProgressList{}
-		if err := host.List(ctx, list, client.InNamespace(ref.Namespace), client.MatchingLabels{transfer.LabelDVM: string(dvm.UID)}); err != nil {
-			return 0, err
-		}
-		var longest time.Duration
-		for _, p := range list.Items {
-			if p.Status.RsyncElapsedTime != nil {
-				longest = max(longest, p.Status.RsyncElapsedTime.Duration)
-			}
-		}
-		return longest, nil
-	}
-	return 0, nil
 }

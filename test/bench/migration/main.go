@@ -74,6 +74,8 @@ func run(runs int, managerPath, dir string) error {
 	m := all[len(all)/2]
 	fmt.Printf("median Ferry overhead for a namespace of %d objects: %s (target: under 10s; total %s)\n",
 		objects, m.overhead().Round(time.Millisecond), m.total.Round(time.Millisecond))
+	fmt.Printf("migration_objects %d\nmigration_total_seconds %.2f\nmigration_velero_seconds %.2f\nmigration_overhead_seconds %.2f\n",
+		objects, m.total.Seconds(), (m.backup + m.restore).Seconds(), m.overhead().Seconds())
 	return nil
 }
 
