@@ -154,8 +154,10 @@ func (f *fabric) addNode(ctx context.Context, k int, ns string) error {
 		}
 	}
 	// No ICMP redirects: a Service's packets DNATed to a pod on the client's own bridge leave
-	// by the interface they came in on, and a redirect would teach the client to send the
-	// ClusterIP's traffic straight to that pod, which does not answer to the ClusterIP.
+	// by the interface they came in on, which makes a node send the client redirects. These
+	// name the endpoint's address (DNAT comes before routing), not the ClusterIP, so traffic
+	// works either way (TestServiceTraffic passes with them on). They are off only so that
+	// the pods' route caches hold no redirect exceptions; nothing depends on it.
 	for path, value := range map[string]string{
 		"net/ipv4/ip_forward":                  "1",
 		"net/ipv4/conf/all/send_redirects":     "0",
