@@ -12,10 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -32,7 +29,6 @@ var privileged = map[string]string{"pod-security.kubernetes.io/enforce": "privil
 // The HTTP CONNECT proxy on the source cluster: tinyproxy with basic authentication.
 const (
 	proxyNamespace = "egress-proxy"
-	proxyName      = "tinyproxy"
 	proxyPort      = 8888
 	proxyUser      = "ferry"
 	proxyPassword  = "s3cret-Pa55"
@@ -41,7 +37,7 @@ const (
 var _ = Describe("stunnel_tcp_proxy: a DVM through an HTTP CONNECT proxy with basic authentication", Ordered, func() {
 	const srcNS = "dvm-proxy"
 	v := &volume{claim: "data", targetNS: srcNS, targetName: "data"}
-	var proxyIP string
+	var proxy *fixtures.Proxy
 
 	BeforeAll(func() {
 		src := env.Source.Client
@@ -49,13 +45,13 @@ var _ = Describe("stunnel_tcp_proxy: a DVM through an HTTP CONNECT proxy with ba
 		v.dir = GinkgoT().TempDir()
 		Expect(fill(v.dir, 21, 4<<20)).To(Succeed())
 		createVolume(src, srcNS, v, "dvm-proxy-data", "1Gi")
-		proxyIP = startProxy()
+		proxy = startProxy()
 	})
 
 	It("carries the data through the proxy, which logs the CONNECT to the rsync endpoint", func() {
 		useMigrationController(migv1.MigrationControllerSpec{
 			RsyncEndpointType: migv1.RsyncEndpointNodePort,
-			StunnelTCPProxy:   fmt.Sprintf("http://%s:%s@%s", proxyUser, proxyPassword, net.JoinHostPort(proxyIP, strconv.Itoa(proxyPort))),
+			StunnelTCPProxy:   fmt.Sprintf("http://%s:%s@%s", proxyUser, proxyPassword, net.JoinHostPort(proxy.Service.Spec.ClusterIP, strconv.Itoa(proxyPort))),
 		})
 		seen := recordTransferObjects(env.Destination.Clientset, srcNS)
 		started := time.Now()
@@ -71,7 +67,7 @@ var _ = Describe("stunnel_tcp_proxy: a DVM through an HTTP CONNECT proxy with ba
 		Expect(svc.Spec.Type).To(Equal(corev1.ServiceTypeNodePort))
 		Expect(svc.Spec.Ports).To(HaveLen(1))
 		endpoint := net.JoinHostPort(nodeInternalIP(env.Destination.Client), strconv.Itoa(int(svc.Spec.Ports[0].NodePort)))
-		log := proxyLog()
+		log := proxyLog(proxy)
 		GinkgoWriter.Printf("proxy log:\n%s\n", log[max(0, len(log)-4000):])
 		Expect(log).To(ContainSubstring("CONNECT "+endpoint+" HTTP/1.1"), "the client's stunnel did not ask the proxy for the endpoint")
 		host, _, _ := net.SplitHostPort(endpoint)
@@ -81,10 +77,10 @@ var _ = Describe("stunnel_tcp_proxy: a DVM through an HTTP CONNECT proxy with ba
 	It("fails with a message that the proxy refused the client when the proxy password is wrong", func() {
 		useMigrationController(migv1.MigrationControllerSpec{
 			RsyncEndpointType: migv1.RsyncEndpointNodePort,
-			StunnelTCPProxy:   fmt.Sprintf("http://%s:%s@%s", proxyUser, "wrong-password", net.JoinHostPort(proxyIP, strconv.Itoa(proxyPort))),
+			StunnelTCPProxy:   fmt.Sprintf("http://%s:%s@%s", proxyUser, "wrong-password", net.JoinHostPort(proxy.Service.Spec.ClusterIP, strconv.Itoa(proxyPort))),
 		})
 		Expect(os.WriteFile(filepath.Join(v.dir, "after-the-first-copy.txt"), []byte("must not arrive"), 0o644)).To(Succeed())
-		connectsBefore := strings.Count(proxyLog(), "Request (file descriptor")
+		connectsBefore := strings.Count(proxyLog(proxy), "Request (file descriptor")
 		seen := recordTransferObjects(env.Destination.Clientset, srcNS)
 
 		started := time.Now()
@@ -110,7 +106,7 @@ var _ = Describe("stunnel_tcp_proxy: a DVM through an HTTP CONNECT proxy with ba
 		Expect(took).To(BeNumerically("<", 3*time.Minute), "a refused password must not keep the DVM busy for long")
 
 		By("checking that the refusals came from the proxy and nothing arrived")
-		Expect(strings.Count(proxyLog(), "Request (file descriptor")).To(BeNumerically(">", connectsBefore))
+		Expect(strings.Count(proxyLog(proxy), "Request (file descriptor")).To(BeNumerically(">", connectsBefore))
 		svc := seen.service(srcNS, transfer.NamesFor(string(got.UID)).Server())
 		Expect(svc).NotTo(BeNil(), "the rsync Service was never seen")
 		Expect(filepath.Join(destinationDir(v), "after-the-first-copy.txt")).NotTo(BeAnExistingFile())
@@ -179,81 +175,29 @@ var _ = Describe("rsync_endpoint_type ClusterIP: a DVM within one cluster", Orde
 	})
 })
 
-// startProxy runs tinyproxy as a pod of the source cluster behind a ClusterIP Service, with
-// basic authentication and CONNECT allowed to the NodePort range only, and returns the
-// Service's cluster IP once the proxy accepts connections.
-func startProxy() string {
+// startProxy runs the proxy (fixtures.Proxy) on the source cluster behind a ClusterIP
+// Service, with basic authentication and CONNECT allowed to the NodePort range only, and
+// returns it once it accepts connections.
+func startProxy() *fixtures.Proxy {
 	GinkgoHelper()
-	src := env.Source.Client
-	conf := []string{
-		fmt.Sprintf("Port %d", proxyPort),
-		"Listen 0.0.0.0",
-		"Timeout 600",
-		"MaxClients 50",
-		// Connect logs each request and each tunnel opened; Info would add a line per port below.
-		"LogLevel Connect",
-		fmt.Sprintf("BasicAuth %s %s", proxyUser, proxyPassword),
-	}
+	var nodePorts []int
 	for port := 30000; port <= 32767; port++ {
-		conf = append(conf, fmt.Sprintf("ConnectPort %d", port))
+		nodePorts = append(nodePorts, port)
 	}
-	labels := map[string]string{"app": proxyName}
-	objs := []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: proxyNamespace}},
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: proxyNamespace, Name: proxyName},
-			Data: map[string]string{"tinyproxy.conf": strings.Join(conf, "\n") + "\n"}},
-		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: proxyNamespace, Name: proxyName, Labels: labels}, Spec: corev1.PodSpec{
-			TerminationGracePeriodSeconds: ptr.To[int64](2),
-			Containers: []corev1.Container{{
-				Name: proxyName, Image: "registry.example/tinyproxy:1.11",
-				Command:      []string{"/usr/bin/tinyproxy", "-d", "-c", "/etc/tinyproxy/tinyproxy.conf"},
-				Ports:        []corev1.ContainerPort{{Name: "proxy", ContainerPort: proxyPort}},
-				VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: "/etc/tinyproxy", ReadOnly: true}},
-			}},
-			Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-				LocalObjectReference: corev1.LocalObjectReference{Name: proxyName},
-			}}}},
-		}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: proxyNamespace, Name: proxyName}, Spec: corev1.ServiceSpec{
-			Selector: labels,
-			Ports:    []corev1.ServicePort{{Name: "proxy", Port: proxyPort, TargetPort: intstr.FromInt32(proxyPort)}},
-		}},
-	}
-	for _, obj := range objs {
-		Expect(src.Create(ctx, obj)).To(Succeed(), "create %T %s", obj, obj.GetName())
-	}
-	// At LogLevel Connect this is the last line before tinyproxy listens.
-	Eventually(readProxyLog).WithTimeout(time.Minute).Should(ContainSubstring("Reloading config file finished"))
-	Eventually(func(g Gomega) {
-		slices := &discoveryv1.EndpointSliceList{}
-		g.Expect(src.List(ctx, slices, client.InNamespace(proxyNamespace), client.MatchingLabels{discoveryv1.LabelServiceName: proxyName})).To(Succeed())
-		ready := 0
-		for _, s := range slices.Items {
-			for _, e := range s.Endpoints {
-				if ptr.Deref(e.Conditions.Ready, false) {
-					ready++
-				}
-			}
-		}
-		g.Expect(ready).To(Equal(1), "ready endpoints of the proxy Service")
-	}).WithTimeout(time.Minute).Should(Succeed())
-	svc := &corev1.Service{}
-	Expect(src.Get(ctx, client.ObjectKey{Namespace: proxyNamespace, Name: proxyName}, svc)).To(Succeed())
-	Expect(svc.Spec.ClusterIP).NotTo(BeEmpty())
-	return svc.Spec.ClusterIP
+	proxy, err := fixtures.StartProxy(ctx, env.Source.Client, env.Source.Clientset, fixtures.ProxyOptions{
+		Namespace: proxyNamespace, Port: proxyPort, User: proxyUser, Password: proxyPassword, ConnectPorts: nodePorts,
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(proxy.Service.Spec.ClusterIP).NotTo(BeEmpty())
+	return proxy
 }
 
-// proxyLog is tinyproxy's log, read through the pod log API.
-func proxyLog() string {
+// proxyLog is the proxy's log.
+func proxyLog(proxy *fixtures.Proxy) string {
 	GinkgoHelper()
-	log, err := readProxyLog()
+	log, err := proxy.Log(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	return log
-}
-
-func readProxyLog() (string, error) {
-	b, err := env.Source.Clientset.CoreV1().Pods(proxyNamespace).GetLogs(proxyName, &corev1.PodLogOptions{Container: proxyName}).DoRaw(ctx)
-	return string(b), err
 }
 
 // createVolume makes v's directory the local PV pvName of a claim v.claim of size in
