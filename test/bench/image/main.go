@@ -150,7 +150,7 @@ func run(c config) error {
 		f.Round(time.Millisecond), size(ferry[0].stored), median(ferry, func(r runStats) time.Duration { return r.again }).Round(time.Millisecond))
 	fmt.Printf("skopeo (sync --src docker --dest docker):     median %s, moved %s; second run (nothing new): median %s\n",
 		s.Round(time.Millisecond), size(skopeo[0].stored), median(skopeo, func(r runStats) time.Duration { return r.again }).Round(time.Millisecond))
-	fmt.Printf("ratio %.2f (ferry/skopeo, target ≤ 0.8)\n", f.Seconds()/s.Seconds())
+	fmt.Printf("ratio %.2f (ferry/skopeo); target: at most 0.8\n", f.Seconds()/s.Seconds())
 	fmt.Printf("image_ferry_seconds %.2f\nimage_skopeo_seconds %.2f\nimage_ratio_ferry_skopeo %.2f\n", f.Seconds(), s.Seconds(), f.Seconds()/s.Seconds())
 	return nil
 }
