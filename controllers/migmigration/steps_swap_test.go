@@ -7,13 +7,13 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
 	"github.com/ferrymtc/ferry/controllers/migmigration"
+	"github.com/ferrymtc/ferry/test/fixtures"
 )
 
 var _ = Describe("SwapPVCReferences", func() {
@@ -32,21 +32,11 @@ var _ = Describe("SwapPVCReferences", func() {
 					PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "logs"}}}}}},
 		}}
 		Expect(c.Create(ctx, web)).To(Succeed())
-		labels := map[string]string{"app": "db"}
-		claimTemplate := corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data"}, Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		}}
-		set := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"}, Spec: appsv1.StatefulSetSpec{
-			Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-				Containers: []corev1.Container{{Name: "db", Image: "db", VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}}}}},
-			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{claimTemplate},
-		}}
+		set := fixtures.StatefulSet(ns, "db", "data", 0)
 		Expect(c.Create(ctx, set)).To(Succeed())
 		By("two claims of the set, of which the plan converts the first: the set was scaled up after the plan was checked")
 		for i := range 2 {
-			claim := claimTemplate.DeepCopy()
+			claim := set.Spec.VolumeClaimTemplates[0].DeepCopy()
 			claim.Namespace, claim.Name = ns, fmt.Sprintf("data-db-%d", i)
 			Expect(c.Create(ctx, claim)).To(Succeed())
 		}

@@ -109,11 +109,7 @@ func validateClaimSwaps(pvs []migv1.PV, pvcs []corev1.PersistentVolumeClaim, tem
 		if t.Kind != "StatefulSet" || len(renames[t.Namespace]) == 0 {
 			continue
 		}
-		names := make([]string, 0, len(t.StatefulSetClaimTemplates))
-		for _, ct := range t.StatefulSetClaimTemplates {
-			names = append(names, ct.Name)
-		}
-		if err := claimswap.CheckStatefulSet(t.Namespace, t.Name, names, claims[t.Namespace], renames[t.Namespace]); err != nil {
+		if err := claimswap.CheckStatefulSet(t.Namespace, t.Name, t.StatefulSetClaimTemplates, claims[t.Namespace], renames[t.Namespace]); err != nil {
 			problems = append(problems, strings.TrimPrefix(err.Error(), claimswap.ErrUnswappable.Error()+": ")+".")
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	migv1 "github.com/ferrymtc/ferry/api/v1alpha1"
@@ -38,8 +39,8 @@ func ConversionRenames(pvs []migv1.PV, rollback bool) map[string]Renames {
 // are templates, before it changes anything; claims are the names of the namespace's claims.
 // A plan runs it so that renames Swap would refuse are reported before a migration quiesces
 // the applications. The error wraps ErrUnswappable.
-func CheckStatefulSet(ns, set string, templates, claims []string, r Renames) error {
-	renamed, err := templateRenames(set, templates, claims, r)
+func CheckStatefulSet(ns, set string, templates []corev1.PersistentVolumeClaim, claims []string, r Renames) error {
+	renamed, err := templateRenames(set, templateNames(templates), claims, r)
 	if err != nil {
 		return err
 	}
@@ -71,23 +72,36 @@ func Check(ctx context.Context, c client.Client, ns string, r Renames) error {
 	if err := c.List(ctx, sets, client.InNamespace(ns)); err != nil {
 		return fmt.Errorf("list StatefulSets in %s: %w", ns, err)
 	}
-	recreating := map[string]bool{}
-	for _, set := range sets.Items {
-		if original := set.Annotations[TemporaryAnnotation]; original != "" {
-			recreating[set.Name], recreating[original] = true, true
-		}
-	}
+	recreating := inRecreation(sets.Items)
 	for _, set := range sets.Items {
 		if recreating[set.Name] {
 			continue
 		}
-		templates := make([]string, 0, len(set.Spec.VolumeClaimTemplates))
-		for _, t := range set.Spec.VolumeClaimTemplates {
-			templates = append(templates, t.Name)
-		}
-		if err := CheckStatefulSet(ns, set.Name, templates, claims, r); err != nil {
+		if err := CheckStatefulSet(ns, set.Name, set.Spec.VolumeClaimTemplates, claims, r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// templateNames returns the names of a StatefulSet's claim templates.
+func templateNames(templates []corev1.PersistentVolumeClaim) []string {
+	out := make([]string, 0, len(templates))
+	for _, t := range templates {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+// inRecreation returns the names of the sets being recreated: each temporary set and the
+// original it stands in for. Their recreation goes on (finishRecreation); they were checked
+// when it started.
+func inRecreation(sets []appsv1.StatefulSet) map[string]bool {
+	out := map[string]bool{}
+	for _, set := range sets {
+		if original := set.Annotations[TemporaryAnnotation]; original != "" {
+			out[set.Name], out[original] = true, true
+		}
+	}
+	return out
 }

@@ -40,6 +40,7 @@ func swapStatefulSets(ctx context.Context, c client.Client, ns string, r Renames
 	for i := range sets.Items {
 		byName[sets.Items[i].Name] = &sets.Items[i]
 	}
+	recreating := inRecreation(sets.Items)
 	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		set := byName[name]
 		if original := set.Annotations[TemporaryAnnotation]; original != "" {
@@ -48,7 +49,7 @@ func swapStatefulSets(ctx context.Context, c client.Client, ns string, r Renames
 			}
 			continue
 		}
-		if temp := byName[name+temporarySuffix]; r == nil || temp != nil && temp.Annotations[TemporaryAnnotation] == name {
+		if r == nil || recreating[name] {
 			continue // Its temporary set drives its recreation (above), or only recreations are finished.
 		}
 		if err := swapStatefulSet(ctx, c, set, r, claims, res); err != nil {
@@ -61,11 +62,7 @@ func swapStatefulSets(ctx context.Context, c client.Client, ns string, r Renames
 // swapStatefulSet patches a set whose claim templates keep their names, or starts its
 // recreation by saving the renamed set as a temporary one and deleting the original.
 func swapStatefulSet(ctx context.Context, c client.Client, set *appsv1.StatefulSet, r Renames, claims []string, res *Result) error {
-	templates := make([]string, 0, len(set.Spec.VolumeClaimTemplates))
-	for _, t := range set.Spec.VolumeClaimTemplates {
-		templates = append(templates, t.Name)
-	}
-	renamedTemplates, err := templateRenames(set.Name, templates, claims, r)
+	renamedTemplates, err := templateRenames(set.Name, templateNames(set.Spec.VolumeClaimTemplates), claims, r)
 	if err != nil {
 		return err
 	}
